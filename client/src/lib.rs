@@ -1,0 +1,1 @@
+//! Rewind client crate (see docs/ARCHITECTURE.md).

@@ -1,0 +1,1 @@
+//! Rewind server crate (see docs/ARCHITECTURE.md).

@@ -1,0 +1,22 @@
+//! Rewind's pure core: everything the server, the client and the replay tools must agree on.
+//!
+//! No IO, no async, no clocks: time comes in as `Tick`s (or `Duration`s for the link
+//! conditioner), bytes come in as slices. That is what makes the netcode testable on a simulated
+//! clock and the simulation bit-identical on every side.
+
+pub mod ack;
+pub mod codec;
+pub mod frame;
+pub mod geom;
+pub mod input;
+pub mod interp;
+pub mod lagcomp;
+pub mod map;
+pub mod player;
+pub mod protocol;
+pub mod quant;
+pub mod sim;
+pub mod snapshot;
+pub mod tick;
+
+pub use glam::Vec2;

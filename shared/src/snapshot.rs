@@ -1,0 +1,259 @@
+//! Snapshot quantization and delta encoding against an acknowledged baseline (Quake 3 style).
+//!
+//! An entity is a handful of integers. A delta lists, for each changed entity, a bitmask of the
+//! fields that differ from the baseline and the differences (small numbers, which the codec's
+//! variable-length integers make one or two bytes). An entity absent from the baseline is
+//! delta-encoded against zero, so "full" is just "delta against nothing". When the whole set
+//! does not fit the datagram budget, entities are sent in priority order and the rest keep their
+//! baseline values until a later snapshot: the client never sees a fragment.
+
+use crate::player::{PlayerId, PlayerState};
+use crate::quant::{pos2_to_q, vel_to_q};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+/// What a client knows of one player.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct EntityState {
+    /// Whose.
+    pub id: PlayerId,
+    /// Position, quantized (see `quant`).
+    pub pos: [i32; 2],
+    /// Velocity, quantized.
+    pub vel: [i32; 2],
+    /// Aim vector.
+    pub aim: [i16; 2],
+    /// Health.
+    pub health: u8,
+    /// Alive or waiting to respawn.
+    pub alive: bool,
+    /// Kills.
+    pub kills: u16,
+    /// Deaths.
+    pub deaths: u16,
+}
+
+/// Number of integer fields in an entity.
+const FIELDS: usize = 10;
+
+impl EntityState {
+    /// The replicated view of a simulated player.
+    pub fn from_player(p: &PlayerState) -> EntityState {
+        EntityState {
+            id: p.id,
+            pos: pos2_to_q(p.body.pos),
+            vel: [vel_to_q(p.body.vel.x), vel_to_q(p.body.vel.y)],
+            aim: p.weapon.aim,
+            health: p.life.health,
+            alive: p.life.alive(),
+            kills: p.score.kills,
+            deaths: p.score.deaths,
+        }
+    }
+
+    fn fields(&self) -> [i64; FIELDS] {
+        [
+            self.pos[0].into(),
+            self.pos[1].into(),
+            self.vel[0].into(),
+            self.vel[1].into(),
+            self.aim[0].into(),
+            self.aim[1].into(),
+            self.health.into(),
+            i64::from(self.alive),
+            self.kills.into(),
+            self.deaths.into(),
+        ]
+    }
+
+    fn from_fields(id: PlayerId, f: [i64; FIELDS]) -> Result<EntityState, SnapshotError> {
+        let bad = |field: usize| SnapshotError::OutOfRange { id, field };
+        Ok(EntityState {
+            id,
+            pos: [
+                i32::try_from(f[0]).map_err(|_| bad(0))?,
+                i32::try_from(f[1]).map_err(|_| bad(1))?,
+            ],
+            vel: [
+                i32::try_from(f[2]).map_err(|_| bad(2))?,
+                i32::try_from(f[3]).map_err(|_| bad(3))?,
+            ],
+            aim: [
+                i16::try_from(f[4]).map_err(|_| bad(4))?,
+                i16::try_from(f[5]).map_err(|_| bad(5))?,
+            ],
+            health: u8::try_from(f[6]).map_err(|_| bad(6))?,
+            alive: match f[7] {
+                0 => false,
+                1 => true,
+                _ => return Err(bad(7)),
+            },
+            kills: u16::try_from(f[8]).map_err(|_| bad(8))?,
+            deaths: u16::try_from(f[9]).map_err(|_| bad(9))?,
+        })
+    }
+}
+
+/// One entity's changes: which fields changed (bit i = field i) and by how much, in field order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityDelta {
+    /// Whose.
+    pub id: PlayerId,
+    /// Changed-field mask.
+    pub mask: u16,
+    /// One difference per set bit.
+    pub diffs: Vec<i64>,
+}
+
+/// A client's view of every player, by id.
+pub type EntitySet = BTreeMap<PlayerId, EntityState>;
+
+/// Why a delta could not be applied.
+#[derive(Clone, Copy, Debug, Error, PartialEq, Eq)]
+pub enum SnapshotError {
+    /// The mask and the number of differences disagree.
+    #[error("entity {id}: mask announces {expected} fields but {found} values came")]
+    FieldCount {
+        /// Entity.
+        id: PlayerId,
+        /// Bits set.
+        expected: usize,
+        /// Values present.
+        found: usize,
+    },
+    /// A decoded value does not fit its field.
+    #[error("entity {id}: field {field} out of range")]
+    OutOfRange {
+        /// Entity.
+        id: PlayerId,
+        /// Field index.
+        field: usize,
+    },
+    /// Bits beyond the known fields.
+    #[error("entity {0}: unknown fields in mask")]
+    UnknownFields(PlayerId),
+}
+
+/// The delta turning `base` (or nothing) into `cur`; `None` when nothing changed.
+pub fn delta(base: Option<&EntityState>, cur: &EntityState) -> Option<EntityDelta> {
+    let b = base.map(EntityState::fields).unwrap_or([0; FIELDS]);
+    let c = cur.fields();
+    let mut mask = 0u16;
+    let mut diffs = Vec::new();
+    for i in 0..FIELDS {
+        if c[i] != b[i] {
+            mask |= 1 << i;
+            diffs.push(c[i] - b[i]);
+        }
+    }
+    (mask != 0 || base.is_none()).then_some(EntityDelta {
+        id: cur.id,
+        mask,
+        diffs,
+    })
+}
+
+/// Applies one delta to `base` (or to zero).
+pub fn apply(base: Option<&EntityState>, d: &EntityDelta) -> Result<EntityState, SnapshotError> {
+    if d.mask >> FIELDS != 0 {
+        return Err(SnapshotError::UnknownFields(d.id));
+    }
+    let expected = d.mask.count_ones() as usize;
+    if expected != d.diffs.len() {
+        return Err(SnapshotError::FieldCount {
+            id: d.id,
+            expected,
+            found: d.diffs.len(),
+        });
+    }
+    let mut f = base.map(EntityState::fields).unwrap_or([0; FIELDS]);
+    let mut it = d.diffs.iter();
+    for (i, field) in f.iter_mut().enumerate() {
+        if d.mask & (1 << i) != 0
+            && let Some(v) = it.next()
+        {
+            *field = field
+                .checked_add(*v)
+                .ok_or(SnapshotError::OutOfRange { id: d.id, field: i })?;
+        }
+    }
+    EntityState::from_fields(d.id, f)
+}
+
+/// The result of building a delta under a size budget.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuiltDelta {
+    /// Players gone since the baseline.
+    pub removed: Vec<PlayerId>,
+    /// Changed players, highest priority first.
+    pub entities: Vec<EntityDelta>,
+    /// What the client will hold after applying it (baseline plus what fit).
+    pub result: EntitySet,
+    /// Changed players left out for lack of room.
+    pub deferred: usize,
+}
+
+/// Builds the delta from `base` to `cur`. `priority` lists ids most important first (ids not in
+/// it come last, in id order); `cost` gives the encoded size of one delta; entities are added
+/// while the running total stays within `budget` bytes.
+pub fn build_delta(
+    base: &EntitySet,
+    cur: &EntitySet,
+    priority: &[PlayerId],
+    budget: usize,
+    cost: impl Fn(&EntityDelta) -> usize,
+) -> BuiltDelta {
+    let removed: Vec<PlayerId> = base.keys().filter(|id| !cur.contains_key(id)).copied().collect();
+    let mut result: EntitySet = base
+        .iter()
+        .filter(|(id, _)| cur.contains_key(id))
+        .map(|(k, v)| (*k, *v))
+        .collect();
+    let mut order: Vec<PlayerId> = priority
+        .iter()
+        .filter(|id| cur.contains_key(id))
+        .copied()
+        .collect();
+    order.extend(cur.keys().filter(|id| !priority.contains(id)));
+    let mut used = removed.len() * 3;
+    let mut entities = Vec::new();
+    let mut deferred = 0;
+    for id in order {
+        let Some(c) = cur.get(&id) else { continue };
+        let Some(d) = delta(base.get(&id), c) else {
+            continue;
+        };
+        let size = cost(&d);
+        if used + size > budget {
+            deferred += 1;
+            continue;
+        }
+        used += size;
+        result.insert(id, *c);
+        entities.push(d);
+    }
+    BuiltDelta {
+        removed,
+        entities,
+        result,
+        deferred,
+    }
+}
+
+/// Applies a whole snapshot delta to `base`.
+pub fn apply_delta(
+    base: &EntitySet,
+    removed: &[PlayerId],
+    entities: &[EntityDelta],
+) -> Result<EntitySet, SnapshotError> {
+    let mut out = base.clone();
+    for id in removed {
+        out.remove(id);
+    }
+    for d in entities {
+        let e = apply(out.get(&d.id), d)?;
+        out.insert(d.id, e);
+    }
+    Ok(out)
+}

@@ -1,0 +1,110 @@
+//! Delta snapshots decode to the same state as full ones, and respect the size budget.
+
+use proptest::prelude::*;
+use rewind_shared::codec::encode;
+use rewind_shared::player::PlayerId;
+use rewind_shared::snapshot::*;
+
+fn arb_entity(id: u16) -> impl Strategy<Value = EntityState> {
+    (
+        any::<[i32; 2]>(),
+        any::<[i32; 2]>(),
+        any::<[i16; 2]>(),
+        any::<u8>(),
+        any::<bool>(),
+        any::<u16>(),
+        any::<u16>(),
+    )
+        .prop_map(move |(pos, vel, aim, health, alive, kills, deaths)| EntityState {
+            id: PlayerId(id),
+            pos,
+            vel,
+            aim,
+            health,
+            alive,
+            kills,
+            deaths,
+        })
+}
+
+fn arb_set() -> impl Strategy<Value = EntitySet> {
+    proptest::collection::btree_set(0u16..40, 0..20).prop_flat_map(|ids| {
+        ids.into_iter()
+            .map(arb_entity)
+            .collect::<Vec<_>>()
+            .prop_map(|v| v.into_iter().map(|e| (e.id, e)).collect())
+    })
+}
+
+fn cost(d: &EntityDelta) -> usize {
+    encode(d).map(|b| b.len()).unwrap_or(usize::MAX)
+}
+
+proptest! {
+    #[test]
+    fn delta_decodes_to_same_state_as_full(base in arb_set(), cur in arb_set()) {
+        let full = build_delta(&EntitySet::new(), &cur, &[], usize::MAX, cost);
+        let delta = build_delta(&base, &cur, &[], usize::MAX, cost);
+        prop_assert_eq!(apply_delta(&EntitySet::new(), &full.removed, &full.entities).unwrap(), cur.clone());
+        prop_assert_eq!(apply_delta(&base, &delta.removed, &delta.entities).unwrap(), cur.clone());
+        prop_assert_eq!(delta.result, cur);
+    }
+
+    #[test]
+    fn budget_defers_rather_than_fragments(cur in arb_set(), budget in 0usize..400) {
+        let built = build_delta(&EntitySet::new(), &cur, &[], budget, cost);
+        let used: usize = built.entities.iter().map(cost).sum();
+        prop_assert!(used <= budget);
+        prop_assert_eq!(built.entities.len() + built.deferred, cur.len());
+        prop_assert_eq!(apply_delta(&EntitySet::new(), &built.removed, &built.entities).unwrap(), built.result);
+    }
+}
+
+#[test]
+fn unchanged_entities_cost_nothing_and_priority_comes_first() {
+    let e = |id, x| EntityState {
+        id: PlayerId(id),
+        pos: [x, 0],
+        ..EntityState::default()
+    };
+    let base: EntitySet = [(PlayerId(1), e(1, 5)), (PlayerId(2), e(2, 5))].into();
+    let cur: EntitySet = [
+        (PlayerId(1), e(1, 5)),
+        (PlayerId(2), e(2, 6)),
+        (PlayerId(3), e(3, 1)),
+    ]
+    .into();
+    let built = build_delta(&base, &cur, &[PlayerId(3)], usize::MAX, cost);
+    assert_eq!(built.entities.len(), 2);
+    assert_eq!(built.entities[0].id, PlayerId(3));
+    let one = build_delta(&base, &cur, &[PlayerId(3)], cost(&built.entities[0]), cost);
+    assert_eq!(one.entities.len(), 1);
+    assert_eq!(one.deferred, 1);
+    assert_eq!(
+        one.result[&PlayerId(2)].pos,
+        [5, 0],
+        "deferred entity keeps its baseline"
+    );
+}
+
+#[test]
+fn hostile_deltas_are_errors() {
+    let d = EntityDelta {
+        id: PlayerId(1),
+        mask: 0b11,
+        diffs: vec![1],
+    };
+    assert!(matches!(apply(None, &d), Err(SnapshotError::FieldCount { .. })));
+    let d = EntityDelta {
+        id: PlayerId(1),
+        mask: 1 << 12,
+        diffs: vec![1],
+    };
+    assert!(matches!(apply(None, &d), Err(SnapshotError::UnknownFields(_))));
+    let d = EntityDelta {
+        id: PlayerId(1),
+        mask: 1,
+        diffs: vec![i64::MAX],
+    };
+    assert!(matches!(apply(None, &d), Err(SnapshotError::OutOfRange { .. })));
+}
