@@ -37,6 +37,19 @@ pub enum RewindError {
     Empty,
 }
 
+/// Hitboxes between two ticks at `alpha`: players alive at both ends, in the order of `a`.
+/// The client calls this on its two snapshots when it fires and the server on its history when it
+/// judges the shot, so both trace against the same bits.
+pub fn interpolate_hitboxes(a: &[HitboxSample], b: &[HitboxSample], alpha: u16) -> Vec<([i32; 2], PlayerId)> {
+    a.iter()
+        .filter(|sa| sa.alive)
+        .filter_map(|sa| {
+            let sb = b.iter().find(|sb| sb.id == sa.id && sb.alive)?;
+            Some((interp_q(sa.pos, sb.pos, alpha), sa.id))
+        })
+        .collect()
+}
+
 /// A rebuilt view and whether it had to be clamped to the oldest kept tick.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RewoundView {
@@ -111,15 +124,10 @@ impl History {
         let (Some(a), Some(b)) = (self.at(ta), self.at(tb)) else {
             return Err(RewindError::Empty);
         };
-        let targets = a
-            .iter()
-            .filter(|sa| sa.alive)
-            .filter_map(|sa| {
-                let sb = b.iter().find(|sb| sb.id == sa.id && sb.alive)?;
-                Some((interp_q(sa.pos, sb.pos, alpha), sa.id))
-            })
-            .collect();
-        Ok(RewoundView { targets, clamped })
+        Ok(RewoundView {
+            targets: interpolate_hitboxes(a, b, alpha),
+            clamped,
+        })
     }
 }
 

@@ -257,3 +257,14 @@ pub fn apply_delta(
     }
     Ok(out)
 }
+
+impl EntityState {
+    /// The hitbox this entity has in lag-compensation terms.
+    pub fn hitbox(&self) -> crate::lagcomp::HitboxSample {
+        crate::lagcomp::HitboxSample {
+            id: self.id,
+            pos: self.pos,
+            alive: self.alive,
+        }
+    }
+}

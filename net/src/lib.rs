@@ -1,0 +1,1 @@
+//! QUIC glue shared by server and client (see docs/ARCHITECTURE.md).
