@@ -1,1 +1,3 @@
-//! Rewind client crate (see docs/ARCHITECTURE.md).
+//! Rewind client crate: connection, prediction, reconciliation, interpolation, rendering, bots.
+
+pub mod view;
