@@ -1,0 +1,112 @@
+//! Server settings, validated once by the CLI and passed in whole.
+
+use rewind_shared::map::Map;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Highest accepted tick rate (DESIGN §2).
+pub const MAX_TICK_RATE: u32 = 128;
+/// Lowest accepted tick rate: below it a step moves players far enough to matter for collision.
+pub const MIN_TICK_RATE: u32 = 10;
+/// Longest accepted rewind window (issue 6: up to 1 s).
+pub const MAX_REWIND: Duration = Duration::from_secs(1);
+
+/// Everything `start` needs.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Address to listen on (port 0 picks a free one).
+    pub addr: SocketAddr,
+    /// Simulation ticks per second.
+    pub tick_rate: u32,
+    /// A snapshot every this many ticks.
+    pub snapshot_interval: u32,
+    /// AI players running inside the server.
+    pub ai: u16,
+    /// Seed for AI behaviour and the link conditioner.
+    pub seed: u64,
+    /// Lag-compensation window.
+    pub max_rewind: Duration,
+    /// Rewind shots (false: trace against the present, to measure the difference).
+    pub lagcomp: bool,
+    /// The map.
+    pub map: Map,
+    /// Human clients at most (AI players do not count).
+    pub max_clients: u16,
+    /// Where the certificate is kept; `None` makes a fresh one in memory (tests).
+    pub data_dir: Option<PathBuf>,
+    /// End the match after this long.
+    pub duration: Option<Duration>,
+    /// Record the match to this file.
+    pub record: Option<PathBuf>,
+    /// A client that sends nothing for this long is dropped.
+    pub idle_timeout: Duration,
+    /// A client must finish its hello within this long.
+    pub handshake_timeout: Duration,
+    /// Datagrams per second one connection may send before packets are dropped.
+    pub max_datagrams_per_s: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            tick_rate: 60,
+            snapshot_interval: 1,
+            ai: 0,
+            seed: 1,
+            max_rewind: Duration::from_millis(250),
+            lagcomp: true,
+            map: Map::builtin("arena").expect("built-in arena parses"), // ok: compiled-in asset, pinned by a shared test
+            max_clients: 64,
+            data_dir: None,
+            duration: None,
+            record: None,
+            idle_timeout: Duration::from_secs(10),
+            handshake_timeout: Duration::from_secs(5),
+            max_datagrams_per_s: 600,
+        }
+    }
+}
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    /// Tick rate out of range.
+    #[error("tick rate {0} Hz is out of range ({MIN_TICK_RATE}..={MAX_TICK_RATE})")]
+    TickRate(u32),
+    /// Snapshot interval zero or absurd.
+    #[error("snapshot interval {0} is out of range (1..=tick rate)")]
+    SnapshotInterval(u32),
+    /// Rewind window too long.
+    #[error("max rewind {0:?} is longer than {MAX_REWIND:?}")]
+    Rewind(Duration),
+    /// Too many players for the id space and the snapshot budget.
+    #[error("{0} players is too many (AI + clients at most 250)")]
+    TooManyPlayers(u32),
+}
+
+impl ServerConfig {
+    /// Checks the ranges the rest of the server relies on.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !(MIN_TICK_RATE..=MAX_TICK_RATE).contains(&self.tick_rate) {
+            return Err(ConfigError::TickRate(self.tick_rate));
+        }
+        if self.snapshot_interval == 0 || self.snapshot_interval > self.tick_rate {
+            return Err(ConfigError::SnapshotInterval(self.snapshot_interval));
+        }
+        if self.max_rewind > MAX_REWIND {
+            return Err(ConfigError::Rewind(self.max_rewind));
+        }
+        let players = u32::from(self.ai) + u32::from(self.max_clients);
+        if players > 250 {
+            return Err(ConfigError::TooManyPlayers(players));
+        }
+        Ok(())
+    }
+
+    /// The shared simulation settings this config implies.
+    pub fn sim_config(&self) -> rewind_shared::sim::SimConfig {
+        rewind_shared::sim::SimConfig::new(self.tick_rate, self.lagcomp, self.max_rewind.as_millis() as u32)
+    }
+}

@@ -1,0 +1,162 @@
+//! Per-client input buffer keyed by tick. Clients are not trusted: redundant copies are
+//! de-duplicated by sequence, inputs for ticks already simulated or too far ahead are dropped and
+//! counted, and a tick with no input repeats the last movement (counted as missing).
+
+use rewind_shared::input::Input;
+use rewind_shared::protocol::InputCmd;
+use rewind_shared::tick::{Seq, Tick};
+use std::collections::VecDeque;
+
+/// How far ahead of the server an input may be (about a second at 60 Hz).
+pub const MAX_INPUT_LEAD_TICKS: i32 = 64;
+
+/// Counters the buffer keeps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct InputCounters {
+    /// Ticks simulated with a repeated input because none had arrived.
+    pub missing: u64,
+    /// Inputs that arrived after their tick was simulated.
+    pub late: u64,
+    /// Inputs for ticks too far in the future.
+    pub too_far_ahead: u64,
+}
+
+/// Buffered inputs of one client.
+#[derive(Debug, Default)]
+pub struct InputBuffer {
+    /// Pending inputs, sorted by tick.
+    pending: VecDeque<InputCmd>,
+    /// Last input applied (repeated when one is missing).
+    last: Input,
+    /// Sequence of the newest real input applied.
+    last_applied: Option<Seq>,
+    /// Newest tick any input was received for.
+    newest_tick: Option<Tick>,
+    /// Counters.
+    pub counters: InputCounters,
+}
+
+impl InputBuffer {
+    /// Accepts one input received while the server is about to simulate `next_tick`.
+    pub fn receive(&mut self, cmd: InputCmd, next_tick: Tick) {
+        if self.last_applied.is_some_and(|s| !cmd.seq.is_after(s)) {
+            return; // a redundant copy of an input already applied
+        }
+        let lead = cmd.tick.diff(next_tick);
+        if lead < 0 {
+            self.counters.late += 1;
+            return;
+        }
+        if lead > MAX_INPUT_LEAD_TICKS {
+            self.counters.too_far_ahead += 1;
+            return;
+        }
+        if self.newest_tick.is_none_or(|t| cmd.tick.is_after(t)) {
+            self.newest_tick = Some(cmd.tick);
+        }
+        let at = self.pending.partition_point(|c| cmd.tick.is_after(c.tick));
+        if self.pending.get(at).is_some_and(|c| c.tick == cmd.tick) {
+            return; // a redundant copy still pending
+        }
+        self.pending.insert(at, cmd);
+    }
+
+    /// The input to simulate `tick` with. Without one, the last movement and aim are repeated
+    /// (never the trigger: a shot must be something the player did).
+    pub fn take(&mut self, tick: Tick) -> Input {
+        while self.pending.front().is_some_and(|c| tick.is_after(c.tick)) {
+            self.pending.pop_front();
+        }
+        match self.pending.front() {
+            Some(c) if c.tick == tick => {
+                let c = *c;
+                self.pending.pop_front();
+                self.last = c.input;
+                self.last_applied = Some(c.seq);
+                c.input
+            }
+            _ => {
+                if self.last_applied.is_some() {
+                    self.counters.missing += 1;
+                }
+                Input {
+                    buttons: 0,
+                    view: None,
+                    ..self.last
+                }
+            }
+        }
+    }
+
+    /// Sequence of the newest real input applied.
+    pub fn last_applied(&self) -> Option<Seq> {
+        self.last_applied
+    }
+
+    /// How many ticks the newest input is ahead of `tick` (negative: behind), 0 before any.
+    pub fn lead(&self, tick: Tick) -> i16 {
+        self.newest_tick
+            .map_or(0, |t| t.diff(tick).clamp(i16::MIN.into(), i16::MAX.into()) as i16)
+    }
+
+    /// Inputs waiting (the buffer depth metric).
+    pub fn depth(&self) -> usize {
+        self.pending.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cmd(seq: u16, tick: u32, x: i8) -> InputCmd {
+        InputCmd {
+            seq: Seq(seq),
+            tick: Tick(tick),
+            input: Input {
+                mv: [x, 0],
+                ..Input::default()
+            },
+        }
+    }
+
+    #[test]
+    fn redundant_copies_are_applied_once() {
+        let mut b = InputBuffer::default();
+        for _ in 0..3 {
+            b.receive(cmd(1, 10, 5), Tick(10));
+            b.receive(cmd(2, 11, 6), Tick(10));
+        }
+        assert_eq!(b.take(Tick(10)).mv, [5, 0]);
+        b.receive(cmd(1, 10, 5), Tick(11));
+        assert_eq!(b.take(Tick(11)).mv, [6, 0]);
+        assert_eq!(b.last_applied(), Some(Seq(2)));
+        assert_eq!(b.counters, InputCounters::default());
+    }
+
+    #[test]
+    fn missing_input_repeats_movement_but_not_trigger() {
+        let mut b = InputBuffer::default();
+        let mut c = cmd(1, 10, 7);
+        c.input.buttons = 1;
+        b.receive(c, Tick(10));
+        assert!(b.take(Tick(10)).fire());
+        let repeated = b.take(Tick(11));
+        assert_eq!(repeated.mv, [7, 0]);
+        assert!(!repeated.fire());
+        assert_eq!(b.counters.missing, 1);
+        assert_eq!(b.last_applied(), Some(Seq(1)));
+    }
+
+    #[test]
+    fn late_and_far_future_inputs_are_dropped_and_counted() {
+        let mut b = InputBuffer::default();
+        b.receive(cmd(1, 5, 1), Tick(10));
+        b.receive(cmd(2, 10 + MAX_INPUT_LEAD_TICKS as u32 + 1, 1), Tick(10));
+        assert_eq!(b.counters.late, 1);
+        assert_eq!(b.counters.too_far_ahead, 1);
+        assert_eq!(b.depth(), 0);
+        b.receive(cmd(3, 13, 1), Tick(10));
+        assert_eq!(b.lead(Tick(10)), 3);
+    }
+}
