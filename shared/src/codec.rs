@@ -35,8 +35,16 @@ pub enum CodecError {
     Encode(String),
 }
 
+/// Largest allocation while decoding one big, already size-checked payload: a replay chunk or
+/// keyframe (a 64-player keyframe or an 80 kB map text outgrows `DECODE_LIMIT`).
+pub const LARGE_DECODE_LIMIT: usize = 1 << 24;
+
 fn config() -> impl bincode::config::Config {
     bincode::config::standard().with_limit::<DECODE_LIMIT>()
+}
+
+fn large_config() -> impl bincode::config::Config {
+    bincode::config::standard().with_limit::<LARGE_DECODE_LIMIT>()
 }
 
 /// Encodes a message.
@@ -54,10 +62,26 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8], limit: usize) -> Result<T, Code
     }
     let (msg, used) = bincode::serde::decode_from_slice(bytes, config())
         .map_err(|e| CodecError::Malformed(e.to_string()))?;
-    if used != bytes.len() {
-        return Err(CodecError::Trailing {
-            extra: bytes.len() - used,
+    finish(msg, used, bytes.len())
+}
+
+/// Like `decode`, for files rather than datagrams: bincode may allocate up to
+/// `LARGE_DECODE_LIMIT` (the same wire format, so `encode` is its inverse).
+pub fn decode_large<T: DeserializeOwned>(bytes: &[u8], limit: usize) -> Result<T, CodecError> {
+    if bytes.len() > limit {
+        return Err(CodecError::TooLarge {
+            len: bytes.len(),
+            limit,
         });
+    }
+    let (msg, used) = bincode::serde::decode_from_slice(bytes, large_config())
+        .map_err(|e| CodecError::Malformed(e.to_string()))?;
+    finish(msg, used, bytes.len())
+}
+
+fn finish<T>(msg: T, used: usize, len: usize) -> Result<T, CodecError> {
+    if used != len {
+        return Err(CodecError::Trailing { extra: len - used });
     }
     Ok(msg)
 }

@@ -16,6 +16,7 @@ pub mod map;
 pub mod player;
 pub mod protocol;
 pub mod quant;
+pub mod replay;
 pub mod sim;
 pub mod snapshot;
 pub mod tick;

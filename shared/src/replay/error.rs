@@ -1,0 +1,110 @@
+//! What can be wrong with a recording, named by byte offset and/or tick so a user can tell a
+//! damaged disk from a cheating server from a crash.
+
+use crate::tick::Tick;
+use thiserror::Error;
+
+/// Where a file that lacks its end marker stops being readable. A truncated file is still
+/// playable up to `after_tick`; it is what a server killed mid-match leaves behind.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Truncation {
+    /// Byte offset of the first incomplete chunk (the file length when only the end is missing).
+    pub offset: u64,
+    /// Last tick of the last complete chunk (`None`: no tick was recorded).
+    pub after_tick: Option<Tick>,
+    /// What was found at `offset`.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Truncation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.after_tick {
+            Some(t) => write!(
+                f,
+                "truncated after {t} at offset {}: {}",
+                self.offset, self.reason
+            ),
+            None => write!(
+                f,
+                "truncated before any tick at offset {}: {}",
+                self.offset, self.reason
+            ),
+        }
+    }
+}
+
+/// Why a recording could not be read or did not verify.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ReplayError {
+    /// The file does not start with `MAGIC`.
+    #[error("not a Rewind replay (bad magic bytes at offset 0)")]
+    BadMagic,
+    /// Written by a different (probably newer) version of the format.
+    #[error("unknown replay format version {found} (this build reads version {supported})")]
+    UnknownVersion {
+        /// Version in the file.
+        found: u32,
+        /// Version this build reads.
+        supported: u32,
+    },
+    /// A chunk's bytes do not match its checksum, or its content is malformed.
+    #[error("corrupt chunk {chunk} at offset {offset}: {reason}")]
+    Corrupt {
+        /// Chunk index (position in the file).
+        chunk: u32,
+        /// Byte offset of the chunk's start.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A chunk is intact but does not follow the previous one (removed, reordered or spliced).
+    #[error("broken hash chain at chunk {chunk} (offset {offset}): it does not follow the previous chunk")]
+    BrokenChain {
+        /// Chunk index.
+        chunk: u32,
+        /// Byte offset of the chunk's start.
+        offset: u64,
+    },
+    /// The file stops early (returned only by strict reads; lenient reads record it instead).
+    #[error("{0}")]
+    Truncated(Truncation),
+    /// Intact chunks that contradict each other (a writer bug or a forged file).
+    #[error("inconsistent recording at offset {offset}: {reason}")]
+    Inconsistent {
+        /// Byte offset of the offending chunk.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The map text in the header does not parse.
+    #[error("the recorded map does not parse: {0}")]
+    BadMap(String),
+    /// Re-simulation gave a different state hash than the server recorded.
+    #[error("divergence at {tick}: recorded hash {recorded:016x}, re-simulated {simulated:016x}")]
+    Divergence {
+        /// First tick whose hash differs.
+        tick: Tick,
+        /// Hash in the file.
+        recorded: u64,
+        /// Hash of the re-simulated world.
+        simulated: u64,
+    },
+    /// A keyframe differs from the re-simulated state at its tick.
+    #[error("keyframe at {tick} differs from the re-simulated state: {what}")]
+    KeyframeMismatch {
+        /// Tick of the keyframe.
+        tick: Tick,
+        /// Which part differs.
+        what: String,
+    },
+    /// A seek or query outside the recorded ticks.
+    #[error("{tick} is outside the recording ({first} to {last})")]
+    OutOfRange {
+        /// Requested tick.
+        tick: Tick,
+        /// First tick available (the start tick).
+        first: Tick,
+        /// Last recorded tick.
+        last: Tick,
+    },
+}

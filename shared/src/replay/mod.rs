@@ -1,0 +1,109 @@
+//! Match recordings: an event-sourced, chunked, hash-chained file.
+//!
+//! The server stores "the transactions, not the balance": for every tick the leaves, joins and
+//! inputs it applied (plus chat and the resulting state hash), and every few seconds a keyframe
+//! of the full `World`. Replaying is re-simulating with `World::step`; seeking is the nearest
+//! keyframe plus re-simulation; verifying is re-simulating everything and comparing every hash.
+//!
+//! Layout (all integers little-endian):
+//!
+//! ```text
+//! preamble  MAGIC (8 bytes) | FORMAT_VERSION u32
+//! chunk*    index u32 | kind u8 | len u32 | prev [32] | digest [32] | head_check [4] | payload
+//! ```
+//!
+//! `digest` is SHA-256 over index, kind, len, prev and the payload; `prev` is the previous
+//! chunk's digest (for chunk 0, SHA-256 of the preamble), so chunks form a hash chain and a
+//! removed, reordered or spliced chunk breaks it. `head_check` (the first 4 bytes of SHA-256 of
+//! the 73 header bytes before it) tells a damaged length field from a file cut short. Chunks are
+//! written whole, so a crash leaves a file readable up to its last complete chunk. Chunk kinds:
+//! one `Header` first, then `Keyframe`s and `Ticks` in tick order, then `End`.
+
+mod chunk;
+mod error;
+mod reader;
+mod records;
+pub mod synth;
+mod verify;
+mod writer;
+
+pub use chunk::{CHUNK_HEADER_LEN, ChunkKind, FORMAT_VERSION, MAGIC, MAX_CHUNK_PAYLOAD, PREAMBLE_LEN};
+pub use error::{ReplayError, Truncation};
+pub use reader::{Replay, ReplayCursor, TickOutput};
+pub use verify::{PlayerScore, ReplayInfo, VerifySummary, verify};
+pub use writer::{ReplayWriter, WriterError};
+
+use crate::input::Input;
+use crate::lagcomp::History;
+use crate::player::{PlayerId, PlayerState};
+use crate::sim::SimConfig;
+use crate::tick::Tick;
+use serde::{Deserialize, Serialize};
+
+/// Everything needed to rebuild the match from nothing, written once at the start.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplayHeader {
+    /// Map name, for display.
+    pub map_name: String,
+    /// The full map text, so a replay does not depend on files that may change.
+    pub map_text: String,
+    /// Simulation settings of the match.
+    pub cfg: SimConfig,
+    /// Seed of the match (AI players, bots), for reproducing it.
+    pub seed: u64,
+    /// The world before the first record is `World::new(cfg, start_tick)`.
+    pub start_tick: Tick,
+    /// A keyframe is written at least every this many ticks (bounds seek time).
+    pub keyframe_interval: u32,
+    /// Tick records per `Ticks` chunk (bounds what a crash can lose).
+    pub chunk_ticks: u32,
+    /// Free-form server configuration (JSON by convention), shown by `replay info`.
+    pub config: String,
+}
+
+impl ReplayHeader {
+    /// A header with the default intervals: a keyframe every 5 s, a chunk every second.
+    pub fn new(map_name: &str, map_text: &str, cfg: SimConfig, seed: u64, start_tick: Tick) -> ReplayHeader {
+        ReplayHeader {
+            map_name: map_name.to_string(),
+            map_text: map_text.to_string(),
+            cfg,
+            seed,
+            start_tick,
+            keyframe_interval: cfg.tick_rate.saturating_mul(5).max(1),
+            chunk_ticks: cfg.tick_rate.max(1),
+            config: String::new(),
+        }
+    }
+}
+
+/// What the server applied at one tick, in order: leaves, then joins, then `World::step` with
+/// `inputs`; afterwards `World::hash` equals `hash`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TickRecord {
+    /// The tick this record simulates (the world's tick after the step).
+    pub tick: Tick,
+    /// Players removed before the step.
+    pub leaves: Vec<PlayerId>,
+    /// Players added (with their names), in order, after the leaves.
+    pub joins: Vec<(PlayerId, String)>,
+    /// Inputs applied by the step, ordered by id.
+    pub inputs: Vec<(PlayerId, Input)>,
+    /// Chat lines said during this tick (not simulated, kept for the viewer).
+    pub chat: Vec<(PlayerId, String)>,
+    /// `World::hash` after the step.
+    pub hash: u64,
+}
+
+/// The full simulated state after a tick, plus the names of the players in it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Keyframe {
+    /// Tick the state is after.
+    pub tick: Tick,
+    /// Players in id order.
+    pub players: Vec<PlayerState>,
+    /// Lag-compensation history (shots after the keyframe rewind into it).
+    pub history: History,
+    /// Display names of the players present, in id order.
+    pub roster: Vec<(PlayerId, String)>,
+}

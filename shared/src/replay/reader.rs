@@ -1,0 +1,367 @@
+//! The reading side: parse and validate a whole recording, then seek and play it.
+//!
+//! Parsing checks every chunk (framing, checksums, chain, order) but does not simulate; `verify`
+//! does that. Seeking starts from the nearest keyframe at or before the target and re-simulates,
+//! so its cost is bounded by the keyframe interval, not by the match length.
+
+use super::chunk::{ChunkKind, ChunkStream, MAX_CHUNK_PAYLOAD, Next, RawChunk};
+use super::error::{ReplayError, Truncation};
+use super::records::decode_ticks;
+use super::{Keyframe, ReplayHeader, TickRecord};
+use crate::codec;
+use crate::map::Map;
+use crate::player::PlayerId;
+use crate::sim::{SimEvent, World};
+use crate::tick::Tick;
+use std::collections::BTreeMap;
+
+/// Largest tick rate a header may claim (keeps durations and history sizes sane).
+const MAX_TICK_RATE: u32 = 1000;
+/// Largest lag-compensation window a header may claim, in ticks.
+const MAX_REWIND_TICKS: u32 = 100_000;
+
+/// A parsed, framing-checked recording held in memory.
+#[derive(Clone, Debug)]
+pub struct Replay {
+    header: ReplayHeader,
+    map: Map,
+    records: Vec<TickRecord>,
+    keyframes: Vec<Keyframe>,
+    truncation: Option<Truncation>,
+    file_size: u64,
+    chunks: u32,
+}
+
+impl Replay {
+    /// Parses a recording. A file cut short or missing its end marker is accepted and playable
+    /// up to its last complete chunk (see `truncation`); anything damaged is an error.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Replay, ReplayError> {
+        let mut stream = ChunkStream::new(bytes)?;
+        let (header, map) = match stream.next_chunk()? {
+            Next::Chunk(c) if c.kind == ChunkKind::Header => parse_header(&c)?,
+            Next::Chunk(c) => {
+                return Err(ReplayError::Inconsistent {
+                    offset: c.offset,
+                    reason: "the first chunk is not the header".into(),
+                });
+            }
+            Next::Eof | Next::Cut { .. } => {
+                return Err(ReplayError::Truncated(Truncation {
+                    offset: stream.offset(),
+                    after_tick: None,
+                    reason: "the header chunk is missing or incomplete".into(),
+                }));
+            }
+        };
+        let mut replay = Replay {
+            header,
+            map,
+            records: Vec::new(),
+            keyframes: Vec::new(),
+            truncation: None,
+            file_size: bytes.len() as u64,
+            chunks: 1,
+        };
+        loop {
+            let chunk = match stream.next_chunk()? {
+                Next::Chunk(c) => c,
+                Next::Eof => {
+                    replay.truncate(stream.offset(), "no end marker (the recorder stopped abruptly)");
+                    break;
+                }
+                Next::Cut { offset, reason } => {
+                    replay.truncate(offset, &reason);
+                    break;
+                }
+            };
+            replay.chunks += 1;
+            let offset = chunk.offset;
+            let inconsistent = |reason: String| ReplayError::Inconsistent { offset, reason };
+            match chunk.kind {
+                ChunkKind::Header => return Err(inconsistent("a second header chunk".into())),
+                ChunkKind::Keyframe => {
+                    let kf: Keyframe = decode(&chunk, "keyframe")?;
+                    if kf.tick != replay.last_tick() {
+                        return Err(inconsistent(format!(
+                            "keyframe at {} where {} was expected",
+                            kf.tick,
+                            replay.last_tick()
+                        )));
+                    }
+                    replay.keyframes.push(kf);
+                }
+                ChunkKind::Ticks => {
+                    let recs = decode_ticks(chunk.payload).map_err(|reason| ReplayError::Corrupt {
+                        chunk: chunk.index,
+                        offset,
+                        reason: format!("malformed tick records: {reason}"),
+                    })?;
+                    let expected = replay.last_tick().next();
+                    match recs.first() {
+                        None => return Err(inconsistent("an empty tick chunk".into())),
+                        Some(r) if r.tick != expected => {
+                            return Err(inconsistent(format!(
+                                "records start at {} where {expected} was expected",
+                                r.tick
+                            )));
+                        }
+                        Some(_) => replay.records.extend(recs),
+                    }
+                }
+                ChunkKind::End => {
+                    let (last, count): (u32, u64) = decode(&chunk, "end marker")?;
+                    if Tick(last) != replay.last_tick() || count != replay.records.len() as u64 {
+                        return Err(inconsistent(format!(
+                            "end marker claims {count} records up to tick {last}, the file has {} up to {}",
+                            replay.records.len(),
+                            replay.last_tick()
+                        )));
+                    }
+                    if stream.offset() != bytes.len() as u64 {
+                        return Err(ReplayError::Inconsistent {
+                            offset: stream.offset(),
+                            reason: format!(
+                                "{} bytes after the end marker",
+                                bytes.len() as u64 - stream.offset()
+                            ),
+                        });
+                    }
+                    break;
+                }
+            }
+        }
+        Ok(replay)
+    }
+
+    /// Like `from_bytes`, but a truncated file is an error.
+    pub fn from_bytes_strict(bytes: &[u8]) -> Result<Replay, ReplayError> {
+        let replay = Replay::from_bytes(bytes)?;
+        match replay.truncation {
+            Some(t) => Err(ReplayError::Truncated(t)),
+            None => Ok(replay),
+        }
+    }
+
+    fn truncate(&mut self, offset: u64, reason: &str) {
+        self.truncation = Some(Truncation {
+            offset,
+            after_tick: (!self.records.is_empty()).then(|| self.last_tick()),
+            reason: reason.to_string(),
+        });
+    }
+
+    /// The recorded header.
+    pub fn header(&self) -> &ReplayHeader {
+        &self.header
+    }
+
+    /// The map parsed from the header.
+    pub fn map(&self) -> &Map {
+        &self.map
+    }
+
+    /// Every tick record, in tick order.
+    pub fn records(&self) -> &[TickRecord] {
+        &self.records
+    }
+
+    /// Every keyframe, in tick order (the first is the start).
+    pub fn keyframes(&self) -> &[Keyframe] {
+        &self.keyframes
+    }
+
+    /// Where the file stops, when it lacks its end marker.
+    pub fn truncation(&self) -> Option<&Truncation> {
+        self.truncation.as_ref()
+    }
+
+    /// Size of the parsed bytes.
+    pub fn file_size(&self) -> u64 {
+        self.file_size
+    }
+
+    /// Complete chunks read (header included).
+    pub fn chunks(&self) -> u32 {
+        self.chunks
+    }
+
+    /// The tick of the initial (empty) world.
+    pub fn first_tick(&self) -> Tick {
+        self.header.start_tick
+    }
+
+    /// The last recorded tick (the start tick when nothing was recorded).
+    pub fn last_tick(&self) -> Tick {
+        self.header.start_tick.offset(self.records.len() as i32)
+    }
+
+    /// Recorded match time in seconds.
+    pub fn duration_s(&self) -> f64 {
+        self.records.len() as f64 / f64::from(self.header.cfg.tick_rate)
+    }
+
+    /// A cursor whose world is the state after `tick`: the nearest keyframe at or before it,
+    /// re-simulated forward.
+    pub fn cursor_at(&self, tick: Tick) -> Result<ReplayCursor<'_>, ReplayError> {
+        let off = tick.diff(self.first_tick());
+        if off < 0 || off as usize > self.records.len() {
+            return Err(ReplayError::OutOfRange {
+                tick,
+                first: self.first_tick(),
+                last: self.last_tick(),
+            });
+        }
+        let start = self.first_tick();
+        let k = self.keyframes.partition_point(|k| k.tick.diff(start) <= off);
+        let mut cursor = match k.checked_sub(1).and_then(|i| self.keyframes.get(i)) {
+            Some(kf) => ReplayCursor {
+                replay: self,
+                world: World {
+                    tick: kf.tick,
+                    players: kf.players.clone(),
+                    history: kf.history.clone(),
+                    cfg: self.header.cfg,
+                },
+                roster: kf.roster.iter().cloned().collect(),
+                next: kf.tick.diff(start).max(0) as usize,
+            },
+            None => self.cursor_at_start(),
+        };
+        while cursor.world.tick != tick {
+            if cursor.step().is_none() {
+                break;
+            }
+        }
+        Ok(cursor)
+    }
+
+    /// A cursor at the empty world before the first record, ignoring keyframes (what `verify`
+    /// re-simulates from).
+    pub fn cursor_at_start(&self) -> ReplayCursor<'_> {
+        ReplayCursor {
+            replay: self,
+            world: World::new(self.header.cfg, self.first_tick()),
+            roster: BTreeMap::new(),
+            next: 0,
+        }
+    }
+
+    /// The world after `tick`.
+    pub fn seek(&self, tick: Tick) -> Result<World, ReplayError> {
+        Ok(self.cursor_at(tick)?.world)
+    }
+
+    /// Everything that happened in ticks `from + 1 ..= to` (kills, shots, respawns), for a kill
+    /// feed or tracers "as they were" at `to`.
+    pub fn events_between(&self, from: Tick, to: Tick) -> Result<Vec<(Tick, SimEvent)>, ReplayError> {
+        let mut cursor = self.cursor_at(from)?;
+        let mut out = Vec::new();
+        while cursor.world.tick.diff(to) < 0 {
+            let Some(step) = cursor.step() else { break };
+            let tick = step.record.tick;
+            out.extend(step.events.into_iter().map(|e| (tick, e)));
+        }
+        Ok(out)
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(chunk: &RawChunk<'_>, what: &str) -> Result<T, ReplayError> {
+    codec::decode_large(chunk.payload, MAX_CHUNK_PAYLOAD).map_err(|e| ReplayError::Corrupt {
+        chunk: chunk.index,
+        offset: chunk.offset,
+        reason: format!("malformed {what}: {e}"),
+    })
+}
+
+fn parse_header(chunk: &RawChunk<'_>) -> Result<(ReplayHeader, Map), ReplayError> {
+    let header: ReplayHeader = decode(chunk, "header")?;
+    let cfg = header.cfg;
+    let bad = |reason: String| ReplayError::Inconsistent {
+        offset: chunk.offset,
+        reason,
+    };
+    if cfg.tick_rate == 0 || cfg.tick_rate > MAX_TICK_RATE {
+        return Err(bad(format!("tick rate {} out of range", cfg.tick_rate)));
+    }
+    if cfg.max_rewind_ticks > MAX_REWIND_TICKS {
+        return Err(bad(format!(
+            "rewind window {} ticks out of range",
+            cfg.max_rewind_ticks
+        )));
+    }
+    if header.keyframe_interval == 0 || header.chunk_ticks == 0 {
+        return Err(bad("keyframe interval and chunk size must be at least 1".into()));
+    }
+    let map =
+        Map::parse(&header.map_name, &header.map_text).map_err(|e| ReplayError::BadMap(e.to_string()))?;
+    Ok((header, map))
+}
+
+/// One re-simulated tick.
+#[derive(Debug)]
+pub struct TickOutput<'a> {
+    /// What was applied.
+    pub record: &'a TickRecord,
+    /// What the step produced (shots, kills, respawns).
+    pub events: Vec<SimEvent>,
+    /// Whether the re-simulated hash equals the recorded one.
+    pub hash_ok: bool,
+}
+
+/// Plays a recording forward one tick at a time, keeping the world and the players' names.
+#[derive(Clone, Debug)]
+pub struct ReplayCursor<'a> {
+    replay: &'a Replay,
+    world: World,
+    roster: BTreeMap<PlayerId, String>,
+    next: usize,
+}
+
+impl<'a> ReplayCursor<'a> {
+    /// The current state.
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// Takes the current state.
+    pub fn into_world(self) -> World {
+        self.world
+    }
+
+    /// The current tick.
+    pub fn tick(&self) -> Tick {
+        self.world.tick
+    }
+
+    /// Names of the players present, by id.
+    pub fn roster(&self) -> &BTreeMap<PlayerId, String> {
+        &self.roster
+    }
+
+    /// A present player's name.
+    pub fn name(&self, id: PlayerId) -> Option<&str> {
+        self.roster.get(&id).map(String::as_str)
+    }
+
+    /// Applies the next record (leaves, joins, step); `None` at the end of the recording.
+    pub fn step(&mut self) -> Option<TickOutput<'a>> {
+        let record = self.replay.records.get(self.next)?;
+        self.next += 1;
+        let map = &self.replay.map;
+        for id in &record.leaves {
+            self.world.remove_player(*id);
+            self.roster.remove(id);
+        }
+        for (id, name) in &record.joins {
+            self.world.add_player(map, *id);
+            self.roster.insert(*id, name.clone());
+        }
+        let inputs = record.inputs.iter().copied().collect();
+        let events = self.world.step(map, &inputs);
+        Some(TickOutput {
+            record,
+            events,
+            hash_ok: self.world.hash() == record.hash,
+        })
+    }
+}
