@@ -18,7 +18,7 @@ fn cfg() -> SimConfig {
 }
 
 fn arena() -> Map {
-    Map::builtin("arena").unwrap()
+    Map::builtin("arena").expect("test setup")
 }
 
 fn record(seed: u64, ticks: u32, players: u16, churn: f64) -> (Vec<u8>, World) {
@@ -29,7 +29,7 @@ fn record(seed: u64, ticks: u32, players: u16, churn: f64) -> (Vec<u8>, World) {
         churn,
         start_tick: Tick(1000),
     };
-    record_synthetic(Vec::new(), &arena(), cfg(), params).unwrap()
+    record_synthetic(Vec::new(), &arena(), cfg(), params).expect("test setup")
 }
 
 /// (offset, total length) of every chunk, read straight from the layout.
@@ -37,7 +37,7 @@ fn chunks(bytes: &[u8]) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut pos = PREAMBLE_LEN;
     while pos + CHUNK_HEADER_LEN <= bytes.len() {
-        let len = u32::from_le_bytes(bytes[pos + 5..pos + 9].try_into().unwrap()) as usize;
+        let len = u32::from_le_bytes(bytes[pos + 5..pos + 9].try_into().expect("test setup")) as usize;
         out.push((pos, CHUNK_HEADER_LEN + len));
         pos += CHUNK_HEADER_LEN + len;
     }
@@ -195,7 +195,7 @@ fn every_single_byte_flip_is_an_error() {
 /// Like `record_synthetic`, with a custom header (small chunks, a tiny map).
 fn small_match(map: &Map, header: ReplayHeader, p: SynthParams) -> (Vec<u8>, World) {
     let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
-    let mut w = ReplayWriter::new(Vec::new(), header).unwrap();
+    let mut w = ReplayWriter::new(Vec::new(), header).expect("test setup");
     let mut world = World::new(cfg(), p.start_tick);
     for t in 0..p.ticks {
         let mut r = TickRecord {
@@ -223,13 +223,13 @@ fn small_match(map: &Map, header: ReplayHeader, p: SynthParams) -> (Vec<u8>, Wor
         r.chat = vec![(PlayerId(0), format!("t{t}"))];
         world.step(map, &r.inputs.iter().copied().collect());
         r.hash = world.hash();
-        w.push_tick(r).unwrap();
+        w.push_tick(r).expect("test setup");
         if w.keyframe_due() {
             let roster: Vec<_> = (0..p.players).map(|i| (PlayerId(i), format!("p{i}"))).collect();
-            w.push_keyframe(&world, &roster).unwrap();
+            w.push_keyframe(&world, &roster).expect("test setup");
         }
     }
-    (w.finish().unwrap(), world)
+    (w.finish().expect("test setup"), world)
 }
 
 #[test]
