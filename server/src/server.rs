@@ -1,0 +1,179 @@
+//! Starting and stopping a server in-process: `rewind serve`, `rewind play` and the tests all use
+//! `start`. The network runs on a tokio runtime on its own thread and the tick loop on another, so
+//! a caller may be sync or async, and dropping the handle stops everything.
+
+use crate::cert::Identity;
+use crate::config::{ConfigError, ServerConfig};
+use crate::endpoint::{EndpointError, NetContext, accept_loop, server_config};
+use crate::link::NetEvent;
+use crate::stats::{NetCounters, ServerStats};
+use crate::tick_loop::TickLoop;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// Why a server did not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// Bad configuration.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Certificate trouble.
+    #[error(transparent)]
+    Cert(#[from] crate::cert::CertError),
+    /// QUIC/TLS setup or bind failure.
+    #[error(transparent)]
+    Endpoint(#[from] EndpointError),
+    /// A thread or runtime could not be created.
+    #[error("cannot start server threads: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// Stops a server from anywhere.
+#[derive(Clone, Debug)]
+pub struct Stopper(Arc<AtomicBool>);
+
+impl Stopper {
+    /// Asks the server to stop; the tick loop tells clients why and ends.
+    pub fn stop(&self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A running server.
+pub struct ServerHandle {
+    addr: SocketAddr,
+    cert_hash: String,
+    cert_der: Vec<u8>,
+    stop: Arc<AtomicBool>,
+    tick_thread: Option<JoinHandle<ServerStats>>,
+    net_thread: Option<JoinHandle<()>>,
+    net_stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// Starts a server: binds, creates or loads the certificate, spawns the network and tick threads.
+pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
+    cfg.validate()?;
+    let identity = match &cfg.data_dir {
+        Some(dir) => Identity::load_or_create(dir)?,
+        None => Identity::generate()?,
+    };
+    let quic_cfg = server_config(&identity, &cfg)?;
+    let (tx, rx) = std::sync::mpsc::channel::<NetEvent>();
+    let counters = Arc::new(NetCounters::default());
+    let ctx = NetContext {
+        tx,
+        counters: counters.clone(),
+        handshake_timeout: cfg.handshake_timeout,
+        max_datagrams_per_s: cfg.max_datagrams_per_s,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("rewind-net")
+        .enable_all()
+        .build()
+        .map_err(StartError::Runtime)?;
+    let addr = cfg.addr;
+    let endpoint = {
+        let _guard = runtime.enter();
+        quinn::Endpoint::server(quic_cfg, addr).map_err(|source| EndpointError::Bind { addr, source })?
+    };
+    let local = endpoint.local_addr().map_err(|source| EndpointError::Bind { addr, source })?;
+    let (net_stop, net_stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let net_thread = std::thread::Builder::new()
+        .name("rewind-net-main".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let accept = tokio::spawn(accept_loop(endpoint.clone(), ctx));
+                let _ = net_stop_rx.await;
+                endpoint.close(crate::endpoint::close::DONE.into(), b"server stopped");
+                let _ = tokio::time::timeout(Duration::from_secs(2), endpoint.wait_idle()).await;
+                accept.abort();
+            });
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        })
+        .map_err(StartError::Runtime)?;
+    let stop = Arc::new(AtomicBool::new(false));
+    let tick_loop = TickLoop::new(cfg, rx, stop.clone(), counters);
+    let tick_thread = std::thread::Builder::new()
+        .name("rewind-tick".into())
+        .spawn(move || tick_loop.run())
+        .map_err(StartError::Runtime)?;
+    Ok(ServerHandle {
+        addr: local,
+        cert_hash: identity.hash_hex(),
+        cert_der: identity.cert.to_vec(),
+        stop,
+        tick_thread: Some(tick_thread),
+        net_thread: Some(net_thread),
+        net_stop: Some(net_stop),
+    })
+}
+
+impl ServerHandle {
+    /// The address the server listens on (with the real port when 0 was asked).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// SHA-256 of the DER certificate, 64 hex digits (what clients pin).
+    pub fn cert_hash(&self) -> &str {
+        &self.cert_hash
+    }
+
+    /// The DER certificate.
+    pub fn cert_der(&self) -> &[u8] {
+        &self.cert_der
+    }
+
+    /// Asks the server to stop (clients are told why); returns at once.
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+
+    /// A cloneable way to stop the server from another thread (a Ctrl-C handler).
+    pub fn stopper(&self) -> Stopper {
+        Stopper(self.stop.clone())
+    }
+
+    /// Whether the tick loop has ended (match over or stopped).
+    pub fn is_finished(&self) -> bool {
+        self.tick_thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+
+    /// Waits for the match to end (its duration, or `stop`) and returns the statistics.
+    pub fn wait(mut self) -> ServerStats {
+        self.join()
+    }
+
+    fn join(&mut self) -> ServerStats {
+        let stats = match self.tick_thread.take().map(JoinHandle::join) {
+            Some(Ok(s)) => s,
+            Some(Err(_)) => {
+                tracing::error!("tick thread panicked");
+                ServerStats::default()
+            }
+            None => ServerStats::default(),
+        };
+        // Give writers a moment to deliver the shutdown reason before the endpoint closes.
+        std::thread::sleep(Duration::from_millis(300));
+        if let Some(tx) = self.net_stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.net_thread.take() {
+            let _ = t.join();
+        }
+        stats
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        if self.tick_thread.is_some() {
+            self.stop();
+            self.join();
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! `rewind serve`: run a dedicated server until the match ends or Ctrl-C.
+
+use crate::cli_util::{load_map, on_ctrl_c, parse_duration_arg};
+use anyhow::Context;
+use clap::Args;
+use rewind_server::ServerConfig;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Flags of `rewind serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0:4433")]
+    pub addr: SocketAddr,
+    /// Simulation ticks per second (10..=128).
+    #[arg(long, default_value_t = 60)]
+    pub tick_rate: u32,
+    /// Snapshots per second sent to each client (at most the tick rate; a snapshot goes out every
+    /// round(tick-rate / snapshot-rate) ticks).
+    #[arg(long)]
+    pub snapshot_rate: Option<u32>,
+    /// AI players running inside the server.
+    #[arg(long, default_value_t = 0)]
+    pub ai: u16,
+    /// Seed for AI behaviour.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Lag-compensation window (up to 1s).
+    #[arg(long, default_value = "250ms", value_parser = parse_duration_arg)]
+    pub max_rewind: Duration,
+    /// Trace shots against present positions instead of the shooter's view (to measure the difference).
+    #[arg(long)]
+    pub no_lagcomp: bool,
+    /// Built-in map name (`rewind map list`) or a map file.
+    #[arg(long, default_value = "arena")]
+    pub map: String,
+    /// Human players at most.
+    #[arg(long, default_value_t = 64)]
+    pub max_clients: u16,
+    /// End the match after this long (e.g. 30s, 5m).
+    #[arg(long, value_parser = parse_duration_arg)]
+    pub duration: Option<Duration>,
+    /// Write statistics as JSON here at exit.
+    #[arg(long)]
+    pub stats: Option<PathBuf>,
+    /// Where the certificate is kept (default: $XDG_DATA_HOME/rewind or ~/.local/share/rewind).
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl ServeArgs {
+    /// The validated server configuration.
+    pub fn config(&self) -> anyhow::Result<ServerConfig> {
+        let snapshot_interval = match self.snapshot_rate {
+            None => 1,
+            Some(0) => anyhow::bail!("--snapshot-rate must be at least 1"),
+            Some(hz) if hz > self.tick_rate => {
+                anyhow::bail!("--snapshot-rate {hz} is higher than --tick-rate {}", self.tick_rate)
+            }
+            Some(hz) => ((f64::from(self.tick_rate) / f64::from(hz)).round() as u32).max(1),
+        };
+        let cfg = ServerConfig {
+            addr: self.addr,
+            tick_rate: self.tick_rate,
+            snapshot_interval,
+            ai: self.ai,
+            seed: self.seed,
+            max_rewind: self.max_rewind,
+            lagcomp: !self.no_lagcomp,
+            map: load_map(&self.map)?,
+            max_clients: self.max_clients,
+            data_dir: Some(self.data_dir.clone().unwrap_or_else(rewind_server::cert::default_data_dir)),
+            duration: self.duration,
+            ..ServerConfig::default()
+        };
+        cfg.validate()?;
+        Ok(cfg)
+    }
+}
+
+/// Runs `rewind serve`.
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let cfg = args.config()?;
+    let handle = rewind_server::start(cfg).context("cannot start the server")?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "listening {}", handle.local_addr())?;
+        writeln!(out, "cert-hash {}", handle.cert_hash())?;
+        out.flush()?;
+    }
+    let stopper = handle.stopper();
+    on_ctrl_c(move || stopper.stop());
+    let stats = handle.wait();
+    tracing::info!(ticks = stats.ticks, p99_us = stats.tick_us.p99, shots = stats.shots, "server stopped");
+    if let Some(path) = &args.stats {
+        let json = serde_json::to_string_pretty(&stats)?;
+        std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(())
+}
