@@ -1,3 +1,13 @@
 //! Rewind client crate: connection, prediction, reconciliation, interpolation, rendering, bots.
+//!
+//! The core is sans-IO (`session` and the modules under it take decoded messages and the time,
+//! and give datagrams and a `GameView`); `net` runs it over QUIC; `bots` runs many of them
+//! headless; the window (`game`) only draws `GameView`s and sends `ControlInput`s.
 
+pub mod clock;
+pub mod game;
+pub mod interpolation;
+pub mod prediction;
+pub mod session;
+pub mod shots;
 pub mod view;
