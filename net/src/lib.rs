@@ -1,1 +1,18 @@
 //! QUIC glue shared by server and client (see docs/ARCHITECTURE.md).
+//!
+//! The artificial-latency feature (DESIGN.md §6) lives here: [`conditioned_endpoint`] puts a
+//! [`rewind_shared::conditioner::Conditioner`] under quinn's UDP socket so QUIC itself sees the
+//! bad network, [`ConditionerControl`] changes it live, [`NetArgs`] is the shared CLI surface
+//! (`--lag 80ms --loss 3% --net wifi` ...), and [`run_netsim`] is the standalone UDP proxy.
+
+mod args;
+mod endpoint;
+mod error;
+mod netsim;
+mod socket;
+
+pub use args::NetArgs;
+pub use endpoint::{conditioned_endpoint, plain_endpoint};
+pub use error::NetError;
+pub use netsim::{Netsim, NetsimArgs, NetsimStats, netsim_main, run_netsim};
+pub use socket::{ConditionedSocket, ConditionerControl, LinkStats};
