@@ -1,0 +1,223 @@
+//! The macroquad game window. It owns no game logic: each frame it turns keyboard and mouse into a
+//! `ControlInput`, hands it to a [`ViewSource`] (the client core's session, a replay, a demo) and
+//! draws the `GameView` it gets back. See `render` for the drawing, `input` for the controls.
+//!
+//! `run_window` must be called on the main thread and blocks until the window closes (or the
+//! screenshot is saved). On Linux, miniquad's event loop returns once the game loop ends, so the
+//! function returns normally and the caller can close its session; no `process::exit` is needed.
+
+pub mod debug;
+pub mod effects;
+pub mod hud;
+pub mod input;
+pub mod link;
+pub mod netgraph;
+pub mod palette;
+pub mod render;
+pub mod screens;
+pub mod screenshot;
+pub mod text;
+pub mod world;
+
+use crate::view::{ControlInput, GameView, Phase};
+use link::LinkAction;
+use macroquad::input::{KeyCode, is_key_down, is_key_pressed, mouse_position, show_mouse};
+use macroquad::window::next_frame;
+use render::{Overlays, Renderer};
+use rewind_shared::Vec2;
+use rewind_shared::conditioner::LinkConfig;
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// How long the conditioner keys stay visible after a press on a perfect link.
+const LINK_KEYS_S: f64 = 4.0;
+
+/// How to open the window.
+#[derive(Clone, Debug)]
+pub struct WindowOptions {
+    /// Window title.
+    pub title: String,
+    /// Initial size in pixels (the window is resizable).
+    pub width: i32,
+    /// Initial size in pixels.
+    pub height: i32,
+    /// Save what the window shows to this PNG, then close (`--screenshot`).
+    pub screenshot: Option<PathBuf>,
+    /// When to take the screenshot, from the first frame (`--screenshot-after`).
+    pub screenshot_after: Duration,
+    /// Start with the net graph (F3) open.
+    pub net_graph: bool,
+    /// Start with the lag-compensation debug view (F4) open.
+    pub debug_view: bool,
+    /// Start with the scoreboard shown as if Tab were held (screenshots of it).
+    pub scoreboard: bool,
+    /// Multisampling (smooth circles); off for software GL if it misbehaves.
+    pub msaa: bool,
+}
+
+impl Default for WindowOptions {
+    fn default() -> Self {
+        WindowOptions {
+            title: "Rewind".to_string(),
+            width: 1280,
+            height: 720,
+            screenshot: None,
+            screenshot_after: Duration::from_secs(3),
+            net_graph: false,
+            debug_view: false,
+            scoreboard: false,
+            msaa: true,
+        }
+    }
+}
+
+/// Whatever the window shows: the client core's session, a replay, or a demo.
+pub trait ViewSource {
+    /// Called once per rendered frame with what the player is doing; returns what to draw.
+    fn frame(&mut self, input: ControlInput) -> GameView;
+
+    /// Current link-conditioner settings (one-way, applied to each direction), if this source
+    /// can change its link live; `None` hides the live controls.
+    fn link(&self) -> Option<LinkConfig> {
+        None
+    }
+
+    /// Applies new link settings (only called when `link` returned `Some`). Settings come from
+    /// `link::apply`, so they are always valid.
+    fn set_link(&mut self, _cfg: LinkConfig) {}
+}
+
+/// Any `FnMut(ControlInput) -> GameView` is a source without live link controls.
+impl<F: FnMut(ControlInput) -> GameView> ViewSource for F {
+    fn frame(&mut self, input: ControlInput) -> GameView {
+        self(input)
+    }
+}
+
+/// Why the window could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum WindowError {
+    /// No display to open a window on.
+    #[error("no display: DISPLAY is not set (run under a desktop session, or `xvfb-run -a` for headless)")]
+    NoDisplay,
+    /// The windowing backend failed to start (no X server at DISPLAY, no OpenGL).
+    #[error("could not open the window (X11/OpenGL unavailable at DISPLAY={0:?})")]
+    Backend(String),
+    /// The screenshot could not be saved.
+    #[error(transparent)]
+    Screenshot(#[from] screenshot::ScreenshotError),
+    /// The window closed before the game loop reported anything.
+    #[error("the window closed unexpectedly")]
+    Aborted,
+}
+
+/// Opens the window and runs the game until the player closes it, presses Esc on the
+/// connecting/ended screens, or the screenshot is saved. Blocks; call on the main thread.
+pub fn run_window(opts: WindowOptions, source: impl ViewSource + 'static) -> Result<(), WindowError> {
+    let display = std::env::var("DISPLAY").unwrap_or_default();
+    if cfg!(target_os = "linux") && display.is_empty() {
+        return Err(WindowError::NoDisplay);
+    }
+    let outcome: Rc<RefCell<Option<Result<(), WindowError>>>> = Rc::new(RefCell::new(None));
+    let out = Rc::clone(&outcome);
+    let conf = macroquad::miniquad::conf::Conf {
+        window_title: opts.title.clone(),
+        window_width: opts.width,
+        window_height: opts.height,
+        window_resizable: true,
+        sample_count: if opts.msaa { 4 } else { 1 },
+        ..Default::default()
+    };
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
+        macroquad::Window::from_config(conf, async move {
+            let result = game_loop(opts, source).await;
+            *out.borrow_mut() = Some(result);
+        });
+    }));
+    if run.is_err() {
+        return Err(WindowError::Backend(display));
+    }
+    // A closed window (title-bar button) ends the event loop without finishing the game loop.
+    outcome.borrow_mut().take().unwrap_or(Ok(()))
+}
+
+/// The per-frame loop: input, source, draw, overlays, screenshot.
+async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(), WindowError> {
+    let mut renderer = Renderer::new();
+    let mut chat = input::ChatBox::default();
+    let mut net_graph = opts.net_graph;
+    let mut debug_view = opts.debug_view;
+    let mut link_keys_until = f64::NEG_INFINITY;
+    let mut local_pos: Option<Vec2> = None;
+    let mut phase_playing = false;
+    let start = macroquad::time::get_time();
+    loop {
+        let now = macroquad::time::get_time();
+        let control = input::sample(&mut chat, &renderer.camera(), local_pos, phase_playing);
+        let view = source.frame(control);
+        phase_playing = view.phase == Phase::Playing;
+        local_pos = view.players.iter().find(|p| p.local && p.alive).map(|p| p.pos);
+
+        if !chat.open {
+            if is_key_pressed(KeyCode::F3) {
+                net_graph = !net_graph;
+            }
+            if is_key_pressed(KeyCode::F4) {
+                debug_view = !debug_view;
+            }
+            if let Some(action) = link_action() {
+                link_keys_until = now + LINK_KEYS_S;
+                if let Some(cfg) = source.link() {
+                    source.set_link(link::apply(cfg, action));
+                }
+            }
+            if !phase_playing && is_key_pressed(KeyCode::Escape) {
+                return Ok(());
+            }
+            if matches!(view.phase, Phase::Ended { .. }) && is_key_pressed(KeyCode::Enter) {
+                return Ok(());
+            }
+        }
+        show_mouse(!phase_playing);
+        let link = source.link();
+        let (mx, my) = mouse_position();
+        let ui = Overlays {
+            net_graph,
+            debug_view,
+            scoreboard: opts.scoreboard || (is_key_down(KeyCode::Tab) && !chat.open),
+            chat_entry: chat.open.then_some(chat.text.as_str()),
+            link: link.as_ref(),
+            link_keys: now < link_keys_until || link.as_ref().is_some_and(|l| !l.is_perfect()),
+            crosshair: phase_playing.then_some(Vec2::new(mx, my)),
+            help: true,
+        };
+        renderer.draw(&view, &ui, macroquad::time::get_frame_time());
+
+        if let Some(path) = &opts.screenshot
+            && now - start >= opts.screenshot_after.as_secs_f64()
+        {
+            screenshot::save(path)?;
+            tracing::info!(path = %path.display(), "screenshot saved");
+            return Ok(());
+        }
+        next_frame().await;
+    }
+}
+
+/// The conditioner key pressed this frame, if any.
+fn link_action() -> Option<LinkAction> {
+    [
+        (KeyCode::F5, LinkAction::LagDown),
+        (KeyCode::F6, LinkAction::LagUp),
+        (KeyCode::F7, LinkAction::JitterDown),
+        (KeyCode::F8, LinkAction::JitterUp),
+        (KeyCode::F9, LinkAction::LossDown),
+        (KeyCode::F10, LinkAction::LossUp),
+        (KeyCode::F11, LinkAction::Reset),
+    ]
+    .into_iter()
+    .find(|(k, _)| is_key_pressed(*k))
+    .map(|(_, a)| a)
+}

@@ -1,0 +1,171 @@
+//! One frame of the game from a `GameView`: world under a follow camera, then the HUD. Takes plain
+//! data only (the view plus a few overlay flags), so the live window and a replay viewer share it.
+
+use super::debug;
+use super::effects::Effects;
+use super::hud;
+use super::netgraph;
+use super::palette;
+use super::screens;
+use super::world;
+use crate::view::{GameView, Phase};
+use macroquad::camera::{Camera2D, set_camera, set_default_camera};
+use macroquad::color::Color;
+use macroquad::window::{clear_background, screen_height, screen_width};
+use rewind_shared::Vec2;
+use rewind_shared::conditioner::LinkConfig;
+
+/// World units per pixel at the reference 720-pixel-high window: 1.25 pixels per unit shows a
+/// 1024x576-unit area, enough to see threats coming without making players tiny.
+pub const PIXELS_PER_UNIT_720: f32 = 1.25;
+
+/// Overlay switches and transient UI that are not part of the game state.
+#[derive(Clone, Debug, Default)]
+pub struct Overlays<'a> {
+    /// F3 net graph.
+    pub net_graph: bool,
+    /// F4 lag-compensation debug view.
+    pub debug_view: bool,
+    /// Tab held.
+    pub scoreboard: bool,
+    /// The chat line being typed, when the chat box is open.
+    pub chat_entry: Option<&'a str>,
+    /// Current link-conditioner settings, when the session can change them.
+    pub link: Option<&'a LinkConfig>,
+    /// Show the conditioner keys (a key was pressed recently, or the session is conditioned).
+    pub link_keys: bool,
+    /// Where to draw the crosshair (mouse position), if any.
+    pub crosshair: Option<Vec2>,
+    /// Show the key-help line.
+    pub help: bool,
+}
+
+/// Renderer state carried across frames (effects, camera focus).
+#[derive(Clone, Debug, Default)]
+pub struct Renderer {
+    effects: Effects,
+    focus: Vec2,
+}
+
+impl Renderer {
+    /// A fresh renderer.
+    pub fn new() -> Renderer {
+        Renderer::default()
+    }
+
+    /// Pixels per world unit for the current window size.
+    pub fn ppu() -> f32 {
+        screen_height().max(1.0) / 720.0 * PIXELS_PER_UNIT_720
+    }
+
+    /// The camera the world was last drawn with (centred on our player), for mouse aiming.
+    pub fn camera(&self) -> Camera2D {
+        let ppu = Renderer::ppu();
+        Camera2D {
+            target: self.focus,
+            // Positive y zoom: macroquad flips y for screen cameras, so world +y points down the
+            // screen, matching the map text (row 0 at the top).
+            zoom: Vec2::new(
+                2.0 * ppu / screen_width().max(1.0),
+                2.0 * ppu / screen_height().max(1.0),
+            ),
+            ..Default::default()
+        }
+    }
+
+    /// Draws one frame. `dt` advances effect timers.
+    pub fn draw(&mut self, view: &GameView, ui: &Overlays<'_>, dt: f32) {
+        let (w, h) = (screen_width(), screen_height());
+        match &view.phase {
+            Phase::Connecting => {
+                screens::draw_connecting(macroquad::time::get_time(), w, h);
+                return;
+            }
+            Phase::Ended { reason } => {
+                screens::draw_ended(reason, w, h);
+                return;
+            }
+            Phase::Playing => {}
+        }
+        self.effects.update(view, dt);
+        if let Some(me) = view.players.iter().find(|p| p.local) {
+            self.focus = me.pos;
+        } else if let Some(map) = &view.map
+            && self.focus == Vec2::ZERO
+        {
+            self.focus = map.size() / 2.0;
+        }
+        clear_background(palette::BACKGROUND);
+        let camera = self.camera();
+        set_camera(&camera);
+        let ppu = Renderer::ppu();
+        let half = Vec2::new(w, h) / (2.0 * ppu);
+        if let Some(map) = &view.map {
+            world::draw_map(map, self.focus - half, self.focus + half);
+        }
+        if ui.debug_view {
+            debug::draw_world(&view.shots, &view.tracers);
+        }
+        world::draw_tracers(&view.tracers);
+        for p in view.players.iter().filter(|p| !p.alive) {
+            world::draw_player(p, &self.effects);
+        }
+        // Remote players first so ours is always on top.
+        for p in view.players.iter().filter(|p| p.alive && !p.local) {
+            world::draw_player(p, &self.effects);
+        }
+        for p in view.players.iter().filter(|p| p.alive && p.local) {
+            world::draw_player(p, &self.effects);
+        }
+        world::draw_hit_markers(&view.shots);
+        set_default_camera();
+
+        let to_screen = |p: Vec2| camera.world_to_screen(p);
+        for p in &view.players {
+            hud::draw_label(p, &to_screen, ppu);
+        }
+        for (i, p) in self.effects.popups.iter().enumerate() {
+            hud::draw_popup(p, i, &to_screen);
+        }
+        hud::draw_hurt(&self.effects, w, h);
+        self.draw_hud(view, ui, w, h);
+    }
+
+    fn draw_hud(&self, view: &GameView, ui: &Overlays<'_>, w: f32, h: f32) {
+        let map_name = view.map.as_ref().map_or("", |m| m.name.as_str());
+        let title = format!("REWIND  {map_name}  {} players", view.players.len());
+        super::text::panel(10.0, 10.0, super::text::width(&title, 18.0) + 20.0, 30.0);
+        super::text::draw(&title, 20.0, 31.0, 18.0, palette::TEXT);
+        hud::draw_link(ui.link, ui.link_keys, 10.0, 48.0);
+        hud::draw_kill_feed(&view.kill_feed, w - 10.0, 10.0);
+        if ui.net_graph {
+            netgraph::draw(&view.net, w - netgraph::WIDTH - 10.0, h - netgraph::HEIGHT - 30.0);
+        }
+        if ui.debug_view {
+            debug::draw_legend(&view.shots, 10.0, 110.0);
+        }
+        hud::draw_local_status(view, w, h);
+        hud::draw_chat(&view.chat, ui.chat_entry, 14.0, h - 36.0);
+        if let Some(s) = view.respawn_in_s {
+            hud::draw_respawn(s, w, h);
+        }
+        if ui.scoreboard {
+            hud::draw_scoreboard(&view.scoreboard, view.local_id, map_name, w, h);
+        }
+        if ui.help {
+            hud::draw_help(w, h);
+        }
+        if let Some(at) = ui.crosshair {
+            let hit = view
+                .shots
+                .iter()
+                .filter(|s| s.age_s < 0.25 && (s.client_target.is_some() || s.server_target.is_some()))
+                .min_by(|a, b| a.age_s.total_cmp(&b.age_s))
+                .map(|s| Color {
+                    a: 1.0,
+                    ..world::marker_colour(s)
+                });
+            hud::draw_crosshair(at, hit);
+        }
+    }
+}
