@@ -422,6 +422,10 @@ fn a_keyframe_that_differs_from_the_simulation_is_reported() {
 fn the_writer_refuses_out_of_order_records() {
     let map = arena();
     let header = ReplayHeader::new("arena", &map.source, cfg(), 1, Tick(10));
+    assert!(header.keyframe_due(Tick(310)) && header.keyframe_due(Tick(610)));
+    assert!(
+        !header.keyframe_due(Tick(10)) && !header.keyframe_due(Tick(309)) && !header.keyframe_due(Tick(5))
+    );
     let mut w = ReplayWriter::new(Vec::new(), header).unwrap();
     let r = TickRecord {
         tick: Tick(12),
@@ -507,4 +511,23 @@ fn random_mutations_never_panic() {
         }
     }
     assert!(errors > 500, "most mutations must be detected, got {errors}");
+}
+
+#[test]
+fn a_forged_keyframe_with_impossible_state_is_refused() {
+    let map = arena();
+    let header = ReplayHeader::new("arena", &map.source, cfg(), 1, Tick(0));
+    let mut w = ReplayWriter::new(Vec::new(), header).expect("writer");
+    let mut world = World::new(cfg(), Tick(0));
+    world.add_player(&map, PlayerId(1));
+    world.players[0].body.pos.x = 1e30;
+    w.push_keyframe(&world, &[(PlayerId(1), "a".into())])
+        .expect("keyframe");
+    let bytes = w.finish().expect("finish");
+    match Replay::from_bytes(&bytes) {
+        Err(ReplayError::Inconsistent { reason, .. }) => {
+            assert!(reason.contains("outside the map"), "{reason}")
+        }
+        other => panic!("expected a refused keyframe, got {other:?}"),
+    }
 }

@@ -75,6 +75,14 @@ impl ReplayHeader {
             config: String::new(),
         }
     }
+
+    /// Whether the state after `tick` is due for a keyframe. The tick loop can ask this itself
+    /// (no round trip to the writer thread); the writer's `keyframe_due` agrees with it when
+    /// every due keyframe is sent.
+    pub fn keyframe_due(&self, tick: Tick) -> bool {
+        let since = tick.diff(self.start_tick);
+        since > 0 && i64::from(since) % i64::from(self.keyframe_interval.max(1)) == 0
+    }
 }
 
 /// What the server applied at one tick, in order: leaves, then joins, then `World::step` with

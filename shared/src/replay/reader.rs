@@ -9,9 +9,10 @@ use super::error::{ReplayError, Truncation};
 use super::records::decode_ticks;
 use super::{Keyframe, ReplayHeader, TickRecord};
 use crate::codec;
+use crate::lagcomp::History;
 use crate::map::Map;
 use crate::player::PlayerId;
-use crate::sim::{SimEvent, World};
+use crate::sim::{MAX_SPEED, SimEvent, World};
 use crate::tick::Tick;
 use std::collections::BTreeMap;
 
@@ -81,6 +82,8 @@ impl Replay {
                 ChunkKind::Header => return Err(inconsistent("a second header chunk".into())),
                 ChunkKind::Keyframe => {
                     let kf: Keyframe = decode(&chunk, "keyframe")?;
+                    let kf = sanitize_keyframe(kf, &replay.map, &replay.header)
+                        .map_err(|reason| inconsistent(format!("keyframe: {reason}")))?;
                     if kf.tick != replay.last_tick() {
                         return Err(inconsistent(format!(
                             "keyframe at {} where {} was expected",
@@ -271,6 +274,36 @@ fn decode<T: serde::de::DeserializeOwned>(chunk: &RawChunk<'_>, what: &str) -> R
         offset: chunk.offset,
         reason: format!("malformed {what}: {e}"),
     })
+}
+
+/// Refuses keyframe states the simulation was never meant to step (players outside the map,
+/// non-finite numbers: a forged file could make collision loops run for ages) and rebuilds the
+/// history with the capacity the header's config implies, so seeking never trusts a stored one.
+fn sanitize_keyframe(kf: Keyframe, map: &Map, header: &ReplayHeader) -> Result<Keyframe, String> {
+    let size = map.size();
+    let mut prev: Option<PlayerId> = None;
+    for p in &kf.players {
+        if prev.is_some_and(|q| q >= p.id) {
+            return Err(format!("players not in strictly increasing id order at {}", p.id));
+        }
+        prev = Some(p.id);
+        let (pos, vel) = (p.body.pos, p.body.vel);
+        let inside = pos.is_finite() && pos.x >= 0.0 && pos.y >= 0.0 && pos.x <= size.x && pos.y <= size.y;
+        if !inside || !vel.is_finite() || vel.length() > 2.0 * MAX_SPEED {
+            return Err(format!("player {} is outside the map or moving impossibly", p.id));
+        }
+    }
+    let cap = header.cfg.history_len();
+    let mut history = History::new(cap);
+    if let Some(newest) = kf.history.newest() {
+        for back in (0..cap).rev() {
+            let t = newest.offset(-(back as i32));
+            if let Some(samples) = kf.history.at(t) {
+                history.record(t, samples.to_vec());
+            }
+        }
+    }
+    Ok(Keyframe { history, ..kf })
 }
 
 fn parse_header(chunk: &RawChunk<'_>) -> Result<(ReplayHeader, Map), ReplayError> {

@@ -120,24 +120,28 @@ impl<W: Write> ReplayWriter<W> {
     /// Writes the full state after the last recorded tick (`world.tick` must be that tick), with
     /// the names of the players in it. Pending records are written first to keep tick order.
     pub fn push_keyframe(&mut self, world: &World, roster: &[(PlayerId, String)]) -> Result<(), WriterError> {
-        if world.tick != self.last_tick {
-            return Err(WriterError::OutOfOrder {
-                expected: self.last_tick,
-                got: world.tick,
-            });
-        }
-        self.flush_ticks()?;
-        let mut roster = roster.to_vec();
-        roster.sort_by_key(|(id, _)| *id);
-        let kf = Keyframe {
+        self.push_keyframe_state(Keyframe {
             tick: world.tick,
             players: world.players.clone(),
             history: world.history.clone(),
-            roster,
-        };
+            roster: roster.to_vec(),
+        })
+    }
+
+    /// Like `push_keyframe`, for a caller that holds its state in another shape (the server's
+    /// ECS builds the `Keyframe` on the tick thread and sends it over the writer's channel).
+    pub fn push_keyframe_state(&mut self, mut kf: Keyframe) -> Result<(), WriterError> {
+        if kf.tick != self.last_tick {
+            return Err(WriterError::OutOfOrder {
+                expected: self.last_tick,
+                got: kf.tick,
+            });
+        }
+        self.flush_ticks()?;
+        kf.roster.sort_by_key(|(id, _)| *id);
         let payload = codec::encode(&kf)?;
         self.write_chunk(ChunkKind::Keyframe, &payload)?;
-        self.last_keyframe = world.tick;
+        self.last_keyframe = kf.tick;
         Ok(())
     }
 
