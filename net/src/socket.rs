@@ -248,6 +248,8 @@ impl ConditionedSocket {
                         }
                     }
                 }
+                // An ICMP error for an earlier send (Windows reports it on recv): not fatal.
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::ConnectionReset => continue,
                 Poll::Ready(Err(e)) => return Err(e),
                 Poll::Pending => return Ok(()),
             }
