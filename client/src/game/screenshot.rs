@@ -59,8 +59,30 @@ pub fn save(path: &Path) -> Result<(), ScreenshotError> {
         .map_err(|_| ScreenshotError::Encode(path.to_path_buf()))
 }
 
-/// Reads a PNG (size-limited) and returns its width, height and RGBA rows, top row first.
-pub fn load(path: &Path) -> Result<Image, ScreenshotError> {
+/// A decoded screenshot: RGBA pixels, top row first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pixels {
+    /// Width in pixels.
+    pub width: usize,
+    /// Height in pixels.
+    pub height: usize,
+    /// `width * height * 4` bytes, RGBA, row by row from the top.
+    pub rgba: Vec<u8>,
+}
+
+impl Pixels {
+    /// The RGBA value at (x, y), or `None` outside the image.
+    pub fn pixel(&self, x: usize, y: usize) -> Option<[u8; 4]> {
+        if x >= self.width || y >= self.height {
+            return None;
+        }
+        let i = (y * self.width + x) * 4;
+        Some([self.rgba[i], self.rgba[i + 1], self.rgba[i + 2], self.rgba[i + 3]])
+    }
+}
+
+/// Reads a PNG (size-limited).
+pub fn load(path: &Path) -> Result<Pixels, ScreenshotError> {
     let io = |source| ScreenshotError::Io {
         path: path.to_path_buf(),
         source,
@@ -73,17 +95,24 @@ pub fn load(path: &Path) -> Result<Image, ScreenshotError> {
         });
     }
     let bytes = std::fs::read(path).map_err(io)?;
-    Image::from_file_with_format(&bytes, Some(ImageFormat::Png)).map_err(|e| ScreenshotError::Decode {
-        path: path.to_path_buf(),
-        reason: e.to_string(),
+    let img = Image::from_file_with_format(&bytes, Some(ImageFormat::Png)).map_err(|e| {
+        ScreenshotError::Decode {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        }
+    })?;
+    Ok(Pixels {
+        width: usize::from(img.width),
+        height: usize::from(img.height),
+        rgba: img.bytes,
     })
 }
 
 /// Number of distinct RGB colours in an image: a blank or failed frame has one or two, a drawn
 /// game frame has hundreds (anti-aliased circles, text, translucent panels).
-pub fn distinct_colours(image: &Image) -> usize {
+pub fn distinct_colours(image: &Pixels) -> usize {
     image
-        .bytes
+        .rgba
         .chunks_exact(4)
         .map(|p| u32::from_be_bytes([0, p[0], p[1], p[2]]))
         .collect::<BTreeSet<u32>>()
@@ -96,11 +125,17 @@ mod tests {
 
     #[test]
     fn counts_colours_and_refuses_non_png() {
-        let mut img = Image::gen_image_color(4, 4, macroquad::color::BLACK);
+        let mut img = Pixels {
+            width: 4,
+            height: 4,
+            rgba: vec![0; 64],
+        };
         assert_eq!(distinct_colours(&img), 1);
-        img.bytes[0] = 255;
-        img.bytes[4] = 7;
+        img.rgba[0] = 255;
+        img.rgba[4] = 7;
         assert_eq!(distinct_colours(&img), 3);
+        assert_eq!(img.pixel(1, 0), Some([7, 0, 0, 0]));
+        assert_eq!(img.pixel(4, 0), None);
         let dir = std::env::temp_dir().join(format!("rewind-shot-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let bad = dir.join("bad.png");
@@ -110,6 +145,26 @@ mod tests {
             load(&dir.join("missing.png")),
             Err(ScreenshotError::Io { .. })
         ));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn gl_order_buffers_are_saved_upright() {
+        // get_screen_data gives OpenGL order: the first row in memory is the BOTTOM of the screen.
+        let mut gl = Image::gen_image_color(3, 2, macroquad::color::BLACK);
+        gl.bytes[..12].copy_from_slice(&[255, 0, 0, 255].repeat(3));
+        let dir = std::env::temp_dir().join(format!("rewind-shot-up-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let png = dir.join("up.png");
+        gl.export_png(&png.to_string_lossy());
+        let back = load(&png).unwrap();
+        assert_eq!((back.width, back.height), (3, 2));
+        assert_eq!(
+            back.pixel(0, 1),
+            Some([255, 0, 0, 255]),
+            "screen bottom row is the file's last row"
+        );
+        assert_eq!(back.pixel(0, 0), Some([0, 0, 0, 255]));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
