@@ -88,18 +88,14 @@ impl Renderer {
             Phase::Playing => {}
         }
         self.effects.update(view, dt);
-        if let Some(me) = view.players.iter().find(|p| p.local) {
-            self.focus = me.pos;
-        } else if let Some(map) = &view.map
-            && self.focus == Vec2::ZERO
-        {
-            self.focus = map.size() / 2.0;
-        }
+        let ppu = Renderer::ppu();
+        let half = Vec2::new(w, h) / (2.0 * ppu);
+        let wanted = view.players.iter().find(|p| p.local).map(|p| p.pos);
+        let map_size = view.map.as_ref().map(|m| m.size());
+        self.focus = follow(wanted.unwrap_or(self.focus), map_size, half);
         clear_background(palette::BACKGROUND);
         let camera = self.camera();
         set_camera(&camera);
-        let ppu = Renderer::ppu();
-        let half = Vec2::new(w, h) / (2.0 * ppu);
         if let Some(map) = &view.map {
             world::draw_map(map, self.focus - half, self.focus + half);
         }
@@ -167,5 +163,37 @@ impl Renderer {
                 });
             hud::draw_crosshair(at, hit);
         }
+    }
+}
+
+/// Where the camera looks: at `wanted` (our player), but kept inside the map so no screen space is
+/// wasted on the void beyond a wall; a map smaller than the view on an axis is centred on it.
+pub fn follow(wanted: Vec2, map_size: Option<Vec2>, half_view: Vec2) -> Vec2 {
+    let Some(size) = map_size else { return wanted };
+    let axis = |want: f32, size: f32, half: f32| {
+        if size <= 2.0 * half {
+            size / 2.0
+        } else {
+            want.clamp(half, size - half)
+        }
+    };
+    Vec2::new(
+        axis(wanted.x, size.x, half_view.x),
+        axis(wanted.y, size.y, half_view.y),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn camera_stays_inside_the_map_or_centres_it() {
+        let half = Vec2::new(100.0, 50.0);
+        let map = Some(Vec2::new(150.0, 400.0));
+        assert_eq!(follow(Vec2::new(10.0, 10.0), map, half), Vec2::new(75.0, 50.0));
+        assert_eq!(follow(Vec2::new(10.0, 200.0), map, half), Vec2::new(75.0, 200.0));
+        assert_eq!(follow(Vec2::new(10.0, 390.0), map, half), Vec2::new(75.0, 350.0));
+        assert_eq!(follow(Vec2::new(7.0, 8.0), None, half), Vec2::new(7.0, 8.0));
     }
 }
