@@ -4,6 +4,7 @@
 //!
 //! cargo run -p rewind-client --example window_demo -- [--screenshot FILE.png] [--screenshot-after 2s]
 //!     [--net-graph] [--debug] [--scoreboard] [--phase playing|connecting|ended] [--manual]
+//!     [--connect ADDR --cert-hash HEX [--lag 50]]   (a real session against `rewind serve` instead)
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -306,6 +307,9 @@ fn main() -> anyhow::Result<()> {
     };
     let mut phase = Phase::Playing;
     let mut manual = false;
+    let mut connect: Option<String> = None;
+    let mut cert_hash: Option<String> = None;
+    let mut lag_ms: u64 = 0;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -319,6 +323,9 @@ fn main() -> anyhow::Result<()> {
             "--debug" => opts.debug_view = true,
             "--scoreboard" => opts.scoreboard = true,
             "--manual" => manual = true,
+            "--connect" => connect = args.next(),
+            "--cert-hash" => cert_hash = args.next(),
+            "--lag" => lag_ms = args.next().unwrap_or_default().parse()?,
             "--no-msaa" => opts.msaa = false,
             "--phase" => {
                 phase = match args.next().as_deref() {
@@ -333,6 +340,12 @@ fn main() -> anyhow::Result<()> {
             }
             other => anyhow::bail!("unknown argument {other}"),
         }
+    }
+    if let Some(addr) = connect {
+        let mut cfg = rewind_client::net::ConnectConfig::new(addr, "demo", cert_hash);
+        cfg.link.latency = Duration::from_millis(lag_ms);
+        run_window(opts, rewind_client::net::spawn_session(cfg))?;
+        return Ok(());
     }
     run_window(opts, Demo::new(phase, manual))?;
     Ok(())

@@ -16,6 +16,7 @@ pub mod palette;
 pub mod render;
 pub mod screens;
 pub mod screenshot;
+mod session_source;
 pub mod text;
 pub mod world;
 

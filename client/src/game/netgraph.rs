@@ -30,7 +30,7 @@ pub fn graph_scale(samples: &[f32]) -> f32 {
         .filter(|v| v.is_finite())
         .fold(0.0f32, f32::max);
     let mut top = 50.0;
-    while top < max * 1.1 {
+    while top < max * 1.25 {
         top *= 2.0;
     }
     top
@@ -117,6 +117,7 @@ mod tests {
     fn graph_scale_doubles_above_the_peak() {
         assert_eq!(graph_scale(&[]), 50.0);
         assert_eq!(graph_scale(&[10.0, 40.0]), 50.0);
+        assert_eq!(graph_scale(&[82.9]), 200.0);
         assert_eq!(graph_scale(&[210.0]), 400.0);
         assert_eq!(graph_scale(&[f32::NAN, 60.0]), 100.0);
     }
