@@ -3,7 +3,7 @@
 //! `rewind play`).
 //!
 //! cargo run -p rewind-client --example window_demo -- [--screenshot FILE.png] [--screenshot-after 2s]
-//!     [--net-graph] [--debug] [--scoreboard] [--phase playing|connecting|ended] [--manual]
+//!     [--net-graph] [--debug] [--scoreboard] [--phase playing|connecting|ended] [--manual] [--map arena|warehouse]
 //!     [--connect ADDR --cert-hash HEX [--lag 50]]   (a real session against `rewind serve` instead)
 
 use rand::{Rng, SeedableRng};
@@ -45,8 +45,8 @@ struct Demo {
 }
 
 impl Demo {
-    fn new(phase: Phase, manual: bool) -> Demo {
-        let map = Arc::new(Map::builtin("arena").expect("built-in map"));
+    fn new(phase: Phase, manual: bool, map: Map) -> Demo {
+        let map = Arc::new(map);
         let mut world = World::new(SimConfig::new(60, true, 250), Tick(0));
         for i in 1..=NAMES.len() as u16 {
             world.add_player(&map, PlayerId(i));
@@ -307,6 +307,7 @@ fn main() -> anyhow::Result<()> {
     };
     let mut phase = Phase::Playing;
     let mut manual = false;
+    let mut map = "arena".to_string();
     let mut connect: Option<String> = None;
     let mut cert_hash: Option<String> = None;
     let mut lag_ms: u64 = 0;
@@ -323,6 +324,7 @@ fn main() -> anyhow::Result<()> {
             "--debug" => opts.debug_view = true,
             "--scoreboard" => opts.scoreboard = true,
             "--manual" => manual = true,
+            "--map" => map = args.next().unwrap_or_default(),
             "--connect" => connect = args.next(),
             "--cert-hash" => cert_hash = args.next(),
             "--lag" => lag_ms = args.next().unwrap_or_default().parse()?,
@@ -347,6 +349,13 @@ fn main() -> anyhow::Result<()> {
         run_window(opts, rewind_client::net::spawn_session(cfg))?;
         return Ok(());
     }
-    run_window(opts, Demo::new(phase, manual))?;
+    run_window(
+        opts,
+        Demo::new(
+            phase,
+            manual,
+            Map::builtin(&map).ok_or_else(|| anyhow::anyhow!("unknown map {map}"))?,
+        ),
+    )?;
     Ok(())
 }
