@@ -11,8 +11,14 @@ use rewind_shared::tick::Tick;
 
 /// Lead we aim for when the network is steady, in ticks.
 pub const BASE_TARGET_LEAD: f32 = 2.0;
+/// Extra lead of the first input, in ticks, before any report from the server.
+pub const START_MARGIN: f32 = 4.0;
 /// Largest speed change of the local tick, as a fraction.
 pub const MAX_DILATION: f32 = 0.08;
+/// Most lead added on top of the base for jitter and late inputs, in ticks.
+pub const MAX_EXTRA_LEAD: f32 = 10.0;
+/// Decay of the late-input margin per snapshot (about a tick per 8 s at 60 snapshots/s).
+const LATE_MARGIN_DECAY: f32 = 0.002;
 /// Off by more than this many ticks: jump instead of steering.
 pub const JUMP_THRESHOLD: i32 = 16;
 
@@ -28,13 +34,20 @@ pub struct ClockSync {
     dilation: f32,
     /// Ticks we jumped (diagnostics).
     jumps: u64,
+    /// After a jump, leads reported for snapshots before this tick still describe inputs sent
+    /// before it (the server reports its newest input tick ever), so they are ignored.
+    ignore_before: Option<Tick>,
+    /// Extra lead learned from evidence that inputs arrived too late (mispredictions).
+    late_margin: f32,
 }
 
 impl ClockSync {
     /// Starts from the welcome: the server was at `server_tick` when it sent it, about half a
     /// round trip ago; our input needs another half round trip to get there, plus the lead.
     pub fn new(server_tick: Tick, rtt_ticks: f32) -> ClockSync {
-        let ahead = (rtt_ticks + BASE_TARGET_LEAD).ceil() as i32;
+        // Start with a few ticks to spare: a late input costs a misprediction, an early one only
+        // a little latency, and the steering trims the excess within a second or two.
+        let ahead = (rtt_ticks + BASE_TARGET_LEAD + START_MARGIN).ceil() as i32;
         ClockSync {
             next_input_tick: server_tick.offset(ahead.max(1)),
             lead_avg: BASE_TARGET_LEAD,
@@ -42,6 +55,8 @@ impl ClockSync {
             have_lead: false,
             dilation: 0.0,
             jumps: 0,
+            ignore_before: None,
+            late_margin: 0.0,
         }
     }
 
@@ -60,7 +75,14 @@ impl ClockSync {
     /// The lead we steer toward: the base plus room for the measured arrival jitter, so a late
     /// input is rare when the network is bumpy.
     pub fn target_lead(&self) -> f32 {
-        BASE_TARGET_LEAD + (self.lead_jitter * 2.0).min(8.0)
+        BASE_TARGET_LEAD + (self.lead_jitter * 2.0 + self.late_margin).min(MAX_EXTRA_LEAD)
+    }
+
+    /// The server simulated one of our ticks differently from the prediction, most likely
+    /// because the input arrived late and it repeated the previous one: aim a tick further
+    /// ahead. The margin decays slowly when all goes well.
+    pub fn on_misprediction(&mut self) {
+        self.late_margin = (self.late_margin + 1.0).min(MAX_EXTRA_LEAD);
     }
 
     /// Speed factor of the local tick: >1 runs faster (the lead grows).
@@ -78,9 +100,15 @@ impl ClockSync {
         self.jumps
     }
 
-    /// Feeds the `input_lead` of a fresh snapshot. Returns the jump applied, if any (the caller
-    /// may need to know its input ticks moved).
-    pub fn on_lead(&mut self, lead: i16) -> Option<i32> {
+    /// Feeds the `input_lead` of a fresh snapshot of `tick`. Returns the jump applied, if any
+    /// (the caller may need to know its input ticks moved).
+    pub fn on_lead(&mut self, tick: Tick, lead: i16) -> Option<i32> {
+        if let Some(t) = self.ignore_before {
+            if t.is_after(tick) {
+                return None;
+            }
+            self.ignore_before = None;
+        }
         let lead = f32::from(lead);
         if !self.have_lead {
             self.have_lead = true;
@@ -91,12 +119,21 @@ impl ClockSync {
         if off.abs() > JUMP_THRESHOLD {
             // The newest reported lead describes inputs already sent; moving the next tick by the
             // error makes the following inputs land on target.
-            self.next_input_tick = self.next_input_tick.offset(-off);
+            let old = self.next_input_tick;
+            self.next_input_tick = old.offset(-off);
+            // Until the server simulates past both the old and the new input ticks, its report
+            // still describes inputs sent before the jump.
+            self.ignore_before = Some(if old.is_after(self.next_input_tick) {
+                old
+            } else {
+                self.next_input_tick
+            });
             self.lead_avg = target;
             self.jumps += 1;
             self.dilation = 0.0;
             return Some(-off);
         }
+        self.late_margin = (self.late_margin - LATE_MARGIN_DECAY).max(0.0);
         let dev = (lead - self.lead_avg).abs();
         self.lead_jitter += (dev - self.lead_jitter) * 0.05;
         self.lead_avg += (lead - self.lead_avg) * 0.1;
@@ -114,31 +151,48 @@ mod tests {
     #[test]
     fn low_lead_speeds_up_and_high_lead_slows_down() {
         let mut c = ClockSync::new(Tick(100), 0.0);
-        for _ in 0..50 {
-            c.on_lead(-2);
+        for i in 0..50 {
+            c.on_lead(Tick(100 + i), -2);
         }
         assert!(c.rate() > 1.0);
         let mut c = ClockSync::new(Tick(100), 0.0);
-        for _ in 0..50 {
-            c.on_lead(10);
+        for i in 0..50 {
+            c.on_lead(Tick(100 + i), 10);
         }
         assert!(c.rate() < 1.0);
         assert!(c.rate() >= 1.0 - MAX_DILATION);
     }
 
     #[test]
+    fn mispredictions_raise_the_target_lead() {
+        let mut c = ClockSync::new(Tick(0), 0.0);
+        let base = c.target_lead();
+        c.on_misprediction();
+        c.on_misprediction();
+        assert!((c.target_lead() - base - 2.0).abs() < 1e-6);
+        for _ in 0..100_000 {
+            c.on_misprediction();
+        }
+        assert!(c.target_lead() <= BASE_TARGET_LEAD + MAX_EXTRA_LEAD);
+    }
+
+    #[test]
     fn far_off_jumps_so_inputs_land_on_target() {
         let mut c = ClockSync::new(Tick(1000), 0.0);
         let before = c.next_input_tick();
-        assert_eq!(c.on_lead(-40), Some(42));
+        assert_eq!(c.on_lead(Tick(1000), -40), Some(42));
         assert_eq!(c.next_input_tick(), before.offset(42));
         assert_eq!(c.jumps(), 1);
+        // Reports about inputs sent before the jump do not jump again.
+        assert_eq!(c.on_lead(Tick(1010), -35), None);
+        assert_eq!(c.jumps(), 1);
+        assert_eq!(c.on_lead(before.offset(42), -35), Some(37));
     }
 
     #[test]
     fn welcome_places_first_input_ahead_by_rtt_and_lead() {
         let mut c = ClockSync::new(Tick(500), 6.0);
-        assert_eq!(c.advance(), Tick(508));
-        assert_eq!(c.next_input_tick(), Tick(509));
+        assert_eq!(c.advance(), Tick(512));
+        assert_eq!(c.next_input_tick(), Tick(513));
     }
 }

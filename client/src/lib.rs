@@ -4,10 +4,13 @@
 //! and give datagrams and a `GameView`); `net` runs it over QUIC; `bots` runs many of them
 //! headless; the window (`game`) only draws `GameView`s and sends `ControlInput`s.
 
+pub mod bots;
 pub mod clock;
 pub mod game;
 pub mod interpolation;
+pub mod net;
 pub mod prediction;
 pub mod session;
 pub mod shots;
+pub mod tls;
 pub mod view;

@@ -20,7 +20,7 @@ use rewind_shared::protocol::{
     Welcome,
 };
 use rewind_shared::quant::q_to_pos2;
-use rewind_shared::sim::{SimConfig, resolve_shot};
+use rewind_shared::sim::{RESPAWN_S, SimConfig, resolve_shot};
 use rewind_shared::snapshot::{EntitySet, apply_delta};
 use rewind_shared::tick::{Seq, Tick};
 use serde::Serialize;
@@ -387,13 +387,20 @@ impl Session {
         {
             self.last_applied = Some(s);
         }
-        self.clock.on_lead(pkt.input_lead);
+        self.clock.on_lead(pkt.tick, pkt.input_lead);
         if let Some(you) = pkt.you {
             match self.pred.reconcile(pkt.tick, &you, now) {
                 Reconciled::Corrected => {
                     tracing::debug!(tick = pkt.tick.0, "prediction corrected");
+                    self.clock.on_misprediction();
                 }
-                Reconciled::Agreed | Reconciled::Reset | Reconciled::Stale => {}
+                Reconciled::Reset => {
+                    if let Some(respawn) = you.life.respawn_at {
+                        let died = respawn.offset(-(self.cfg.ticks(RESPAWN_S) as i32));
+                        self.ledger.void_after(died);
+                    }
+                }
+                Reconciled::Agreed | Reconciled::Stale => {}
             }
         }
     }

@@ -67,6 +67,8 @@ pub struct ShotStats {
     pub unexpected_verdicts: u64,
     /// Shots given up before their verdict came.
     pub abandoned: u64,
+    /// Shots predicted after our death on the server (it never fired them: no verdict comes).
+    pub void: u64,
 }
 
 /// Our shots, awaiting and recent.
@@ -128,6 +130,14 @@ impl ShotLedger {
             r.server = Some(v.clone());
         }
         rec.server = Some(v);
+    }
+
+    /// We learned we died at `death_tick`: shots predicted for later ticks never happened on
+    /// the server, so they are not awaited.
+    pub fn void_after(&mut self, death_tick: Tick) {
+        let before = self.awaiting.len();
+        self.awaiting.retain(|r| !r.tick.is_after(death_tick));
+        self.stats.void += (before - self.awaiting.len()) as u64;
     }
 
     /// Counters so far.
@@ -212,6 +222,12 @@ mod tests {
         assert_eq!((s.client_hits, s.server_hits), (2, 2));
         assert_eq!((s.false_hits, s.missed_hits, s.unexpected_verdicts), (1, 1, 1));
         assert_eq!(l.awaiting(), 1);
+        l.fired(ShotRecord {
+            tick: Tick(9),
+            ..rec(6, None)
+        });
+        l.void_after(Tick(8));
+        assert_eq!((l.awaiting(), l.stats().void), (1, 1));
         let rv = l.reviews(Duration::from_secs(1));
         assert!(rv[0].confirmed && rv[0].server_target == Some(PlayerId(2)));
         assert!(!rv[4].confirmed);

@@ -1,0 +1,423 @@
+//! Headless bots: N real QUIC clients in one process, each running the client core, moving,
+//! aiming at the nearest enemy they can see (where they draw it, with seeded aim error) and
+//! shooting. Each shot's own verdict (from what the bot drew) is compared with the server's; the
+//! report is DESIGN §10's `--report` JSON.
+
+use crate::net::{Brain, ConnectConfig, ConnectError, Slot, client_endpoint, connect, drive, lock};
+use crate::session::{Session, SessionStats};
+use crate::tls::Trust;
+use crate::view::ControlInput;
+use hdrhistogram::Histogram;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rewind_shared::Vec2;
+use rewind_shared::conditioner::LinkConfig;
+use rewind_shared::sim::PLAYER_RADIUS;
+use serde::Serialize;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::Notify;
+
+/// Bots stop pulling the trigger this long before the end so verdicts can still arrive.
+const QUIET_END: Duration = Duration::from_millis(1500);
+
+/// What `rewind bots` runs.
+#[derive(Clone, Debug)]
+pub struct BotsConfig {
+    /// Server address, `host:port`.
+    pub addr: String,
+    /// How the server's certificate is trusted.
+    pub trust: Trust,
+    /// Number of bots.
+    pub count: u16,
+    /// How long they play.
+    pub duration: Duration,
+    /// Seed of movement, aim error and the link conditioner.
+    pub seed: u64,
+    /// Artificial network conditions on each bot's socket (each direction).
+    pub link: LinkConfig,
+    /// Aim error: spread of the sideways miss, in hitbox radii. Around 1 about half the shots
+    /// hit, many of them grazing, and many misses pass just beside the edge.
+    pub aim_error: f32,
+    /// Name prefix (`bot-3`).
+    pub name_prefix: String,
+}
+
+impl BotsConfig {
+    /// `count` bots against `addr` for `duration`, pinned to `cert_hash` when given.
+    pub fn new(
+        addr: impl Into<String>,
+        cert_hash: Option<String>,
+        count: u16,
+        duration: Duration,
+    ) -> BotsConfig {
+        BotsConfig {
+            addr: addr.into(),
+            trust: match cert_hash {
+                Some(h) => Trust::Pin(h),
+                None => Trust::KnownHosts(crate::tls::default_known_hosts()),
+            },
+            count,
+            duration,
+            seed: 1,
+            link: LinkConfig::perfect(),
+            aim_error: 1.0,
+            name_prefix: "bot".into(),
+        }
+    }
+}
+
+/// Round-trip percentiles.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+pub struct RttMs {
+    /// Median.
+    pub p50: f64,
+    /// 99th percentile.
+    pub p99: f64,
+}
+
+/// The `--report` JSON (DESIGN §10 fields first, then extras).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct BotsReport {
+    /// Bots that connected.
+    pub clients: u32,
+    /// Seconds played.
+    pub duration_s: f64,
+    /// Shots fired (as each bot predicted them).
+    pub shots: u64,
+    /// Shots (with a server verdict) the shooting bot saw hit.
+    pub client_hits: u64,
+    /// Shots the server confirmed as hits.
+    pub server_hits: u64,
+    /// Fraction of judged shots where both verdicts name the same target (or both none).
+    pub agreement: f64,
+    /// The bot saw a hit, the server said miss.
+    pub false_hits: u64,
+    /// The bot saw a miss, the server said hit.
+    pub missed_hits: u64,
+    /// Reconciliations that moved a bot's predicted player.
+    pub corrections: u64,
+    /// Transport round trip.
+    pub rtt_ms: RttMs,
+    /// Bytes received per second per client (QUIC wire bytes).
+    pub down_bytes_per_s: f64,
+    /// Bytes sent per second per client (QUIC wire bytes).
+    pub up_bytes_per_s: f64,
+    /// Snapshots received (all bots).
+    pub snapshots: u64,
+    /// Fraction of snapshot sequences never received.
+    pub snapshot_loss: f64,
+    /// Shots whose server verdict arrived (the denominator of `agreement`).
+    pub judged: u64,
+    /// Shots whose verdict never arrived before the end (excluded from `agreement`).
+    pub unresolved_shots: u64,
+    /// Shots a bot predicted after it had already died on the server (never fired there).
+    pub void_shots: u64,
+    /// Both saw a hit, on different players.
+    pub wrong_target: u64,
+    /// Verdicts the server judged with a view older than its rewind window.
+    pub too_old: u64,
+    /// Verdicts the server refused (view in the future).
+    pub refused: u64,
+    /// Verdicts traced against present positions (lag compensation off or no view).
+    pub present: u64,
+    /// State replacements that were not corrections (first state, death, respawn).
+    pub resets: u64,
+    /// Bots that could not connect, with the reason.
+    pub failed: Vec<String>,
+    /// Sum over bots of why their session ended.
+    pub end_reasons: Vec<String>,
+}
+
+impl BotsReport {
+    /// A few lines for the terminal.
+    pub fn summary(&self) -> String {
+        format!(
+            "{} bots, {:.1} s: {} shots, agreement {:.4} ({} judged, {} unresolved), client hits {}, server hits {}, \
+             false hits {}, missed hits {}, corrections {}\nrtt p50 {:.1} ms p99 {:.1} ms, down {:.0} B/s up {:.0} B/s \
+             per client, {} snapshots, snapshot loss {:.2}%{}",
+            self.clients,
+            self.duration_s,
+            self.shots,
+            self.agreement,
+            self.judged,
+            self.unresolved_shots,
+            self.client_hits,
+            self.server_hits,
+            self.false_hits,
+            self.missed_hits,
+            self.corrections,
+            self.rtt_ms.p50,
+            self.rtt_ms.p99,
+            self.down_bytes_per_s,
+            self.up_bytes_per_s,
+            self.snapshots,
+            self.snapshot_loss * 100.0,
+            if self.failed.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    "\n{} bots failed to connect: {}",
+                    self.failed.len(),
+                    self.failed.join("; ")
+                )
+            }
+        )
+    }
+}
+
+/// Why a bots run could not start at all.
+#[derive(Debug, thiserror::Error)]
+pub enum BotsError {
+    /// The runtime could not be built.
+    #[error("cannot start the runtime: {0}")]
+    Runtime(#[from] std::io::Error),
+    /// No bot connected.
+    #[error("no bot could connect: {0}")]
+    NoneConnected(String),
+}
+
+/// One bot's decisions, seeded.
+struct BotBrain {
+    rng: ChaCha8Rng,
+    wander: Vec2,
+    wander_until: Duration,
+    strafe: f32,
+    aim_error: f32,
+    stop_firing_at: Duration,
+    last_pos: Vec2,
+}
+
+impl BotBrain {
+    fn new(seed: u64, aim_error: f32, stop_firing_at: Duration) -> BotBrain {
+        BotBrain {
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            wander: Vec2::X,
+            wander_until: Duration::ZERO,
+            strafe: 1.0,
+            aim_error,
+            stop_firing_at,
+            last_pos: Vec2::ZERO,
+        }
+    }
+
+    fn new_direction(&mut self, now: Duration) {
+        let a = self.rng.random_range(0.0..std::f32::consts::TAU);
+        self.wander = Vec2::new(a.cos(), a.sin());
+        self.wander_until = now + Duration::from_millis(self.rng.random_range(400..1500));
+    }
+
+    /// A sideways error around the target with a normal-ish spread (sum of uniforms).
+    fn aim_offset(&mut self) -> f32 {
+        let u: f32 = (0..3).map(|_| self.rng.random_range(-1.0f32..1.0)).sum::<f32>() / 3.0_f32.sqrt();
+        u * self.aim_error * PLAYER_RADIUS * 1.7
+    }
+}
+
+impl Brain for BotBrain {
+    fn control(&mut self, s: &Session, now: Duration) -> ControlInput {
+        let me = s.predicted();
+        if !s.synced() || !me.life.alive() {
+            return ControlInput::default();
+        }
+        let pos = me.body.pos;
+        let stuck = pos.distance(self.last_pos) < 0.5;
+        self.last_pos = pos;
+        if now >= self.wander_until || stuck {
+            self.new_direction(now);
+        }
+        let map = s.map();
+        let remotes = s.drawn_remotes();
+        let nearest = |visible: bool| {
+            remotes
+                .iter()
+                .filter(|(_, p, alive)| *alive && (!visible || map.line_of_sight(pos, *p)))
+                .min_by(|a, b| pos.distance_squared(a.1).total_cmp(&pos.distance_squared(b.1)))
+                .copied()
+        };
+        let target = nearest(true);
+        let mut c = ControlInput {
+            mv: self.wander,
+            ..ControlInput::default()
+        };
+        if let Some((_, tp, _)) = target {
+            let to = tp - pos;
+            let dir = to.normalize_or_zero();
+            if self.rng.random_bool(0.02) {
+                self.strafe = -self.strafe;
+            }
+            c.mv = (dir.perp() * self.strafe + self.wander * 0.3).normalize_or_zero();
+            let side = self.aim_offset();
+            c.aim = to + dir.perp() * side;
+            c.fire = now < self.stop_firing_at;
+        } else {
+            // Nobody in sight: drift toward the nearest enemy (wandering around walls).
+            if let Some((_, tp, _)) = nearest(false) {
+                c.mv = ((tp - pos).normalize_or_zero() * 0.7 + self.wander).normalize_or_zero();
+            }
+            c.aim = c.mv;
+        }
+        c
+    }
+}
+
+/// One bot's results.
+struct BotResult {
+    stats: SessionStats,
+    awaiting: u64,
+    rtt_us: Vec<u64>,
+    udp: (u64, u64),
+    played: Duration,
+    reason: String,
+}
+
+async fn run_bot(i: u16, cfg: Arc<BotsConfig>) -> Result<BotResult, ConnectError> {
+    let seed = cfg
+        .seed
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+        .wrapping_add(u64::from(i));
+    let (endpoint, _control) = client_endpoint(cfg.link, seed)?;
+    let cc = ConnectConfig {
+        addr: cfg.addr.clone(),
+        name: format!("{}-{i}", cfg.name_prefix),
+        trust: cfg.trust.clone(),
+        link: cfg.link,
+        seed,
+    };
+    let start = Instant::now();
+    let connected = connect(&cc, &endpoint).await?;
+    let slot = Arc::new(Mutex::new(Slot::default()));
+    let until = cfg.duration.saturating_sub(start.elapsed());
+    let mut brain = BotBrain::new(seed, cfg.aim_error, until.saturating_sub(QUIET_END));
+    let reason = drive(
+        connected,
+        slot.clone(),
+        &mut brain,
+        Instant::now(),
+        Arc::new(Notify::new()),
+        None,
+        Some(until),
+    )
+    .await;
+    let played = start.elapsed();
+    let _ = tokio::time::timeout(Duration::from_secs(1), endpoint.wait_idle()).await;
+    let mut g = lock(&slot);
+    let (stats, awaiting) = g
+        .session
+        .as_ref()
+        .map(|s| (s.stats(), s.shots_awaiting() as u64))
+        .unwrap_or_default();
+    Ok(BotResult {
+        stats,
+        awaiting,
+        rtt_us: std::mem::take(&mut g.rtt_us),
+        udp: g.udp_bytes,
+        played,
+        reason,
+    })
+}
+
+/// Runs the bots to the end and reports (blocking; builds its own runtime).
+pub fn run_bots(cfg: BotsConfig) -> Result<BotsReport, BotsError> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("rewind-bots")
+        .enable_all()
+        .build()?;
+    let cfg = Arc::new(cfg);
+    let results = rt.block_on(async {
+        let mut tasks = Vec::new();
+        for i in 0..cfg.count {
+            let cfg = cfg.clone();
+            tasks.push(tokio::spawn(async move {
+                // Stagger connections a little so the server's handshakes do not all collide.
+                tokio::time::sleep(Duration::from_millis(u64::from(i % 50) * 10)).await;
+                run_bot(i, cfg).await
+            }));
+        }
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(match t.await {
+                Ok(r) => r.map_err(|e| e.to_string()),
+                Err(e) => Err(format!("bot task failed: {e}")),
+            });
+        }
+        out
+    });
+    rt.shutdown_timeout(Duration::from_secs(1));
+    let report = aggregate(&results);
+    if report.clients == 0 {
+        return Err(BotsError::NoneConnected(
+            report.failed.first().cloned().unwrap_or_default(),
+        ));
+    }
+    Ok(report)
+}
+
+fn aggregate(results: &[Result<BotResult, String>]) -> BotsReport {
+    let mut r = BotsReport::default();
+    let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).ok();
+    let (mut lost, mut down, mut up, mut secs) = (0u64, 0u64, 0u64, 0f64);
+    for res in results {
+        let b = match res {
+            Ok(b) => b,
+            Err(e) => {
+                r.failed.push(e.clone());
+                continue;
+            }
+        };
+        r.clients += 1;
+        let s = &b.stats;
+        r.shots += s.shots.shots;
+        r.judged += s.shots.judged;
+        r.client_hits += s.shots.client_hits;
+        r.server_hits += s.shots.server_hits;
+        r.false_hits += s.shots.false_hits;
+        r.missed_hits += s.shots.missed_hits;
+        r.wrong_target += s.shots.wrong_target;
+        r.void_shots += s.shots.void;
+        r.too_old += s.shots.too_old;
+        r.refused += s.shots.refused;
+        r.present += s.shots.present;
+        r.unresolved_shots += b.awaiting + s.shots.abandoned;
+        r.agreement += s.shots.agreed as f64;
+        r.corrections += s.corrections;
+        r.resets += s.resets;
+        r.snapshots += s.snapshots.received;
+        lost += s.snapshots.lost;
+        down += b.udp.0;
+        up += b.udp.1;
+        secs = secs.max(b.played.as_secs_f64());
+        if let Some(h) = hist.as_mut() {
+            for v in &b.rtt_us {
+                let _ = h.record((*v).max(1));
+            }
+        }
+        if !r.end_reasons.contains(&b.reason) {
+            r.end_reasons.push(b.reason.clone());
+        }
+    }
+    r.agreement = if r.judged == 0 {
+        0.0
+    } else {
+        r.agreement / r.judged as f64
+    };
+    r.duration_s = secs;
+    let expected = r.snapshots + lost;
+    r.snapshot_loss = if expected == 0 {
+        0.0
+    } else {
+        lost as f64 / expected as f64
+    };
+    if r.clients > 0 && secs > 0.0 {
+        r.down_bytes_per_s = down as f64 / secs / f64::from(r.clients);
+        r.up_bytes_per_s = up as f64 / secs / f64::from(r.clients);
+    }
+    if let Some(h) = hist.filter(|h| !h.is_empty()) {
+        r.rtt_ms = RttMs {
+            p50: h.value_at_quantile(0.5) as f64 / 1000.0,
+            p99: h.value_at_quantile(0.99) as f64 / 1000.0,
+        };
+    }
+    r
+}

@@ -1,0 +1,600 @@
+//! The QUIC side of a session: connect (certificate check, handshake on the control stream),
+//! then pump datagrams and control frames into the sans-IO `Session` and run its fixed-step loop.
+//!
+//! Used by both the window (`SessionHandle`, one session on its own runtime thread) and the
+//! bots (many sessions as tasks on one runtime).
+
+use crate::session::Session;
+use crate::tls::{FingerprintVerifier, KnownHosts, Trust, TrustError, VerifyOutcome, client_crypto};
+use crate::view::{ControlInput, GameView, NetStats, Phase};
+use rewind_net::ConditionerControl;
+use rewind_shared::conditioner::LinkConfig;
+use rewind_shared::frame::{FrameDecoder, encode_frame};
+use rewind_shared::protocol::{ClientMsg, MAX_CONTROL_FRAME, PROTOCOL_VERSION, ServerMsg, Welcome};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+use thiserror::Error;
+use tokio::sync::{Notify, mpsc};
+
+/// How long to wait for the QUIC handshake and the welcome.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the transport's RTT estimate is sampled.
+pub const RTT_SAMPLE_EVERY: Duration = Duration::from_millis(100);
+/// RTT samples kept per session (for percentiles).
+const MAX_RTT_SAMPLES: usize = 100_000;
+/// Application close code of a client leaving normally.
+const CLOSE_BYE: u32 = 0;
+
+/// Where and how to connect.
+#[derive(Clone, Debug)]
+pub struct ConnectConfig {
+    /// Server address, `host:port`.
+    pub addr: String,
+    /// Player name.
+    pub name: String,
+    /// How the server's certificate is trusted.
+    pub trust: Trust,
+    /// Artificial network conditions on our socket (each direction).
+    pub link: LinkConfig,
+    /// Seed of the link conditioner.
+    pub seed: u64,
+}
+
+impl ConnectConfig {
+    /// Connect to `addr` as `name`, pinning `cert_hash` if given, else trust on first use in the
+    /// default known-hosts file; no artificial conditions.
+    pub fn new(addr: impl Into<String>, name: impl Into<String>, cert_hash: Option<String>) -> ConnectConfig {
+        ConnectConfig {
+            addr: addr.into(),
+            name: name.into(),
+            trust: match cert_hash {
+                Some(h) => Trust::Pin(h),
+                None => Trust::KnownHosts(crate::tls::default_known_hosts()),
+            },
+            link: LinkConfig::perfect(),
+            seed: 1,
+        }
+    }
+}
+
+/// Why a connection could not be made or ended.
+#[derive(Debug, Error)]
+pub enum ConnectError {
+    /// The address does not resolve.
+    #[error("cannot resolve {addr}: {why}")]
+    Resolve {
+        /// As given.
+        addr: String,
+        /// Cause.
+        why: String,
+    },
+    /// The certificate is not trusted (or the known-hosts file is broken).
+    #[error(transparent)]
+    Trust(#[from] TrustError),
+    /// The local endpoint could not be built.
+    #[error("cannot open a local QUIC endpoint: {0}")]
+    Endpoint(String),
+    /// The server cannot be reached or the QUIC handshake failed.
+    #[error("cannot connect to {addr}: {why}")]
+    Connect {
+        /// Server.
+        addr: String,
+        /// Cause.
+        why: String,
+    },
+    /// The server refused us; its reason verbatim.
+    #[error("the server refused: {0}")]
+    Rejected(String),
+    /// The handshake on the control stream broke.
+    #[error("handshake failed: {0}")]
+    Handshake(String),
+    /// The welcome was unusable.
+    #[error(transparent)]
+    Session(#[from] crate::session::SessionError),
+}
+
+/// An established connection after the welcome.
+pub struct Connected {
+    /// The QUIC connection.
+    pub conn: quinn::Connection,
+    send: quinn::SendStream,
+    recv: quinn::RecvStream,
+    frames: FrameDecoder,
+    /// The server's welcome.
+    pub welcome: Welcome,
+    /// Server certificate fingerprint.
+    pub cert_hash: String,
+}
+
+/// Builds the client endpoint with the link conditioner under it. Must run inside a runtime.
+pub fn client_endpoint(
+    link: LinkConfig,
+    seed: u64,
+) -> Result<(quinn::Endpoint, ConditionerControl), ConnectError> {
+    let bind = SocketAddr::from(([0, 0, 0, 0], 0));
+    rewind_net::conditioned_endpoint(bind, None, link, seed)
+        .map_err(|e| ConnectError::Endpoint(e.to_string()))
+}
+
+async fn resolve(addr: &str) -> Result<SocketAddr, ConnectError> {
+    let err = |why: String| ConnectError::Resolve {
+        addr: addr.to_string(),
+        why,
+    };
+    let mut it = tokio::net::lookup_host(addr)
+        .await
+        .map_err(|e| err(e.to_string()))?;
+    let all: Vec<SocketAddr> = it.by_ref().collect();
+    all.iter()
+        .find(|a| a.is_ipv4())
+        .or(all.first())
+        .copied()
+        .ok_or_else(|| err("no address".into()))
+}
+
+/// Connects, checks the certificate, says hello and waits for the welcome.
+pub async fn connect(cfg: &ConnectConfig, endpoint: &quinn::Endpoint) -> Result<Connected, ConnectError> {
+    let addr = resolve(&cfg.addr).await?;
+    let (verifier, outcome) = FingerprintVerifier::new(&cfg.trust, &cfg.addr)?;
+    let crypto = client_crypto(verifier).map_err(|e| ConnectError::Endpoint(e.to_string()))?;
+    let quic = quinn::crypto::rustls::QuicClientConfig::try_from(crypto)
+        .map_err(|e| ConnectError::Endpoint(e.to_string()))?;
+    let mut client = quinn::ClientConfig::new(Arc::new(quic));
+    let mut transport = quinn::TransportConfig::default();
+    transport
+        .max_idle_timeout(quinn::IdleTimeout::try_from(Duration::from_secs(10)).ok())
+        .keep_alive_interval(Some(Duration::from_secs(1)))
+        .datagram_receive_buffer_size(Some(256 * 1024))
+        // Inputs are a small constant stream that must not stall: loss-based controllers halve
+        // the window on every random loss and, at a 200 ms round trip, their 2-packet minimum
+        // window is below the input rate, so datagrams queue and arrive too late. BBR paces by
+        // measured bandwidth instead.
+        .congestion_controller_factory(Arc::new(quinn::congestion::BbrConfig::default()));
+    client.transport_config(Arc::new(transport));
+    let connect_err = |why: String| ConnectError::Connect {
+        addr: cfg.addr.clone(),
+        why,
+    };
+    let trust_failure = |outcome: &Arc<Mutex<VerifyOutcome>>| lock(outcome).refused.clone();
+    let connecting = endpoint
+        .connect_with(client, addr, "rewind")
+        .map_err(|e| connect_err(e.to_string()))?;
+    let conn = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => {
+            return Err(match trust_failure(&outcome) {
+                Some(t) => ConnectError::Trust(t),
+                None => connect_err(e.to_string()),
+            });
+        }
+        Err(_) => return Err(connect_err("no answer (timed out)".into())),
+    };
+    let (seen, first_use) = {
+        let o = lock(&outcome);
+        (o.seen.clone().unwrap_or_default(), o.first_use)
+    };
+    if first_use && let Trust::KnownHosts(path) = &cfg.trust {
+        let mut kh = KnownHosts::load(path)?;
+        kh.remember(&cfg.addr, &seen)?;
+        tracing::info!(
+            "trusting {} on first use ({seen}), remembered in {}",
+            cfg.addr,
+            path.display()
+        );
+    }
+    let hs = async {
+        let (mut send, mut recv) = conn
+            .open_bi()
+            .await
+            .map_err(|e| ConnectError::Handshake(e.to_string()))?;
+        let hello = ClientMsg::Hello {
+            version: PROTOCOL_VERSION,
+            name: cfg.name.clone(),
+        };
+        let bytes = encode_frame(&hello).map_err(|e| ConnectError::Handshake(e.to_string()))?;
+        send.write_all(&bytes)
+            .await
+            .map_err(|e| ConnectError::Handshake(e.to_string()))?;
+        let mut frames = FrameDecoder::new(MAX_CONTROL_FRAME);
+        let mut buf = vec![0u8; 16 * 1024];
+        loop {
+            match frames.next_msg::<ServerMsg>() {
+                Ok(Some(ServerMsg::Welcome(w))) => return Ok((send, recv, frames, w)),
+                Ok(Some(ServerMsg::Reject(r))) => return Err(ConnectError::Rejected(r.to_string())),
+                Ok(Some(ServerMsg::Shutdown { reason })) => return Err(ConnectError::Rejected(reason)),
+                Ok(Some(_)) => continue,
+                Ok(None) => {}
+                Err(e) => return Err(ConnectError::Handshake(e.to_string())),
+            }
+            match recv.read(&mut buf).await {
+                Ok(Some(n)) => frames.push(&buf[..n]),
+                Ok(None) => return Err(ConnectError::Handshake("the server closed the stream".into())),
+                Err(e) => return Err(ConnectError::Handshake(closed_reason(&e.to_string(), &conn))),
+            }
+        }
+    };
+    let (send, recv, frames, welcome) = match tokio::time::timeout(CONNECT_TIMEOUT, hs).await {
+        Ok(r) => r?,
+        Err(_) => return Err(ConnectError::Handshake("no welcome (timed out)".into())),
+    };
+    Ok(Connected {
+        conn,
+        send,
+        recv,
+        frames,
+        welcome,
+        cert_hash: seen,
+    })
+}
+
+fn closed_reason(fallback: &str, conn: &quinn::Connection) -> String {
+    match conn.close_reason() {
+        Some(quinn::ConnectionError::ApplicationClosed(c)) if !c.reason.is_empty() => {
+            String::from_utf8_lossy(&c.reason).into_owned()
+        }
+        Some(e) => e.to_string(),
+        None => fallback.to_string(),
+    }
+}
+
+/// Locks, surviving a poisoned mutex (a panicked holder leaves plain data behind).
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A session shared between its driver task and whoever looks at it.
+#[derive(Debug)]
+pub struct Slot {
+    /// The session once welcomed.
+    pub session: Option<Session>,
+    /// Phase before the session exists (connecting, failed).
+    pub phase: Phase,
+    /// RTT samples in microseconds.
+    pub rtt_us: Vec<u64>,
+    /// Transport bytes received / sent (QUIC wire, with headers), last sampled.
+    pub udp_bytes: (u64, u64),
+}
+
+impl Default for Slot {
+    fn default() -> Self {
+        Slot {
+            session: None,
+            phase: Phase::Connecting,
+            rtt_us: Vec::new(),
+            udp_bytes: (0, 0),
+        }
+    }
+}
+
+/// What decides the input of each tick: the window's latest keys, or a bot.
+pub trait Brain: Send {
+    /// The input for the tick about to run.
+    fn control(&mut self, session: &Session, now: Duration) -> ControlInput;
+}
+
+/// Runs a welcomed connection until it ends, `stop` is notified or `until` (session time) passes.
+/// Returns why it ended.
+pub async fn drive(
+    c: Connected,
+    slot: Arc<Mutex<Slot>>,
+    brain: &mut dyn Brain,
+    start: Instant,
+    stop: Arc<Notify>,
+    mut chat: Option<mpsc::UnboundedReceiver<String>>,
+    until: Option<Duration>,
+) -> String {
+    let Connected {
+        conn,
+        mut send,
+        mut recv,
+        mut frames,
+        welcome,
+        ..
+    } = c;
+    {
+        let now = start.elapsed();
+        let session = match Session::new(welcome, now, conn.rtt()) {
+            Ok(s) => s,
+            Err(e) => {
+                let reason = e.to_string();
+                lock(&slot).phase = Phase::Ended {
+                    reason: reason.clone(),
+                };
+                conn.close(CLOSE_BYE.into(), b"bad welcome");
+                return reason;
+            }
+        };
+        let mut g = lock(&slot);
+        g.session = Some(session);
+        g.phase = Phase::Playing;
+    }
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut next_tick = tokio::time::Instant::now();
+    let mut next_rtt = start.elapsed();
+    let mut stream_open = true;
+    let reason: String = loop {
+        let deadline = until.map(|u| tokio::time::Instant::from_std(start + u));
+        tokio::select! {
+            dg = conn.read_datagram() => match dg {
+                Ok(bytes) => {
+                    let now = start.elapsed();
+                    if let Some(s) = lock(&slot).session.as_mut() {
+                        s.on_datagram(&bytes, now);
+                    }
+                }
+                Err(e) => break closed_reason(&e.to_string(), &conn),
+            },
+            r = recv.read(&mut buf), if stream_open => match r {
+                Ok(Some(n)) => {
+                    frames.push(&buf[..n]);
+                    let now = start.elapsed();
+                    let mut g = lock(&slot);
+                    let Some(s) = g.session.as_mut() else { continue };
+                    s.count_down(now, n);
+                    let mut broken = None;
+                    loop {
+                        match frames.next_msg::<ServerMsg>() {
+                            Ok(Some(m)) => s.on_server_msg(m, now),
+                            Ok(None) => break,
+                            Err(e) => {
+                                broken = Some(format!("bad control frame from the server: {e}"));
+                                break;
+                            }
+                        }
+                    }
+                    if let Some(b) = broken {
+                        break b;
+                    }
+                }
+                Ok(None) => stream_open = false,
+                Err(e) => break closed_reason(&e.to_string(), &conn),
+            },
+            Some(line) = async { match chat.as_mut() { Some(rx) => rx.recv().await, None => None } } => {
+                if let Ok(bytes) = encode_frame(&ClientMsg::Chat { text: line }) {
+                    let n = bytes.len();
+                    if send.write_all(&bytes).await.is_err() {
+                        break closed_reason("control stream closed", &conn);
+                    }
+                    if let Some(s) = lock(&slot).session.as_mut() {
+                        s.count_up(start.elapsed(), n);
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(next_tick) => {
+                let now = start.elapsed();
+                let mut g = lock(&slot);
+                let sample = now >= next_rtt;
+                if sample {
+                    next_rtt = now + RTT_SAMPLE_EVERY;
+                    let rtt = conn.rtt();
+                    if g.rtt_us.len() < MAX_RTT_SAMPLES {
+                        g.rtt_us.push(rtt.as_micros() as u64);
+                    }
+                    let st = conn.stats();
+                    g.udp_bytes = (st.udp_rx.bytes, st.udp_tx.bytes);
+                }
+                let Some(s) = g.session.as_mut() else { break "no session".into() };
+                if sample {
+                    s.set_rtt(conn.rtt());
+                }
+                if let Phase::Ended { reason } = s.phase() {
+                    break reason.clone();
+                }
+                let control = brain.control(s, now);
+                match s.tick(&control, now) {
+                    Ok(bytes) => {
+                        let max = conn.max_datagram_size().unwrap_or(0);
+                        if bytes.len() <= max {
+                            // A full send buffer drops the datagram: the next one repeats it.
+                            let _ = conn.send_datagram(bytes.into());
+                        }
+                    }
+                    Err(e) => break e.to_string(),
+                }
+                let period = s.tick_period();
+                next_tick += period;
+                let behind = tokio::time::Instant::now().saturating_duration_since(next_tick);
+                if behind > Duration::from_millis(100) {
+                    // Stalled (debugger, overloaded machine): do not burst to catch up.
+                    next_tick = tokio::time::Instant::now() + period;
+                }
+            }
+            _ = stop.notified() => break "left".into(),
+            _ = async { match deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => {
+                break "finished".into();
+            }
+        }
+    };
+    if reason == "left" || reason == "finished" {
+        if let Ok(bytes) = encode_frame(&ClientMsg::Leave) {
+            let _ = send.write_all(&bytes).await;
+        }
+        let _ = send.finish();
+        conn.close(CLOSE_BYE.into(), b"bye");
+    }
+    let st = conn.stats();
+    let mut g = lock(&slot);
+    g.udp_bytes = (st.udp_rx.bytes, st.udp_tx.bytes);
+    let reason = match g.session.as_mut() {
+        Some(s) => {
+            s.end(reason);
+            match s.phase() {
+                Phase::Ended { reason } => reason.clone(),
+                _ => String::new(),
+            }
+        }
+        None => reason,
+    };
+    g.phase = Phase::Ended {
+        reason: reason.clone(),
+    };
+    reason
+}
+
+/// The latest input from the window, with clicks latched until a tick has seen them.
+#[derive(Debug, Default)]
+struct WindowInput {
+    latest: ControlInput,
+    fire_latched: bool,
+}
+
+struct WindowBrain(Arc<Mutex<WindowInput>>);
+
+impl Brain for WindowBrain {
+    fn control(&mut self, _: &Session, _: Duration) -> ControlInput {
+        let mut w = lock(&self.0);
+        let mut c = w.latest.clone();
+        c.fire |= w.fire_latched;
+        c.chat = None;
+        w.fire_latched = false;
+        c
+    }
+}
+
+/// A session running on its own thread, for the window: it takes `ControlInput`s and gives
+/// `GameView`s computed when asked (so remote players are interpolated at the frame's time).
+pub struct SessionHandle {
+    slot: Arc<Mutex<Slot>>,
+    input: Arc<Mutex<WindowInput>>,
+    chat: mpsc::UnboundedSender<String>,
+    stop: Arc<Notify>,
+    conditioner: Arc<Mutex<Option<ConditionerControl>>>,
+    start: Instant,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Connects and runs a session in the background; never fails here: failures show as
+/// `Phase::Ended` in the view.
+pub fn spawn_session(cfg: ConnectConfig) -> SessionHandle {
+    let slot = Arc::new(Mutex::new(Slot::default()));
+    let input = Arc::new(Mutex::new(WindowInput::default()));
+    let (chat_tx, chat_rx) = mpsc::unbounded_channel();
+    let stop = Arc::new(Notify::new());
+    let conditioner = Arc::new(Mutex::new(None));
+    let start = Instant::now();
+    let (t_slot, t_input, t_stop, t_cond) = (slot.clone(), input.clone(), stop.clone(), conditioner.clone());
+    let thread = std::thread::Builder::new()
+        .name("rewind-session".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    lock(&t_slot).phase = Phase::Ended {
+                        reason: format!("cannot start the network runtime: {e}"),
+                    };
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let fail = |e: ConnectError| {
+                    lock(&t_slot).phase = Phase::Ended {
+                        reason: e.to_string(),
+                    };
+                };
+                let (endpoint, control) = match client_endpoint(cfg.link, cfg.seed) {
+                    Ok(x) => x,
+                    Err(e) => return fail(e),
+                };
+                *lock(&t_cond) = Some(control);
+                let connected = tokio::select! {
+                    c = connect(&cfg, &endpoint) => c,
+                    _ = t_stop.notified() => return,
+                };
+                match connected {
+                    Ok(c) => {
+                        let mut brain = WindowBrain(t_input);
+                        let reason =
+                            drive(c, t_slot.clone(), &mut brain, start, t_stop, Some(chat_rx), None).await;
+                        tracing::info!("session ended: {reason}");
+                    }
+                    Err(e) => fail(e),
+                }
+                let _ = tokio::time::timeout(Duration::from_secs(1), endpoint.wait_idle()).await;
+            });
+        });
+    let thread = match thread {
+        Ok(t) => Some(t),
+        Err(e) => {
+            lock(&slot).phase = Phase::Ended {
+                reason: format!("cannot start the network thread: {e}"),
+            };
+            None
+        }
+    };
+    SessionHandle {
+        slot,
+        input,
+        chat: chat_tx,
+        stop,
+        conditioner,
+        start,
+        thread,
+    }
+}
+
+impl SessionHandle {
+    /// What to draw now.
+    pub fn view(&self) -> GameView {
+        let now = self.start.elapsed();
+        let mut g = lock(&self.slot);
+        let phase = g.phase.clone();
+        match g.session.as_mut() {
+            Some(s) => {
+                let mut v = s.view(now);
+                if matches!(phase, Phase::Ended { .. }) {
+                    v.phase = phase;
+                }
+                v
+            }
+            None => GameView {
+                phase,
+                map: None,
+                local_id: None,
+                players: Vec::new(),
+                tracers: Vec::new(),
+                shots: Vec::new(),
+                kill_feed: Vec::new(),
+                chat: Vec::new(),
+                scoreboard: Vec::new(),
+                respawn_in_s: None,
+                net: NetStats::default(),
+            },
+        }
+    }
+
+    /// The player's input this frame (a click is kept until the next tick sees it; a chat
+    /// line is sent on the control stream).
+    pub fn send(&self, mut input: ControlInput) {
+        if let Some(line) = input.chat.take() {
+            let _ = self.chat.send(line);
+        }
+        let mut w = lock(&self.input);
+        w.fire_latched |= input.fire;
+        w.latest = input;
+    }
+
+    /// The live link conditioner of our socket (None until the endpoint exists).
+    pub fn conditioner(&self) -> Option<ConditionerControl> {
+        lock(&self.conditioner).clone()
+    }
+
+    /// Leaves the match and closes the connection (returns at once).
+    pub fn close(&self) {
+        self.stop.notify_one();
+    }
+
+    /// Whether the session has ended.
+    pub fn is_finished(&self) -> bool {
+        self.thread.as_ref().is_none_or(|t| t.is_finished())
+    }
+}
+
+impl Drop for SessionHandle {
+    fn drop(&mut self) {
+        self.stop.notify_one();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
