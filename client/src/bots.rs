@@ -123,6 +123,8 @@ pub struct BotsReport {
     pub present: u64,
     /// State replacements that were not corrections (first state, death, respawn).
     pub resets: u64,
+    /// Longest wait for a new snapshot any bot saw, in milliseconds.
+    pub max_snapshot_gap_ms: u64,
     /// Bots that could not connect, with the reason.
     pub failed: Vec<String>,
     /// Sum over bots of why their session ended.
@@ -384,6 +386,7 @@ fn aggregate(results: &[Result<BotResult, String>]) -> BotsReport {
         r.corrections += s.corrections;
         r.resets += s.resets;
         r.snapshots += s.snapshots.received;
+        r.max_snapshot_gap_ms = r.max_snapshot_gap_ms.max(s.snapshots.max_gap_ms);
         lost += s.snapshots.lost;
         down += b.udp.0;
         up += b.udp.1;

@@ -64,6 +64,8 @@ pub struct SnapshotCounters {
     pub missing_baseline: u64,
     /// Datagrams that did not decode or whose delta was invalid.
     pub bad_packets: u64,
+    /// Longest time without any new snapshot, in milliseconds (stalls of the stream).
+    pub max_gap_ms: u64,
 }
 
 /// Everything the session counted, for reports.
@@ -376,6 +378,10 @@ impl Session {
                 self.counters.lost = self.counters.lost.saturating_sub(1);
                 self.counters.reordered += 1;
             }
+        }
+        if newer_tick && let Some(prev) = self.arrivals.back() {
+            let gap = now.saturating_sub(*prev).as_millis() as u64;
+            self.counters.max_gap_ms = self.counters.max_gap_ms.max(gap);
         }
         self.arrivals.push_back(now);
         self.interp.on_snapshot(pkt.tick, now, gap);
