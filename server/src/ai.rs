@@ -13,7 +13,8 @@ use rewind_shared::tick::Tick;
 
 /// Names AI players get, in order.
 pub const AI_NAMES: &[&str] = &[
-    "Ada", "Bix", "Cyd", "Dex", "Eon", "Fay", "Gus", "Hal", "Ivo", "Jun", "Kai", "Lux", "Mo", "Nix", "Oz", "Pim",
+    "Ada", "Bix", "Cyd", "Dex", "Eon", "Fay", "Gus", "Hal", "Ivo", "Jun", "Kai", "Lux", "Mo", "Nix", "Oz",
+    "Pim",
 ];
 
 /// One AI player's state of mind.
@@ -31,11 +32,24 @@ impl AiBrain {
     pub fn new(seed: u64, index: u64) -> AiBrain {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ index.wrapping_mul(0x9e37_79b9_7f4a_7c15));
         let wander = random_dir(&mut rng);
-        AiBrain { rng, wander, change_at: Tick(0), strafe: 1.0, aim_error: 0.0 }
+        AiBrain {
+            rng,
+            wander,
+            change_at: Tick(0),
+            strafe: 1.0,
+            aim_error: 0.0,
+        }
     }
 
     /// The input for this tick, given this player's state and everyone else's.
-    pub fn think(&mut self, me: &PlayerState, others: &[PlayerState], map: &Map, tick: Tick, tick_rate: u32) -> Input {
+    pub fn think(
+        &mut self,
+        me: &PlayerState,
+        others: &[PlayerState],
+        map: &Map,
+        tick: Tick,
+        tick_rate: u32,
+    ) -> Input {
         if !me.life.alive() {
             return Input::default();
         }
@@ -54,7 +68,10 @@ impl AiBrain {
             .filter(|o| o.body.pos.distance(me.body.pos) < WEAPON_RANGE * 0.6)
             .filter(|o| map.line_of_sight(me.body.pos, o.body.pos))
             .min_by(|a, b| {
-                a.body.pos.distance_squared(me.body.pos).total_cmp(&b.body.pos.distance_squared(me.body.pos))
+                a.body
+                    .pos
+                    .distance_squared(me.body.pos)
+                    .total_cmp(&b.body.pos.distance_squared(me.body.pos))
             });
         let (mv, aim, fire) = match target {
             Some(t) => {
@@ -87,8 +104,22 @@ mod tests {
     #[test]
     fn ai_moves_and_shoots_at_a_visible_enemy() {
         let map = Map::builtin("arena").unwrap();
-        let me = PlayerState { id: PlayerId(1), body: Body { pos: Vec2::new(100.0, 100.0), ..Body::default() }, ..Default::default() };
-        let enemy = PlayerState { id: PlayerId(2), body: Body { pos: Vec2::new(300.0, 100.0), ..Body::default() }, ..Default::default() };
+        let me = PlayerState {
+            id: PlayerId(1),
+            body: Body {
+                pos: Vec2::new(100.0, 100.0),
+                ..Body::default()
+            },
+            ..Default::default()
+        };
+        let enemy = PlayerState {
+            id: PlayerId(2),
+            body: Body {
+                pos: Vec2::new(300.0, 100.0),
+                ..Body::default()
+            },
+            ..Default::default()
+        };
         let mut brain = AiBrain::new(1, 1);
         let mut fired = 0;
         for t in 0..100 {

@@ -116,21 +116,43 @@ async fn serve_connection(conn: quinn::Connection, key: ConnKey, ctx: &NetContex
     let hello = tokio::time::timeout(ctx.handshake_timeout, read_msg(&mut recv, &mut frames, ctx)).await;
     let (version, name) = match hello {
         Ok(Ok(Some(ClientMsg::Hello { version, name }))) => (version, name),
-        Ok(Ok(Some(_))) => return reject(&conn, &mut send, RejectReason::Protocol("expected hello".into())).await,
+        Ok(Ok(Some(_))) => {
+            return reject(&conn, &mut send, RejectReason::Protocol("expected hello".into())).await;
+        }
         Ok(Ok(None)) => return "closed before hello".into(),
         Ok(Err(e)) => return reject(&conn, &mut send, RejectReason::Protocol(e)).await,
-        Err(_) => return reject(&conn, &mut send, RejectReason::Protocol("handshake timeout".into())).await,
+        Err(_) => {
+            return reject(
+                &conn,
+                &mut send,
+                RejectReason::Protocol("handshake timeout".into()),
+            )
+            .await;
+        }
     };
     if version != PROTOCOL_VERSION {
-        return reject(&conn, &mut send, RejectReason::VersionMismatch { server: PROTOCOL_VERSION, client: version })
-            .await;
+        return reject(
+            &conn,
+            &mut send,
+            RejectReason::VersionMismatch {
+                server: PROTOCOL_VERSION,
+                client: version,
+            },
+        )
+        .await;
     }
     if !valid_name(&name) {
         return reject(&conn, &mut send, RejectReason::BadName).await;
     }
     let (ctrl_tx, mut ctrl_rx) = mpsc::unbounded_channel::<ServerMsg>();
     let (reply_tx, reply_rx) = oneshot::channel();
-    let join = NetEvent::Join { key, name, conn: conn.clone(), ctrl: ctrl_tx, reply: reply_tx };
+    let join = NetEvent::Join {
+        key,
+        name,
+        conn: conn.clone(),
+        ctrl: ctrl_tx,
+        reply: reply_tx,
+    };
     if ctx.tx.send(join).is_err() {
         return reject(&conn, &mut send, RejectReason::ShuttingDown).await;
     }
@@ -140,8 +162,14 @@ async fn serve_connection(conn: quinn::Connection, key: ConnKey, ctx: &NetContex
         Err(_) => return reject(&conn, &mut send, RejectReason::ShuttingDown).await,
     };
     ctx.counters.clients_total.fetch_add(1, Ordering::Relaxed);
-    if write_msg(&mut send, &ServerMsg::Welcome(welcome), ctx).await.is_err() {
-        let _ = ctx.tx.send(NetEvent::Left { key, reason: "lost during handshake".into() });
+    if write_msg(&mut send, &ServerMsg::Welcome(welcome), ctx)
+        .await
+        .is_err()
+    {
+        let _ = ctx.tx.send(NetEvent::Left {
+            key,
+            reason: "lost during handshake".into(),
+        });
         return "lost during handshake".into();
     }
     // Writer: control messages from the tick loop, in order; a shutdown closes the connection.
@@ -171,7 +199,10 @@ async fn serve_connection(conn: quinn::Connection, key: ConnKey, ctx: &NetContex
     if reason.starts_with("protocol") {
         conn.close(close::PROTOCOL.into(), reason.as_bytes());
     }
-    let _ = ctx.tx.send(NetEvent::Left { key, reason: reason.clone() });
+    let _ = ctx.tx.send(NetEvent::Left {
+        key,
+        reason: reason.clone(),
+    });
     writer.abort();
     reason
 }
@@ -185,7 +216,9 @@ async fn pump_datagrams(conn: quinn::Connection, key: ConnKey, ctx: NetContext) 
             Ok(b) => b,
             Err(e) => return connection_reason(&e),
         };
-        ctx.counters.bytes_in.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+        ctx.counters
+            .bytes_in
+            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
         if window_start.elapsed() >= Duration::from_secs(1) {
             if in_window > ctx.max_datagrams_per_s.saturating_mul(3) {
                 strikes += 1;
@@ -215,11 +248,20 @@ async fn pump_datagrams(conn: quinn::Connection, key: ConnKey, ctx: NetContext) 
     }
 }
 
-async fn pump_control(mut recv: quinn::RecvStream, mut frames: FrameDecoder, key: ConnKey, ctx: NetContext) -> String {
+async fn pump_control(
+    mut recv: quinn::RecvStream,
+    mut frames: FrameDecoder,
+    key: ConnKey,
+    ctx: NetContext,
+) -> String {
     loop {
         match read_msg(&mut recv, &mut frames, &ctx).await {
             Ok(Some(ClientMsg::Chat { text })) => {
-                let text: String = text.chars().filter(|c| !c.is_control()).take(MAX_CHAT_CHARS).collect();
+                let text: String = text
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(MAX_CHAT_CHARS)
+                    .collect();
                 if !text.trim().is_empty() && ctx.tx.send(NetEvent::Chat { key, text }).is_err() {
                     return "server stopping".into();
                 }
@@ -261,7 +303,9 @@ async fn read_msg(
 
 async fn write_msg(send: &mut quinn::SendStream, msg: &ServerMsg, ctx: &NetContext) -> Result<(), ()> {
     let bytes = encode_frame(msg).map_err(|e| tracing::error!("cannot encode control message: {e}"))?;
-    ctx.counters.stream_bytes_out.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    ctx.counters
+        .stream_bytes_out
+        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
     send.write_all(&bytes).await.map_err(|_| ())
 }
 

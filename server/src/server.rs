@@ -80,7 +80,9 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
         let _guard = runtime.enter();
         quinn::Endpoint::server(quic_cfg, addr).map_err(|source| EndpointError::Bind { addr, source })?
     };
-    let local = endpoint.local_addr().map_err(|source| EndpointError::Bind { addr, source })?;
+    let local = endpoint
+        .local_addr()
+        .map_err(|source| EndpointError::Bind { addr, source })?;
     let (net_stop, net_stop_rx) = tokio::sync::oneshot::channel::<()>();
     let net_thread = std::thread::Builder::new()
         .name("rewind-net-main".into())

@@ -63,7 +63,7 @@ impl TickLoop {
         rx: Receiver<NetEvent>,
         stop: Arc<AtomicBool>,
         net: Arc<NetCounters>,
-        ) -> TickLoop {
+    ) -> TickLoop {
         let map = Arc::new(cfg.map.clone());
         let core = SimCore::new(cfg.sim_config(), map, Tick(0));
         let mut lp = TickLoop {
@@ -105,7 +105,10 @@ impl TickLoop {
     /// Runs until stopped or the match duration is over; returns the final statistics.
     pub fn run(mut self) -> ServerStats {
         let dt = Duration::from_secs_f64(1.0 / f64::from(self.cfg.tick_rate));
-        let max_ticks = self.cfg.duration.map(|d| (d.as_secs_f64() * f64::from(self.cfg.tick_rate)).round() as u64);
+        let max_ticks = self
+            .cfg
+            .duration
+            .map(|d| (d.as_secs_f64() * f64::from(self.cfg.tick_rate)).round() as u64);
         let mut next = Instant::now();
         let reason = loop {
             if self.stop.load(Ordering::Relaxed) {
@@ -161,7 +164,13 @@ impl TickLoop {
     fn drain_events(&mut self) {
         while let Ok(ev) = self.rx.try_recv() {
             match ev {
-                NetEvent::Join { key, name, conn, ctrl, reply } => self.on_join(key, name, conn, ctrl, reply),
+                NetEvent::Join {
+                    key,
+                    name,
+                    conn,
+                    ctrl,
+                    reply,
+                } => self.on_join(key, name, conn, ctrl, reply),
                 NetEvent::Datagram { key, msg } => {
                     let next_tick = self.core.tick().next();
                     if let Some(c) = self.clients.get_mut(&key) {
@@ -202,7 +211,9 @@ impl TickLoop {
         reply: tokio::sync::oneshot::Sender<Result<Welcome, RejectReason>>,
     ) {
         if self.clients.len() >= usize::from(self.cfg.max_clients) {
-            let _ = reply.send(Err(RejectReason::ServerFull { max: self.cfg.max_clients }));
+            let _ = reply.send(Err(RejectReason::ServerFull {
+                max: self.cfg.max_clients,
+            }));
             return;
         }
         let id = self.alloc_id();
@@ -230,7 +241,13 @@ impl TickLoop {
         self.broadcast(ServerMsg::Event(GameEvent::Join { id, name }));
         self.clients.insert(
             key,
-            Client { player: id, conn, ctrl, inputs: InputBuffer::default(), snaps: SnapshotStream::default() },
+            Client {
+                player: id,
+                conn,
+                ctrl,
+                inputs: InputBuffer::default(),
+                snaps: SnapshotStream::default(),
+            },
         );
     }
 
@@ -253,11 +270,16 @@ impl TickLoop {
                     let Some(c) = self.clients.values().find(|c| c.player == shot.shooter) else {
                         continue;
                     };
-                    let Some(seq) = c.inputs.last_applied() else { continue };
+                    let Some(seq) = c.inputs.last_applied() else {
+                        continue;
+                    };
                     let hitboxes = match shot.view {
-                        Some(v) if self.cfg.lagcomp => {
-                            self.core.history().view(v).map(|rv| rv.targets).unwrap_or_default()
-                        }
+                        Some(v) if self.cfg.lagcomp => self
+                            .core
+                            .history()
+                            .view(v)
+                            .map(|rv| rv.targets)
+                            .unwrap_or_default(),
                         _ => Vec::new(),
                     };
                     let verdict = ShotVerdict {
@@ -272,7 +294,10 @@ impl TickLoop {
                     let _ = c.ctrl.send(ServerMsg::Verdict(verdict));
                 }
                 SimEvent::Kill { killer, victim } => {
-                    self.broadcast(ServerMsg::Event(GameEvent::Kill { killer: *killer, victim: *victim }));
+                    self.broadcast(ServerMsg::Event(GameEvent::Kill {
+                        killer: *killer,
+                        victim: *victim,
+                    }));
                 }
                 SimEvent::Respawn(_) => {}
             }
@@ -284,10 +309,17 @@ impl TickLoop {
             return;
         }
         let players: Vec<PlayerState> = self.core.players();
-        let set: EntitySet = players.iter().map(|p| (p.id, EntityState::from_player(p))).collect();
+        let set: EntitySet = players
+            .iter()
+            .map(|p| (p.id, EntityState::from_player(p)))
+            .collect();
         for c in self.clients.values_mut() {
             let you = players.iter().find(|p| p.id == c.player);
-            let meta = SnapshotMeta { tick, last_input: c.inputs.last_applied(), input_lead: c.inputs.lead(tick) };
+            let meta = SnapshotMeta {
+                tick,
+                last_input: c.inputs.last_applied(),
+                input_lead: c.inputs.lead(tick),
+            };
             let max = c.conn.max_datagram_size().unwrap_or(1200).min(MAX_DATAGRAM);
             let packet = c.snaps.build(meta, &set, you, max);
             match encode(&packet) {
@@ -312,7 +344,9 @@ impl TickLoop {
 
     fn shutdown(&mut self, reason: &str) {
         tracing::info!(reason, ticks = self.stats.stats.ticks, "tick loop stopping");
-        self.broadcast(ServerMsg::Shutdown { reason: reason.to_string() });
+        self.broadcast(ServerMsg::Shutdown {
+            reason: reason.to_string(),
+        });
         let clients: Vec<Client> = std::mem::take(&mut self.clients).into_values().collect();
         for c in &clients {
             self.fold_counters(c);
