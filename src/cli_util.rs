@@ -5,9 +5,27 @@ use rewind_shared::map::Map;
 use std::path::Path;
 use std::time::Duration;
 
-/// Parses "250ms", "30s", "2m" for clap.
+/// Parses a duration with a unit: "250ms", "30s", "2.5m", "1h" (a bare number is seconds).
 pub fn parse_duration_arg(s: &str) -> Result<Duration, String> {
-    rewind_shared::conditioner::parse_duration(s).map_err(|e| e.to_string())
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration (e.g. 250ms, 30s, 5m)"))?;
+    let secs = match unit.trim() {
+        "ms" => value / 1000.0,
+        "" | "s" => value,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        other => return Err(format!("unknown unit {other:?} in {s:?} (use ms, s, m or h)")),
+    };
+    if !secs.is_finite() || secs > 366.0 * 86_400.0 {
+        return Err(format!("{s:?} is too long"));
+    }
+    Ok(Duration::from_secs_f64(secs))
 }
 
 /// A built-in map by name, or a map file.
@@ -20,7 +38,10 @@ pub fn load_map(name_or_path: &str) -> anyhow::Result<Map> {
         anyhow::bail!("no built-in map or file named {name_or_path:?} (built-in: arena, warehouse)");
     }
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     Map::parse(&name, &text).with_context(|| format!("{} is not a valid map", path.display()))
 }
 
@@ -37,5 +58,29 @@ pub fn on_ctrl_c(f: impl FnOnce() + Send + 'static) {
     });
     if let Err(e) = spawned {
         tracing::warn!("cannot watch for Ctrl-C: {e}");
+    }
+}
+
+/// The player's default name: the login name, or "player".
+pub fn default_name() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|n| rewind_shared::protocol::valid_name(n))
+        .unwrap_or_else(|| "player".to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse_with_units_and_refuse_garbage() {
+        assert_eq!(parse_duration_arg("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration_arg("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse_duration_arg("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_duration_arg("10"), Ok(Duration::from_secs(10)));
+        assert!(parse_duration_arg("abc").is_err());
+        assert!(parse_duration_arg("5 parsecs").is_err());
+        assert!(parse_duration_arg("-3s").is_err());
     }
 }

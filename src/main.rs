@@ -1,26 +1,39 @@
 //! `rewind`: the one binary users run. It parses flags and wires the library crates together;
-//! everything with behaviour lives in `rewind-shared`, `rewind-server` and `rewind-client`.
+//! everything with behaviour lives in `rewind-shared`, `rewind-net`, `rewind-server` and
+//! `rewind-client`.
 
+mod bots_cmd;
 mod cli_util;
 mod map_cmd;
+mod play_cmd;
 mod replay_cmd;
 mod serve_cmd;
+mod window_args;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Rewind: an authoritative, tick-based multiplayer top-down shooter with lag compensation.
+/// Without a subcommand it runs `rewind play`.
 #[derive(Debug, Parser)]
 #[command(name = "rewind", version, about, long_about = None)]
 struct Cli {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Local server with AI players and the game window, playable at once (the default).
+    Play(play_cmd::PlayArgs),
     /// Run a dedicated server (prints `listening ADDR` and `cert-hash HEX` on stdout).
     Serve(serve_cmd::ServeArgs),
+    /// Join a server in the game window.
+    Connect(play_cmd::ConnectArgs),
+    /// Headless network clients that play and report agreement, RTT and bandwidth as JSON.
+    Bots(bots_cmd::BotsArgs),
+    /// A UDP proxy that applies artificial latency, jitter and loss in both directions.
+    Netsim(rewind_net::NetsimArgs),
     /// Verify or inspect a recorded match.
     #[command(subcommand)]
     Replay(ReplayCmd),
@@ -46,13 +59,24 @@ enum ReplayCmd {
 fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,quinn=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,quinn=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
-    match cli.command {
+    let command = match Cli::parse().command {
+        Some(c) => c,
+        None => match Cli::parse_from(["rewind", "play"]).command {
+            Some(c) => c,
+            None => anyhow::bail!("cannot build the default `play` command"),
+        },
+    };
+    match command {
+        Command::Play(args) => play_cmd::play(args),
         Command::Serve(args) => serve_cmd::run(args),
+        Command::Connect(args) => play_cmd::connect(args),
+        Command::Bots(args) => bots_cmd::run(args),
+        Command::Netsim(args) => rewind_net::netsim_main(args),
         Command::Replay(ReplayCmd::Verify { file }) => replay_cmd::verify(&file),
         Command::Replay(ReplayCmd::Info { file }) => replay_cmd::info(&file),
         Command::Map(cmd) => map_cmd::run(cmd),

@@ -28,8 +28,9 @@ pub struct ServeArgs {
     /// Seed for AI behaviour.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Lag-compensation window (up to 1s).
-    #[arg(long, default_value = "250ms", value_parser = parse_duration_arg)]
+    /// Lag-compensation window (up to 1s). 400 ms covers a 200 ms round trip plus interpolation
+    /// delay, input buffer and jitter (see docs/ARCHITECTURE.md).
+    #[arg(long, default_value = "400ms", value_parser = parse_duration_arg)]
     pub max_rewind: Duration,
     /// Trace shots against present positions instead of the shooter's view (to measure the difference).
     #[arg(long)]
@@ -46,6 +47,12 @@ pub struct ServeArgs {
     /// Write statistics as JSON here at exit.
     #[arg(long)]
     pub stats: Option<PathBuf>,
+    /// Record the match to this file (see `rewind replay`).
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Artificial network conditions on the server's socket.
+    #[command(flatten)]
+    pub net: rewind_net::NetArgs,
     /// Where the certificate is kept (default: $XDG_DATA_HOME/rewind or ~/.local/share/rewind).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -58,7 +65,10 @@ impl ServeArgs {
             None => 1,
             Some(0) => anyhow::bail!("--snapshot-rate must be at least 1"),
             Some(hz) if hz > self.tick_rate => {
-                anyhow::bail!("--snapshot-rate {hz} is higher than --tick-rate {}", self.tick_rate)
+                anyhow::bail!(
+                    "--snapshot-rate {hz} is higher than --tick-rate {}",
+                    self.tick_rate
+                )
             }
             Some(hz) => ((f64::from(self.tick_rate) / f64::from(hz)).round() as u32).max(1),
         };
@@ -72,8 +82,15 @@ impl ServeArgs {
             lagcomp: !self.no_lagcomp,
             map: load_map(&self.map)?,
             max_clients: self.max_clients,
-            data_dir: Some(self.data_dir.clone().unwrap_or_else(rewind_server::cert::default_data_dir)),
+            data_dir: Some(
+                self.data_dir
+                    .clone()
+                    .unwrap_or_else(rewind_server::cert::default_data_dir),
+            ),
             duration: self.duration,
+            record: self.record.clone(),
+            link: self.net.link_config().context("bad network conditions")?,
+            link_seed: self.net.seed(),
             ..ServerConfig::default()
         };
         cfg.validate()?;
@@ -94,7 +111,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     let stopper = handle.stopper();
     on_ctrl_c(move || stopper.stop());
     let stats = handle.wait();
-    tracing::info!(ticks = stats.ticks, p99_us = stats.tick_us.p99, shots = stats.shots, "server stopped");
+    tracing::info!(
+        ticks = stats.ticks,
+        p99_us = stats.tick_us.p99,
+        shots = stats.shots,
+        "server stopped"
+    );
     if let Some(path) = &args.stats {
         let json = serde_json::to_string_pretty(&stats)?;
         std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))?;

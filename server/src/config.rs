@@ -1,5 +1,6 @@
 //! Server settings, validated once by the CLI and passed in whole.
 
+use rewind_shared::conditioner::LinkConfig;
 use rewind_shared::map::Map;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -45,6 +46,10 @@ pub struct ServerConfig {
     pub handshake_timeout: Duration,
     /// Datagrams per second one connection may send before packets are dropped.
     pub max_datagrams_per_s: u32,
+    /// Artificial network conditions on the server's socket (each direction).
+    pub link: LinkConfig,
+    /// Seed of the link conditioner.
+    pub link_seed: u64,
 }
 
 impl Default for ServerConfig {
@@ -55,7 +60,7 @@ impl Default for ServerConfig {
             snapshot_interval: 1,
             ai: 0,
             seed: 1,
-            max_rewind: Duration::from_millis(250),
+            max_rewind: Duration::from_millis(400),
             lagcomp: true,
             map: Map::builtin("arena").expect("built-in arena parses"), // ok: compiled-in asset, pinned by a shared test
             max_clients: 64,
@@ -65,6 +70,8 @@ impl Default for ServerConfig {
             idle_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(5),
             max_datagrams_per_s: 600,
+            link: LinkConfig::perfect(),
+            link_seed: 1,
         }
     }
 }

@@ -37,6 +37,9 @@ pub enum EndpointError {
     /// quinn refused the crypto configuration.
     #[error("QUIC crypto configuration: {0}")]
     Crypto(String),
+    /// The conditioned socket could not be set up.
+    #[error("cannot set up the conditioned socket: {0}")]
+    Conditioned(String),
     /// Binding the socket failed.
     #[error("cannot listen on {addr}: {source}")]
     Bind {
@@ -65,7 +68,10 @@ pub fn server_config(id: &Identity, cfg: &ServerConfig) -> Result<quinn::ServerC
         .max_concurrent_bidi_streams(1u32.into())
         .max_concurrent_uni_streams(0u32.into())
         .datagram_receive_buffer_size(Some(256 * 1024))
-        .datagram_send_buffer_size(1024 * 1024);
+        .datagram_send_buffer_size(1024 * 1024)
+        // Loss-based congestion control halves its window on every random loss and starves the
+        // game streams on a lossy 200 ms link; BBR models bandwidth and round trip instead.
+        .congestion_controller_factory(Arc::new(quinn::congestion::BbrConfig::default()));
     server.transport_config(Arc::new(transport));
     Ok(server)
 }

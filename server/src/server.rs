@@ -20,6 +20,9 @@ pub enum StartError {
     /// Bad configuration.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The recording file could not be created.
+    #[error(transparent)]
+    Record(#[from] crate::recorder::RecordError),
     /// Certificate trouble.
     #[error(transparent)]
     Cert(#[from] crate::cert::CertError),
@@ -78,7 +81,14 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
     let addr = cfg.addr;
     let endpoint = {
         let _guard = runtime.enter();
-        quinn::Endpoint::server(quic_cfg, addr).map_err(|source| EndpointError::Bind { addr, source })?
+        if cfg.link.is_perfect() {
+            quinn::Endpoint::server(quic_cfg, addr).map_err(|source| EndpointError::Bind { addr, source })?
+        } else {
+            let (endpoint, _control) =
+                rewind_net::conditioned_endpoint(addr, Some(quic_cfg), cfg.link.clone(), cfg.link_seed)
+                    .map_err(|e| EndpointError::Conditioned(e.to_string()))?;
+            endpoint
+        }
     };
     let local = endpoint
         .local_addr()
@@ -97,8 +107,29 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
             runtime.shutdown_timeout(Duration::from_secs(1));
         })
         .map_err(StartError::Runtime)?;
+    let recorder = match &cfg.record {
+        Some(path) => {
+            let mut header = rewind_shared::replay::ReplayHeader::new(
+                &cfg.map.name,
+                &cfg.map.source,
+                cfg.sim_config(),
+                cfg.seed,
+                rewind_shared::tick::Tick(0),
+            );
+            header.config = format!(
+                r#"{{"tick_rate":{},"ai":{},"lagcomp":{},"max_rewind_ms":{},"snapshot_interval":{}}}"#,
+                cfg.tick_rate,
+                cfg.ai,
+                cfg.lagcomp,
+                cfg.max_rewind.as_millis(),
+                cfg.snapshot_interval
+            );
+            Some(crate::recorder::Recorder::start(path, header)?)
+        }
+        None => None,
+    };
     let stop = Arc::new(AtomicBool::new(false));
-    let tick_loop = TickLoop::new(cfg, rx, stop.clone(), counters);
+    let tick_loop = TickLoop::new(cfg, rx, stop.clone(), counters, recorder);
     let tick_thread = std::thread::Builder::new()
         .name("rewind-tick".into())
         .spawn(move || tick_loop.run())

@@ -9,6 +9,7 @@ use crate::ecs::SimCore;
 use crate::ecs::components::Owner;
 use crate::inputs::InputBuffer;
 use crate::link::{ConnKey, NetEvent};
+use crate::recorder::Recorder;
 use crate::snapshots::{SnapshotMeta, SnapshotStream};
 use crate::stats::{NetCounters, ServerStats, StatsRecorder};
 use rewind_shared::codec::encode;
@@ -18,6 +19,7 @@ use rewind_shared::protocol::{
     ClientDatagram, GameEvent, MAX_DATAGRAM, PROTOCOL_VERSION, RejectReason, ServerMsg, ShotVerdict, Welcome,
 };
 use rewind_shared::quant::pos2_to_q;
+use rewind_shared::replay::{Keyframe, TickRecord};
 use rewind_shared::sim::{ShotMode, SimEvent};
 use rewind_shared::snapshot::{EntitySet, EntityState};
 use rewind_shared::tick::Tick;
@@ -51,7 +53,10 @@ pub struct TickLoop {
     stop: Arc<AtomicBool>,
     stats: StatsRecorder,
     net: Arc<NetCounters>,
-    pending_joins: Vec<(PlayerId, String)>,
+    recorder: Option<Recorder>,
+    /// Joins wait for the start of the next tick, after every leave, in the order a replay
+    /// applies them (leaves, then joins), so spawn points come out the same.
+    pending_joins: Vec<(PlayerId, String, Owner)>,
     pending_leaves: Vec<PlayerId>,
     pending_chat: Vec<(PlayerId, String)>,
 }
@@ -63,6 +68,7 @@ impl TickLoop {
         rx: Receiver<NetEvent>,
         stop: Arc<AtomicBool>,
         net: Arc<NetCounters>,
+        recorder: Option<Recorder>,
     ) -> TickLoop {
         let map = Arc::new(cfg.map.clone());
         let core = SimCore::new(cfg.sim_config(), map, Tick(0));
@@ -76,6 +82,7 @@ impl TickLoop {
             stop,
             stats: StatsRecorder::default(),
             net,
+            recorder,
             pending_joins: Vec::new(),
             pending_leaves: Vec::new(),
             pending_chat: Vec::new(),
@@ -97,9 +104,8 @@ impl TickLoop {
     }
 
     fn join(&mut self, id: PlayerId, name: String, owner: Owner) {
-        self.core.add_player(id, owner);
         self.names.insert(id, name.clone());
-        self.pending_joins.push((id, name));
+        self.pending_joins.push((id, name, owner));
     }
 
     /// Runs until stopped or the match duration is over; returns the final statistics.
@@ -138,6 +144,13 @@ impl TickLoop {
     /// One tick: events in, inputs gathered, schedule run, messages out.
     pub fn tick(&mut self) {
         self.drain_events();
+        let joins: Vec<(PlayerId, String)> = std::mem::take(&mut self.pending_joins)
+            .into_iter()
+            .map(|(id, name, owner)| {
+                self.core.add_player(id, owner);
+                (id, name)
+            })
+            .collect();
         let tick = self.core.tick().next();
         let players = self.core.players();
         let mut inputs: BTreeMap<PlayerId, Input> = BTreeMap::new();
@@ -153,9 +166,29 @@ impl TickLoop {
         let events = self.core.step(inputs.clone());
         self.stats.stats.players_max = self.stats.stats.players_max.max(players.len() as u64);
         self.handle_sim_events(&events);
-        self.pending_leaves.clear();
-        self.pending_joins.clear();
-        self.pending_chat.clear();
+        let leaves = std::mem::take(&mut self.pending_leaves);
+        let chat = std::mem::take(&mut self.pending_chat);
+        if let Some(rec) = &self.recorder {
+            let hash = self.core.hash();
+            rec.tick(TickRecord {
+                tick,
+                leaves,
+                joins,
+                inputs: inputs.into_iter().collect(),
+                chat,
+                hash,
+            });
+            if rec.header().keyframe_due(tick) {
+                let world = self.core.to_sim_world();
+                let roster = self.names.iter().map(|(id, n)| (*id, n.clone())).collect();
+                rec.keyframe(Keyframe {
+                    tick,
+                    players: world.players,
+                    history: world.history,
+                    roster,
+                });
+            }
+        }
         if tick.0.is_multiple_of(self.cfg.snapshot_interval) {
             self.send_snapshots(tick);
         }
@@ -191,9 +224,13 @@ impl TickLoop {
                 NetEvent::Left { key, reason } => {
                     if let Some(c) = self.clients.remove(&key) {
                         self.fold_counters(&c);
-                        self.core.remove_player(c.player);
                         self.names.remove(&c.player);
-                        self.pending_leaves.push(c.player);
+                        let before = self.pending_joins.len();
+                        self.pending_joins.retain(|(id, _, _)| *id != c.player);
+                        if self.pending_joins.len() == before {
+                            self.core.remove_player(c.player);
+                            self.pending_leaves.push(c.player);
+                        }
                         tracing::info!(player = %c.player, %reason, "client left");
                         self.broadcast(ServerMsg::Event(GameEvent::Leave { id: c.player, reason }));
                     }
@@ -232,9 +269,8 @@ impl TickLoop {
         };
         if reply.send(Ok(welcome)).is_err() {
             // The connection died while we decided; undo.
-            self.core.remove_player(id);
             self.names.remove(&id);
-            self.pending_joins.retain(|(j, _)| *j != id);
+            self.pending_joins.retain(|(j, _, _)| *j != id);
             return;
         }
         tracing::info!(player = %id, %name, "client joined");
@@ -350,6 +386,9 @@ impl TickLoop {
         let clients: Vec<Client> = std::mem::take(&mut self.clients).into_values().collect();
         for c in &clients {
             self.fold_counters(c);
+        }
+        if let Some(rec) = self.recorder.take() {
+            rec.finish();
         }
     }
 }

@@ -1,0 +1,106 @@
+//! `--record FILE`: the tick loop hands each tick's record (and a keyframe every few seconds) to a
+//! writer thread over an unbounded channel, so disk latency never stalls a tick. The writer
+//! flushes a hash-chained chunk every second; a crash loses at most the chunk being filled.
+
+use rewind_shared::replay::{Keyframe, ReplayHeader, ReplayWriter, TickRecord};
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Sender, channel};
+use std::thread::JoinHandle;
+
+enum RecMsg {
+    Tick(TickRecord),
+    Keyframe(Keyframe),
+}
+
+/// Why recording could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    /// The file could not be created or its header written.
+    #[error("cannot record to {path}: {why}")]
+    Create {
+        /// File.
+        path: PathBuf,
+        /// Cause.
+        why: String,
+    },
+}
+
+/// A running recording.
+pub struct Recorder {
+    tx: Option<Sender<RecMsg>>,
+    header: ReplayHeader,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Recorder {
+    /// Creates the file and writes the header now (so a bad path fails at startup), then hands
+    /// the writer to its own thread.
+    pub fn start(path: &Path, header: ReplayHeader) -> Result<Recorder, RecordError> {
+        let err = |why: String| RecordError::Create {
+            path: path.to_path_buf(),
+            why,
+        };
+        let file = File::create(path).map_err(|e| err(e.to_string()))?;
+        let mut writer =
+            ReplayWriter::new(BufWriter::new(file), header.clone()).map_err(|e| err(e.to_string()))?;
+        let (tx, rx) = channel::<RecMsg>();
+        let shown = path.display().to_string();
+        let thread = std::thread::Builder::new()
+            .name("rewind-record".into())
+            .spawn(move || {
+                for msg in rx {
+                    let r = match msg {
+                        RecMsg::Tick(rec) => writer.push_tick(rec),
+                        RecMsg::Keyframe(kf) => writer.push_keyframe_state(kf),
+                    };
+                    if let Err(e) = r {
+                        tracing::error!(file = %shown, "recording stopped: {e}");
+                        return;
+                    }
+                }
+                match writer.finish() {
+                    Ok(_) => tracing::info!(file = %shown, "recording complete"),
+                    Err(e) => tracing::error!(file = %shown, "cannot finish recording: {e}"),
+                }
+            })
+            .map_err(|e| err(e.to_string()))?;
+        Ok(Recorder {
+            tx: Some(tx),
+            header,
+            thread: Some(thread),
+        })
+    }
+
+    /// The header being recorded with.
+    pub fn header(&self) -> &ReplayHeader {
+        &self.header
+    }
+
+    /// Queues one tick.
+    pub fn tick(&self, rec: TickRecord) {
+        self.send(RecMsg::Tick(rec));
+    }
+
+    /// Queues a keyframe of the state after the last queued tick.
+    pub fn keyframe(&self, kf: Keyframe) {
+        self.send(RecMsg::Keyframe(kf));
+    }
+
+    fn send(&self, msg: RecMsg) {
+        if let Some(tx) = &self.tx
+            && tx.send(msg).is_err()
+        {
+            tracing::warn!("recording thread has stopped; record dropped");
+        }
+    }
+
+    /// Closes the channel and waits for the writer to write the end marker.
+    pub fn finish(mut self) {
+        self.tx.take();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! `rewind play` (also `rewind` alone): a local server with AI players and the window, playable
+//! at once; and `rewind connect ADDR`: the window against a remote server.
+
+use crate::cli_util::{default_name, load_map, parse_duration_arg};
+use crate::window_args::WindowArgs;
+use anyhow::Context;
+use clap::Args;
+use rewind_client::game::run_window;
+use rewind_client::net::{ConnectConfig, spawn_session};
+use rewind_client::tls::Trust;
+use rewind_net::NetArgs;
+use rewind_server::ServerConfig;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Flags of `rewind play`.
+#[derive(Debug, Args)]
+pub struct PlayArgs {
+    /// AI players in the local match.
+    #[arg(long, default_value_t = 7)]
+    pub ai: u16,
+    /// Built-in map name or a map file.
+    #[arg(long, default_value = "arena")]
+    pub map: String,
+    /// Your name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Seed for AI behaviour.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Simulation ticks per second.
+    #[arg(long, default_value_t = 60)]
+    pub tick_rate: u32,
+    /// Lag-compensation window.
+    #[arg(long, default_value = "400ms", value_parser = parse_duration_arg)]
+    pub max_rewind: Duration,
+    /// Trace shots against present positions instead of the shooter's view.
+    #[arg(long)]
+    pub no_lagcomp: bool,
+    /// Record the match to this file (see `rewind replay`).
+    #[arg(long)]
+    pub record: Option<PathBuf>,
+    /// Artificial network conditions between you and the local server.
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Window flags.
+    #[command(flatten)]
+    pub window: WindowArgs,
+}
+
+/// Runs `rewind play`.
+pub fn play(args: PlayArgs) -> anyhow::Result<()> {
+    let link = args.net.link_config().context("bad network conditions")?;
+    let server = rewind_server::start(ServerConfig {
+        tick_rate: args.tick_rate,
+        ai: args.ai,
+        seed: args.seed,
+        max_rewind: args.max_rewind,
+        lagcomp: !args.no_lagcomp,
+        map: load_map(&args.map)?,
+        record: args.record.clone(),
+        ..ServerConfig::default()
+    })
+    .context("cannot start the local server")?;
+    let mut cfg = ConnectConfig::new(
+        server.local_addr().to_string(),
+        args.name.unwrap_or_else(default_name),
+        Some(server.cert_hash().to_string()),
+    );
+    cfg.link = link;
+    cfg.seed = args.net.seed();
+    let session = spawn_session(cfg);
+    let result = run_window(args.window.options("Rewind"), session);
+    server.stop();
+    let _ = server.wait();
+    result.context("the game window failed")
+}
+
+/// Flags of `rewind connect`.
+#[derive(Debug, Args)]
+pub struct ConnectArgs {
+    /// Server address, host:port.
+    pub addr: String,
+    /// Pin the server's certificate (SHA-256 hex printed by `rewind serve`); without it the
+    /// certificate is trusted on first use and remembered in the known-hosts file.
+    #[arg(long, value_name = "HEX")]
+    pub cert_hash: Option<String>,
+    /// Known-hosts file for trust on first use (default: $XDG_DATA_HOME/rewind/known_hosts).
+    #[arg(long)]
+    pub known_hosts: Option<PathBuf>,
+    /// Your name.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Artificial network conditions on your side.
+    #[command(flatten)]
+    pub net: NetArgs,
+    /// Window flags.
+    #[command(flatten)]
+    pub window: WindowArgs,
+}
+
+/// Runs `rewind connect`.
+pub fn connect(args: ConnectArgs) -> anyhow::Result<()> {
+    let mut cfg = ConnectConfig::new(args.addr, args.name.unwrap_or_else(default_name), args.cert_hash);
+    if let (Trust::KnownHosts(_), Some(path)) = (&cfg.trust, args.known_hosts) {
+        cfg.trust = Trust::KnownHosts(path);
+    }
+    cfg.link = args.net.link_config().context("bad network conditions")?;
+    cfg.seed = args.net.seed();
+    run_window(args.window.options("Rewind"), spawn_session(cfg)).context("the game window failed")
+}
