@@ -85,7 +85,7 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
             quinn::Endpoint::server(quic_cfg, addr).map_err(|source| EndpointError::Bind { addr, source })?
         } else {
             let (endpoint, _control) =
-                rewind_net::conditioned_endpoint(addr, Some(quic_cfg), cfg.link.clone(), cfg.link_seed)
+                rewind_net::conditioned_endpoint(addr, Some(quic_cfg), cfg.link, cfg.link_seed)
                     .map_err(|e| EndpointError::Conditioned(e.to_string()))?;
             endpoint
         }
