@@ -31,19 +31,24 @@ pub async fn connect(addr: SocketAddr, cert_der: &[u8]) -> RawClient {
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(rustls::pki_types::CertificateDer::from(cert_der.to_vec()))
-        .unwrap();
+        .expect("test client");
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut tls = rustls::ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])
-        .unwrap()
+        .expect("test client")
         .with_root_certificates(roots)
         .with_no_client_auth();
     tls.alpn_protocols = vec![ALPN.to_vec()];
-    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).unwrap();
-    let mut endpoint = quinn::Endpoint::client("127.0.0.1:0".parse().unwrap()).unwrap();
+    let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).expect("test client");
+    let mut endpoint =
+        quinn::Endpoint::client("127.0.0.1:0".parse().expect("test client")).expect("test client");
     endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(crypto)));
-    let conn = endpoint.connect(addr, "localhost").unwrap().await.unwrap();
-    let (send, recv) = conn.open_bi().await.unwrap();
+    let conn = endpoint
+        .connect(addr, "localhost")
+        .expect("test client")
+        .await
+        .expect("test client");
+    let (send, recv) = conn.open_bi().await.expect("test client");
     RawClient {
         endpoint,
         conn,
@@ -57,18 +62,21 @@ pub async fn connect(addr: SocketAddr, cert_der: &[u8]) -> RawClient {
 
 impl RawClient {
     pub async fn send_msg(&mut self, msg: &ClientMsg) {
-        self.send.write_all(&encode_frame(msg).unwrap()).await.unwrap();
+        self.send
+            .write_all(&encode_frame(msg).expect("test client"))
+            .await
+            .expect("test client");
     }
 
     pub async fn send_raw(&mut self, bytes: &[u8]) {
-        self.send.write_all(bytes).await.unwrap();
+        self.send.write_all(bytes).await.expect("test client");
     }
 
     /// The next control message, or `None` if the stream ended or nothing came within 5 s.
     pub async fn next_msg(&mut self) -> Option<ServerMsg> {
         let mut buf = [0u8; 4096];
         loop {
-            if let Some(m) = self.frames.next_msg::<ServerMsg>().unwrap() {
+            if let Some(m) = self.frames.next_msg::<ServerMsg>().expect("test client") {
                 return Some(m);
             }
             match tokio::time::timeout(Duration::from_secs(5), self.recv.read(&mut buf)).await {
@@ -96,7 +104,7 @@ impl RawClient {
                 .await
                 .expect("a snapshot within 5 s")
                 .expect("connection open");
-            let packet: SnapshotPacket = decode(&bytes, MAX_DATAGRAM).unwrap();
+            let packet: SnapshotPacket = decode(&bytes, MAX_DATAGRAM).expect("test client");
             let empty = EntitySet::new();
             let base = match packet.baseline {
                 None => &empty,
@@ -105,10 +113,10 @@ impl RawClient {
                     None => continue, // baseline evicted on our side: skip
                 },
             };
-            let set = apply_delta(base, &packet.removed, &packet.entities).unwrap();
+            let set = apply_delta(base, &packet.removed, &packet.entities).expect("test client");
             self.sets.insert(packet.tick.0, set.clone());
             while self.sets.len() > 128 {
-                let first = *self.sets.keys().next().unwrap();
+                let first = *self.sets.keys().next().expect("test client");
                 self.sets.remove(&first);
             }
             if acking {
@@ -124,7 +132,9 @@ impl RawClient {
             ack: self.ack,
             inputs,
         };
-        self.conn.send_datagram(encode(&msg).unwrap().into()).unwrap();
+        self.conn
+            .send_datagram(encode(&msg).expect("test client").into())
+            .expect("test client");
     }
 }
 
