@@ -67,6 +67,8 @@ pub struct ServerStats {
     pub deferred_entities: u64,
     /// Ticks run late by more than eight steps (the loop stopped catching up).
     pub overruns: u64,
+    /// `World::hash` of the final state (what a replay of the match must end on).
+    pub final_hash: u64,
 }
 
 /// Counters the network tasks bump from any thread.

@@ -138,6 +138,7 @@ impl TickLoop {
             }
         };
         self.shutdown(reason);
+        self.stats.stats.final_hash = self.core.hash();
         self.stats.finish(&self.net)
     }
 
