@@ -1,0 +1,125 @@
+//! Recording end to end: a match with AI players and real QUIC bots is recorded, verifies, and a
+//! server killed with SIGKILL leaves a file that verifies up to its last complete chunk.
+
+use rewind_client::bots::{BotsConfig, run_bots};
+use rewind_server::{ServerConfig, start};
+use rewind_shared::replay::{Replay, verify};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn temp(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("rewind-record-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn recorded_match_with_ai_and_bots_verifies_to_the_servers_final_state() {
+    let dir = temp("match");
+    let file = dir.join("match.rwd");
+    let srv = start(ServerConfig {
+        ai: 4,
+        record: Some(file.clone()),
+        ..ServerConfig::default()
+    })
+    .expect("server");
+    let mut bots = BotsConfig::new(
+        srv.local_addr().to_string(),
+        Some(srv.cert_hash().to_string()),
+        3,
+        Duration::from_secs(4),
+    );
+    bots.seed = 3;
+    let report = run_bots(bots).expect("bots run");
+    assert_eq!(report.clients, 3);
+    assert!(report.shots > 10, "{}", report.summary());
+    srv.stop();
+    let stats = srv.wait();
+    let bytes = std::fs::read(&file).expect("recording written");
+    let summary = verify(&bytes).expect("the recording verifies");
+    assert!(!summary.truncated);
+    assert_eq!(summary.ticks, stats.ticks, "every simulated tick is in the file");
+    assert_eq!(summary.players, 7, "4 AI + 3 bots");
+    assert_eq!(
+        summary.shots, stats.shots,
+        "re-simulation fires exactly the server's shots"
+    );
+    assert_eq!(
+        summary.final_hash, stats.final_hash,
+        "re-simulated final state equals the server's"
+    );
+    let replay = Replay::from_bytes(&bytes).expect("parses");
+    let end = replay.seek(replay.last_tick()).expect("seek to the end");
+    assert_eq!(end.hash(), stats.final_hash);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sigkilled_server_leaves_a_file_that_verifies_up_to_the_last_chunk() {
+    let dir = temp("kill");
+    let file = dir.join("killed.rwd");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rewind"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--ai", "6", "--record"])
+        .arg(&file)
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("rewind serve starts");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = lines.next().and_then(Result::ok).unwrap_or_default();
+    assert!(first.starts_with("listening "), "{first}");
+    std::thread::sleep(Duration::from_millis(3500));
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let bytes = std::fs::read(&file).expect("file exists");
+    let summary = verify(&bytes).expect("a killed recording still verifies up to its last chunk");
+    assert!(summary.truncated, "verify says the file was truncated");
+    assert!(
+        summary.ticks >= 120,
+        "at least two seconds survived: {} ticks",
+        summary.ticks
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_rewind"))
+        .args(["replay", "verify"])
+        .arg(&file)
+        .output()
+        .expect("verify runs");
+    let text = String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("truncated"), "{text}");
+    let replay = Replay::from_bytes(&bytes).expect("plays up to the cut");
+    assert!(replay.seek(replay.last_tick()).is_ok());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn corrupted_recording_is_a_clear_error_from_the_cli() {
+    let dir = temp("corrupt");
+    let file = dir.join("c.rwd");
+    let srv = start(ServerConfig {
+        ai: 2,
+        record: Some(file.clone()),
+        duration: Some(Duration::from_secs(2)),
+        ..ServerConfig::default()
+    })
+    .expect("server");
+    let _ = srv.wait();
+    let mut bytes = std::fs::read(&file).expect("file");
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x5a;
+    std::fs::write(&file, &bytes).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_rewind"))
+        .args(["replay", "verify"])
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(text.contains("offset"), "names the offset: {text}");
+    assert!(!text.contains("panicked"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
