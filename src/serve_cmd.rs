@@ -47,6 +47,9 @@ pub struct ServeArgs {
     /// Write statistics as JSON here at exit.
     #[arg(long)]
     pub stats: Option<PathBuf>,
+    /// Serve Prometheus metrics over HTTP on this address (`GET /metrics`), e.g. 127.0.0.1:9100.
+    #[arg(long, value_name = "ADDR")]
+    pub metrics: Option<SocketAddr>,
     /// Record the match to this file (see `rewind replay`).
     #[arg(long, value_name = "FILE")]
     pub record: Option<PathBuf>,
@@ -91,6 +94,7 @@ impl ServeArgs {
             record: self.record.clone(),
             link: self.net.link_config().context("bad network conditions")?,
             link_seed: self.net.seed(),
+            metrics: self.metrics,
             ..ServerConfig::default()
         };
         cfg.validate()?;
@@ -106,6 +110,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "listening {}", handle.local_addr())?;
         writeln!(out, "cert-hash {}", handle.cert_hash())?;
+        if let Some(addr) = handle.metrics_addr() {
+            writeln!(out, "metrics http://{addr}/metrics")?;
+        }
         out.flush()?;
     }
     let stopper = handle.stopper();

@@ -50,6 +50,8 @@ pub struct ServerConfig {
     pub link: LinkConfig,
     /// Seed of the link conditioner.
     pub link_seed: u64,
+    /// Serve Prometheus metrics over HTTP here (`GET /metrics`); port 0 picks a free one.
+    pub metrics: Option<SocketAddr>,
 }
 
 impl Default for ServerConfig {
@@ -72,6 +74,7 @@ impl Default for ServerConfig {
             max_datagrams_per_s: 600,
             link: LinkConfig::perfect(),
             link_seed: 1,
+            metrics: None,
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod ecs;
 pub mod endpoint;
 pub mod inputs;
 pub mod link;
+pub mod metrics;
 pub mod recorder;
 pub mod server;
 pub mod snapshots;

@@ -29,6 +29,14 @@ pub enum StartError {
     /// QUIC/TLS setup or bind failure.
     #[error(transparent)]
     Endpoint(#[from] EndpointError),
+    /// The metrics listener could not be bound.
+    #[error("cannot serve metrics on {addr}: {source}")]
+    Metrics {
+        /// Address asked for.
+        addr: SocketAddr,
+        /// Cause.
+        source: std::io::Error,
+    },
     /// A thread or runtime could not be created.
     #[error("cannot start server threads: {0}")]
     Runtime(std::io::Error),
@@ -50,6 +58,7 @@ pub struct ServerHandle {
     addr: SocketAddr,
     cert_hash: String,
     cert_der: Vec<u8>,
+    metrics_addr: Option<SocketAddr>,
     stop: Arc<AtomicBool>,
     tick_thread: Option<JoinHandle<ServerStats>>,
     net_thread: Option<JoinHandle<()>>,
@@ -93,20 +102,23 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
     let local = endpoint
         .local_addr()
         .map_err(|source| EndpointError::Bind { addr, source })?;
-    let (net_stop, net_stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let net_thread = std::thread::Builder::new()
-        .name("rewind-net-main".into())
-        .spawn(move || {
-            runtime.block_on(async move {
-                let accept = tokio::spawn(accept_loop(endpoint.clone(), ctx));
-                let _ = net_stop_rx.await;
-                endpoint.close(crate::endpoint::close::DONE.into(), b"server stopped");
-                let _ = tokio::time::timeout(Duration::from_secs(2), endpoint.wait_idle()).await;
-                accept.abort();
-            });
-            runtime.shutdown_timeout(Duration::from_secs(1));
-        })
-        .map_err(StartError::Runtime)?;
+    // Bound here, before any thread starts, so a bad address fails `start` and the real port is
+    // known at once (port 0 in tests).
+    let metrics_listener = match cfg.metrics {
+        Some(addr) => {
+            let _guard = runtime.enter();
+            let bind = || -> std::io::Result<(tokio::net::TcpListener, SocketAddr)> {
+                let std_listener = std::net::TcpListener::bind(addr)?;
+                std_listener.set_nonblocking(true)?;
+                let listener = tokio::net::TcpListener::from_std(std_listener)?;
+                let bound = listener.local_addr()?;
+                Ok((listener, bound))
+            };
+            Some(bind().map_err(|source| StartError::Metrics { addr, source })?)
+        }
+        None => None,
+    };
+    let metrics_addr = metrics_listener.as_ref().map(|(_, a)| *a);
     let recorder = match &cfg.record {
         Some(path) => {
             let mut header = rewind_shared::replay::ReplayHeader::new(
@@ -130,6 +142,26 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
     };
     let stop = Arc::new(AtomicBool::new(false));
     let tick_loop = TickLoop::new(cfg, rx, stop.clone(), counters, recorder);
+    let metrics = tick_loop.metrics();
+    let (net_stop, net_stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let net_thread = std::thread::Builder::new()
+        .name("rewind-net-main".into())
+        .spawn(move || {
+            runtime.block_on(async move {
+                let accept = tokio::spawn(accept_loop(endpoint.clone(), ctx));
+                let metrics_task = metrics_listener
+                    .map(|(listener, _)| tokio::spawn(crate::metrics::serve(listener, metrics)));
+                let _ = net_stop_rx.await;
+                endpoint.close(crate::endpoint::close::DONE.into(), b"server stopped");
+                let _ = tokio::time::timeout(Duration::from_secs(2), endpoint.wait_idle()).await;
+                accept.abort();
+                if let Some(t) = metrics_task {
+                    t.abort();
+                }
+            });
+            runtime.shutdown_timeout(Duration::from_secs(1));
+        })
+        .map_err(StartError::Runtime)?;
     let tick_thread = std::thread::Builder::new()
         .name("rewind-tick".into())
         .spawn(move || tick_loop.run())
@@ -138,6 +170,7 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
         addr: local,
         cert_hash: identity.hash_hex(),
         cert_der: identity.cert.to_vec(),
+        metrics_addr,
         stop,
         tick_thread: Some(tick_thread),
         net_thread: Some(net_thread),
@@ -149,6 +182,11 @@ impl ServerHandle {
     /// The address the server listens on (with the real port when 0 was asked).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where `GET /metrics` is served (with the real port when 0 was asked), if it is.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_addr
     }
 
     /// SHA-256 of the DER certificate, 64 hex digits (what clients pin).

@@ -9,10 +9,11 @@ use crate::ecs::SimCore;
 use crate::ecs::components::Owner;
 use crate::inputs::InputBuffer;
 use crate::link::{ConnKey, NetEvent};
+use crate::metrics::Metrics;
 use crate::recorder::Recorder;
 use crate::snapshots::{SnapshotMeta, SnapshotStream};
 use crate::stats::{NetCounters, ServerStats, StatsRecorder};
-use rewind_shared::codec::encode;
+use rewind_shared::codec::{CodecError, encode};
 use rewind_shared::input::Input;
 use rewind_shared::player::{PlayerId, PlayerState};
 use rewind_shared::protocol::{
@@ -53,6 +54,7 @@ pub struct TickLoop {
     stop: Arc<AtomicBool>,
     stats: StatsRecorder,
     net: Arc<NetCounters>,
+    metrics: Arc<Metrics>,
     recorder: Option<Recorder>,
     /// Joins wait for the start of the next tick, after every leave, in the order a replay
     /// applies them (leaves, then joins), so spawn points come out the same.
@@ -81,6 +83,7 @@ impl TickLoop {
             rx,
             stop,
             stats: StatsRecorder::default(),
+            metrics: Arc::new(Metrics::new(net.clone())),
             net,
             recorder,
             pending_joins: Vec::new(),
@@ -95,6 +98,21 @@ impl TickLoop {
             lp.join(id, name, Owner::Ai);
         }
         lp
+    }
+
+    /// The live metrics this loop updates (served by `--metrics`).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
+    /// Last completed tick.
+    pub fn current_tick(&self) -> Tick {
+        self.core.tick()
+    }
+
+    /// Every player, in id order (benchmarks and tests build snapshots from it).
+    pub fn players(&mut self) -> Vec<PlayerState> {
+        self.core.players()
     }
 
     fn alloc_id(&mut self) -> PlayerId {
@@ -130,10 +148,13 @@ impl TickLoop {
             }
             let started = Instant::now();
             self.tick();
-            self.stats.tick(started.elapsed().as_micros() as u64);
+            let elapsed = started.elapsed();
+            self.stats.tick(elapsed.as_micros() as u64);
+            self.metrics.tick(elapsed);
             next += dt;
             if Instant::now() > next + dt * MAX_CATCH_UP_TICKS {
                 self.stats.stats.overruns += 1;
+                self.metrics.overruns.inc();
                 next = Instant::now();
             }
         };
@@ -156,7 +177,12 @@ impl TickLoop {
         let players = self.core.players();
         let mut inputs: BTreeMap<PlayerId, Input> = BTreeMap::new();
         for c in self.clients.values_mut() {
+            self.metrics.input_depth.observe(c.inputs.depth() as f64);
+            let missing = c.inputs.counters.missing;
             inputs.insert(c.player, c.inputs.take(tick));
+            self.metrics
+                .missing_inputs
+                .inc_by(c.inputs.counters.missing - missing);
         }
         let map = self.core.map();
         for (id, brain) in &mut self.ai {
@@ -166,6 +192,8 @@ impl TickLoop {
         }
         let events = self.core.step(inputs.clone());
         self.stats.stats.players_max = self.stats.stats.players_max.max(players.len() as u64);
+        self.metrics.players.set(players.len() as i64);
+        self.metrics.clients.set(self.clients.len() as i64);
         self.handle_sim_events(&events);
         let leaves = std::mem::take(&mut self.pending_leaves);
         let chat = std::mem::take(&mut self.pending_chat);
@@ -210,9 +238,15 @@ impl TickLoop {
                     if let Some(c) = self.clients.get_mut(&key) {
                         let ClientDatagram::Inputs { ack, inputs } = msg;
                         c.snaps.on_ack(&ack);
+                        let before = c.inputs.counters;
                         for cmd in inputs {
                             c.inputs.receive(cmd, next_tick);
                         }
+                        let after = c.inputs.counters;
+                        self.metrics.late_inputs.inc_by(after.late - before.late);
+                        self.metrics
+                            .future_inputs
+                            .inc_by(after.too_far_ahead - before.too_far_ahead);
                     }
                 }
                 NetEvent::Chat { key, text } => {
@@ -304,6 +338,7 @@ impl TickLoop {
                     s.hits += u64::from(shot.target.is_some());
                     s.rejected_too_old += u64::from(shot.mode == ShotMode::TooOld);
                     s.refused_views += u64::from(shot.mode == ShotMode::Refused);
+                    self.count_shot(tick, shot);
                     let Some(c) = self.clients.values().find(|c| c.player == shot.shooter) else {
                         continue;
                     };
@@ -341,15 +376,32 @@ impl TickLoop {
         }
     }
 
+    /// Live counterparts of the shot statistics, plus how far back the shot was rewound.
+    fn count_shot(&self, tick: Tick, shot: &rewind_shared::sim::Shot) {
+        let m = &self.metrics;
+        m.shots.inc();
+        m.hits.inc_by(u64::from(shot.target.is_some()));
+        match shot.mode {
+            ShotMode::Rewound | ShotMode::TooOld => {
+                m.rejected_too_old
+                    .inc_by(u64::from(shot.mode == ShotMode::TooOld));
+                if let Some(v) = shot.view {
+                    m.rewind_ticks.observe(f64::from(tick.diff(v.tick_b).max(0)));
+                }
+            }
+            ShotMode::Refused => {
+                m.refused_views.inc();
+            }
+            ShotMode::Present => {}
+        }
+    }
+
     fn send_snapshots(&mut self, tick: Tick) {
         if self.clients.is_empty() {
             return;
         }
         let players: Vec<PlayerState> = self.core.players();
-        let set: EntitySet = players
-            .iter()
-            .map(|p| (p.id, EntityState::from_player(p)))
-            .collect();
+        let set = Self::entity_set(&players);
         for c in self.clients.values_mut() {
             let you = players.iter().find(|p| p.id == c.player);
             let meta = SnapshotMeta {
@@ -358,17 +410,28 @@ impl TickLoop {
                 input_lead: c.inputs.lead(tick),
             };
             let max = c.conn.max_datagram_size().unwrap_or(1200).min(MAX_DATAGRAM);
-            let packet = c.snaps.build(meta, &set, you, max);
-            match encode(&packet) {
+            let deferred = c.snaps.deferred;
+            let datagram = snapshot_datagram(&mut c.snaps, meta, &set, you, max);
+            self.metrics.deferred_entities.inc_by(c.snaps.deferred - deferred);
+            match datagram {
                 Ok(bytes) => {
                     let len = bytes.len();
                     if c.conn.send_datagram(bytes.into()).is_ok() {
                         self.stats.snapshot(len);
+                        self.metrics.snapshot(len);
                     }
                 }
                 Err(e) => tracing::error!("cannot encode snapshot: {e}"),
             }
         }
+    }
+
+    /// Everyone's state as snapshots carry it (what `send_snapshots` builds from).
+    pub fn entity_set(players: &[PlayerState]) -> EntitySet {
+        players
+            .iter()
+            .map(|p| (p.id, EntityState::from_player(p)))
+            .collect()
     }
 
     fn fold_counters(&mut self, c: &Client) {
@@ -392,4 +455,16 @@ impl TickLoop {
             rec.finish();
         }
     }
+}
+
+/// Builds one client's next snapshot, fitting `max` bytes, and encodes it: the per-client work of
+/// a tick (public so the tick benchmark measures exactly this).
+pub fn snapshot_datagram(
+    snaps: &mut SnapshotStream,
+    meta: SnapshotMeta,
+    set: &EntitySet,
+    you: Option<&PlayerState>,
+    max: usize,
+) -> Result<Vec<u8>, CodecError> {
+    encode(&snaps.build(meta, set, you, max))
 }
