@@ -10,6 +10,7 @@ pub mod game;
 pub mod interpolation;
 pub mod net;
 pub mod prediction;
+pub mod replay_view;
 pub mod session;
 pub mod shots;
 pub mod tls;

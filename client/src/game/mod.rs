@@ -22,6 +22,7 @@ pub mod world;
 
 use crate::view::{ControlInput, GameView, Phase};
 use link::LinkAction;
+use macroquad::camera::Camera2D;
 use macroquad::input::{KeyCode, is_key_down, is_key_pressed, mouse_position, show_mouse};
 use macroquad::window::next_frame;
 use render::{Overlays, Renderer};
@@ -88,6 +89,23 @@ pub trait ViewSource {
     /// Applies new link settings (only called when `link` returned `Some`). Settings come from
     /// `link::apply`, so they are always valid.
     fn set_link(&mut self, _cfg: LinkConfig) {}
+
+    /// A spectator source (the replay viewer) reads its own keys and mouse: the window then
+    /// samples no player controls (no movement, chat, aim, crosshair or key-help line), shows
+    /// the mouse, and Esc closes it. The live game keeps the default `false`.
+    fn spectator(&self) -> bool {
+        false
+    }
+
+    /// Where the camera should look instead of at the local player (a free or follow camera
+    /// that is not "us"); `None` follows the local player as the live game does.
+    fn camera_focus(&self) -> Option<Vec2> {
+        None
+    }
+
+    /// Called after the frame is drawn (before any screenshot), with the camera the world was
+    /// drawn with: a spectator draws its own screen-space UI here and maps clicks to the world.
+    fn overlay(&mut self, _camera: &Camera2D) {}
 }
 
 /// Any `FnMut(ControlInput) -> GameView` is a source without live link controls.
@@ -153,10 +171,15 @@ async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(
     let mut link_keys_until = f64::NEG_INFINITY;
     let mut local_pos: Option<Vec2> = None;
     let mut phase_playing = false;
+    let spectator = source.spectator();
     let start = macroquad::time::get_time();
     loop {
         let now = macroquad::time::get_time();
-        let control = input::sample(&mut chat, &renderer.camera(), local_pos, phase_playing);
+        let control = if spectator {
+            ControlInput::default()
+        } else {
+            input::sample(&mut chat, &renderer.camera(), local_pos, phase_playing)
+        };
         let view = source.frame(control);
         phase_playing = view.phase == Phase::Playing;
         local_pos = view.players.iter().find(|p| p.local && p.alive).map(|p| p.pos);
@@ -174,14 +197,14 @@ async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(
                     source.set_link(link::apply(cfg, action));
                 }
             }
-            if !phase_playing && is_key_pressed(KeyCode::Escape) {
+            if (!phase_playing || spectator) && is_key_pressed(KeyCode::Escape) {
                 return Ok(());
             }
             if matches!(view.phase, Phase::Ended { .. }) && is_key_pressed(KeyCode::Enter) {
                 return Ok(());
             }
         }
-        show_mouse(!phase_playing);
+        show_mouse(!phase_playing || spectator);
         let link = source.link();
         let (mx, my) = mouse_position();
         let ui = Overlays {
@@ -191,10 +214,12 @@ async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(
             chat_entry: chat.open.then_some(chat.text.as_str()),
             link: link.as_ref(),
             link_keys: now < link_keys_until || link.as_ref().is_some_and(|l| !l.is_perfect()),
-            crosshair: phase_playing.then_some(Vec2::new(mx, my)),
-            help: true,
+            crosshair: (phase_playing && !spectator).then_some(Vec2::new(mx, my)),
+            help: !spectator,
+            focus: source.camera_focus(),
         };
         renderer.draw(&view, &ui, macroquad::time::get_frame_time());
+        source.overlay(&renderer.camera());
 
         if let Some(path) = &opts.screenshot
             && now - start >= opts.screenshot_after.as_secs_f64()

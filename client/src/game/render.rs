@@ -38,6 +38,8 @@ pub struct Overlays<'a> {
     pub crosshair: Option<Vec2>,
     /// Show the key-help line.
     pub help: bool,
+    /// Camera target overriding the local player (the replay viewer's follow or free camera).
+    pub focus: Option<Vec2>,
 }
 
 /// Renderer state carried across frames (effects, camera focus).
@@ -90,7 +92,9 @@ impl Renderer {
         self.effects.update(view, dt);
         let ppu = Renderer::ppu();
         let half = Vec2::new(w, h) / (2.0 * ppu);
-        let wanted = view.players.iter().find(|p| p.local).map(|p| p.pos);
+        let wanted = ui
+            .focus
+            .or_else(|| view.players.iter().find(|p| p.local).map(|p| p.pos));
         let map_size = view.map.as_ref().map(|m| m.size());
         self.focus = follow(wanted.unwrap_or(self.focus), map_size, half);
         clear_background(palette::BACKGROUND);

@@ -1,0 +1,493 @@
+//! The replay window's `ViewSource`: keyboard and mouse controls, the follow/free camera, and the
+//! screen-space extras the live game does not have (timeline, replay status, always-on score
+//! table, lag-compensation ghosts). Drawing of the match itself is the game's renderer.
+
+use super::playback::{Playback, SEEK_STEP_S};
+use super::scene;
+use super::timeline::{self, Bar, BarState};
+use crate::game::palette::{self, fade};
+use crate::game::render::Renderer;
+use crate::game::{ViewSource, text};
+use crate::view::{ControlInput, GameView};
+use macroquad::camera::{Camera2D, set_camera, set_default_camera};
+use macroquad::color::Color;
+use macroquad::input::{
+    KeyCode, MouseButton, is_key_down, is_key_pressed, is_mouse_button_down, is_mouse_button_pressed,
+    mouse_position,
+};
+use macroquad::shapes::{draw_circle_lines, draw_line, draw_rectangle};
+use macroquad::window::{screen_height, screen_width};
+use rewind_shared::Vec2;
+use rewind_shared::map::Map;
+use rewind_shared::player::PlayerId;
+use rewind_shared::replay::Replay;
+use rewind_shared::sim::{PLAYER_RADIUS, ShotMode, SimEvent};
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError};
+
+/// Free-camera pan speed with WASD, in screen pixels per second.
+const PAN_PX_PER_S: f32 = 700.0;
+/// Lag-compensation ghosts stay this long (match seconds).
+const GHOST_S: f32 = 1.0;
+/// A frame longer than this (window dragged, debugger) does not jump the match forward.
+const MAX_FRAME_S: f64 = 0.25;
+/// Clicking within this many world units of a player's centre picks it.
+const PICK_RADIUS: f32 = PLAYER_RADIUS * 1.8;
+
+/// Where the camera looks.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Camera {
+    /// Follows a player (while present).
+    Follow(PlayerId),
+    /// Looks at a fixed point the viewer pans.
+    Free(Vec2),
+}
+
+/// What a held mouse button is doing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Drag {
+    None,
+    /// Scrubbing along the timeline.
+    Timeline,
+    /// Panning the free camera; the last mouse position.
+    Pan(Vec2),
+}
+
+/// Facts about the whole match found by a background pass (the window does not wait for it).
+#[derive(Clone, Debug, Default)]
+pub struct MatchScan {
+    /// Kill moments as fractions of the recording.
+    pub kills: Vec<f64>,
+    /// First tick whose re-simulated hash differed from the file.
+    pub diverged: Option<u32>,
+}
+
+/// Re-simulates the whole recording once, for the timeline's kill marks.
+pub fn scan(replay: &Replay) -> MatchScan {
+    let len = replay.records().len().max(1) as f64;
+    let first = replay.first_tick();
+    let mut cursor = replay.cursor_at_start();
+    let mut out = MatchScan::default();
+    while let Some(step) = cursor.step() {
+        let at = f64::from(step.record.tick.diff(first)) / len;
+        if !step.hash_ok && out.diverged.is_none() {
+            out.diverged = Some(step.record.tick.0);
+        }
+        let kills = step
+            .events
+            .iter()
+            .filter(|e| matches!(e, SimEvent::Kill { .. }))
+            .count();
+        out.kills.extend(std::iter::repeat_n(at, kills));
+    }
+    out
+}
+
+/// The replay viewer as a window source.
+pub struct Viewer {
+    pb: Playback<'static>,
+    map: Arc<Map>,
+    camera: Camera,
+    /// Where the camera looked last frame (start of a free camera).
+    focus: Vec2,
+    drag: Drag,
+    truncated: Option<String>,
+    scan: MatchScan,
+    scan_rx: Option<Receiver<MatchScan>>,
+    /// A message shown for a few seconds (a failed seek).
+    notice: Option<(String, f64)>,
+    last_view: Option<GameView>,
+    /// Chat lines, drawn by the overlay above the bottom panel (the HUD's spot is under it).
+    chat: Vec<crate::view::FeedLine>,
+}
+
+impl Viewer {
+    /// A viewer at the start of `replay`, free camera on the map centre. `scan_rx` delivers the
+    /// background `scan` when it finishes.
+    pub fn new(replay: &'static Replay, scan_rx: Option<Receiver<MatchScan>>) -> Viewer {
+        let map = Arc::new(replay.map().clone());
+        let centre = map.size() / 2.0;
+        let truncated = replay.truncation().map(|t| {
+            let at = t.after_tick.map_or(0, |k| k.diff(replay.first_tick()).max(0));
+            let secs = f64::from(at) / f64::from(replay.header().cfg.tick_rate.max(1));
+            format!(
+                "TRUNCATED recording: plays to {} ({})",
+                timeline::clock(secs),
+                t.reason
+            )
+        });
+        Viewer {
+            pb: Playback::new(replay),
+            map,
+            camera: Camera::Free(centre),
+            focus: centre,
+            drag: Drag::None,
+            truncated,
+            scan: MatchScan::default(),
+            scan_rx,
+            notice: None,
+            last_view: None,
+            chat: Vec::new(),
+        }
+    }
+
+    fn note(&mut self, text: String) {
+        tracing::warn!("{text}");
+        self.notice = Some((text, macroquad::time::get_time() + 4.0));
+    }
+
+    fn seek_result(&mut self, r: Result<(), rewind_shared::replay::ReplayError>) {
+        if let Err(e) = r {
+            self.note(format!("seek failed: {e}"));
+        }
+    }
+
+    /// Keyboard: pause, seek, speed, follow, free-camera pan.
+    fn keys(&mut self, dt: f32) {
+        if is_key_pressed(KeyCode::Space) {
+            let r = self.pb.toggle_pause();
+            self.seek_result(r);
+        }
+        if is_key_pressed(KeyCode::Left) {
+            let r = self.pb.seek_by(-SEEK_STEP_S);
+            self.seek_result(r);
+        }
+        if is_key_pressed(KeyCode::Right) {
+            let r = self.pb.seek_by(SEEK_STEP_S);
+            self.seek_result(r);
+        }
+        if is_key_pressed(KeyCode::Home) {
+            let r = self.pb.seek_ticks(0.0);
+            self.seek_result(r);
+        }
+        let faster = [KeyCode::Up, KeyCode::Equal, KeyCode::KpAdd];
+        let slower = [KeyCode::Down, KeyCode::Minus, KeyCode::KpSubtract];
+        if faster.into_iter().any(is_key_pressed) {
+            self.pb.change_speed(true);
+        }
+        if slower.into_iter().any(is_key_pressed) {
+            self.pb.change_speed(false);
+        }
+        let digits = [
+            KeyCode::Key1,
+            KeyCode::Key2,
+            KeyCode::Key3,
+            KeyCode::Key4,
+            KeyCode::Key5,
+            KeyCode::Key6,
+            KeyCode::Key7,
+            KeyCode::Key8,
+            KeyCode::Key9,
+        ];
+        if let Some(n) = digits.iter().position(|k| is_key_pressed(*k))
+            && let Some(id) = self.pb.roster().get(n)
+        {
+            self.camera = Camera::Follow(*id);
+        }
+        if is_key_pressed(KeyCode::Key0) || is_key_pressed(KeyCode::F) {
+            self.camera = Camera::Free(self.focus);
+        }
+        let wish = crate::game::input::wish(
+            is_key_down(KeyCode::W),
+            is_key_down(KeyCode::S),
+            is_key_down(KeyCode::A),
+            is_key_down(KeyCode::D),
+        );
+        if wish != Vec2::ZERO {
+            let at = match self.camera {
+                Camera::Free(p) => p,
+                Camera::Follow(_) => self.focus,
+            };
+            self.camera = Camera::Free(self.clamp(at + wish * PAN_PX_PER_S * dt / Renderer::ppu()));
+        }
+    }
+
+    fn clamp(&self, p: Vec2) -> Vec2 {
+        p.clamp(Vec2::ZERO, self.map.size())
+    }
+
+    /// Mouse: timeline click/scrub, click a player to follow, drag to pan.
+    fn mouse(&mut self, camera: &Camera2D, bar: &Bar) {
+        let (mx, my) = mouse_position();
+        let m = Vec2::new(mx, my);
+        let left = is_mouse_button_down(MouseButton::Left);
+        let right = is_mouse_button_down(MouseButton::Right);
+        if is_mouse_button_pressed(MouseButton::Left) {
+            if bar.contains(mx, my) {
+                self.drag = Drag::Timeline;
+            } else {
+                let world = camera.screen_to_world(m);
+                let picked = self
+                    .pb
+                    .players()
+                    .into_iter()
+                    .map(|(p, pos)| (p.id, pos.distance(world)))
+                    .filter(|(_, d)| *d <= PICK_RADIUS)
+                    .min_by(|a, b| a.1.total_cmp(&b.1));
+                match picked {
+                    Some((id, _)) => self.camera = Camera::Follow(id),
+                    None => self.drag = Drag::Pan(m),
+                }
+            }
+        } else if is_mouse_button_pressed(MouseButton::Right) {
+            self.drag = Drag::Pan(m);
+        }
+        match self.drag {
+            Drag::Timeline if left => {
+                let f = bar.fraction_at(mx);
+                let current = self.pb.position_ticks() / self.pb.len().max(1) as f64;
+                if (f - current).abs() * f64::from(bar.w) >= 0.5 {
+                    let r = self.pb.seek_fraction(f);
+                    self.seek_result(r);
+                }
+            }
+            Drag::Pan(last) if left || right => {
+                if last != m {
+                    let at = match self.camera {
+                        Camera::Free(p) => p,
+                        Camera::Follow(_) => self.focus,
+                    };
+                    self.camera = Camera::Free(self.clamp(at - (m - last) / Renderer::ppu()));
+                }
+                self.drag = Drag::Pan(m);
+            }
+            _ => self.drag = Drag::None,
+        }
+    }
+
+    /// Where the camera should look this frame.
+    fn target(&mut self, view: &GameView) -> Vec2 {
+        match self.camera {
+            Camera::Free(p) => p,
+            Camera::Follow(id) => match view.players.iter().find(|p| p.id == id) {
+                Some(p) => p.pos,
+                None => {
+                    // The player left the match: stay where they were.
+                    self.camera = Camera::Free(self.focus);
+                    self.focus
+                }
+            },
+        }
+    }
+
+    fn followed(&self) -> Option<PlayerId> {
+        match self.camera {
+            Camera::Follow(id) => Some(id),
+            Camera::Free(_) => None,
+        }
+    }
+
+    /// World-space extras: a ring on the followed player, and for recent lag-compensated hits a
+    /// ghost where the shooter saw the target and a line to where it really was.
+    fn draw_world(&self, camera: &Camera2D, view: &GameView) {
+        set_camera(camera);
+        for s in self.pb.shots() {
+            let age = self.pb.age_s(s.tick);
+            if age >= GHOST_S || !matches!(s.shot.mode, ShotMode::Rewound | ShotMode::TooOld) {
+                continue;
+            }
+            let Some(target) = s.shot.target else { continue };
+            let Some((_, seen)) = s.traced.iter().find(|(id, _)| *id == target) else {
+                continue;
+            };
+            let a = 1.0 - age / GHOST_S;
+            let c = fade(palette::DEBUG_SERVER, a);
+            draw_circle_lines(seen.x, seen.y, PLAYER_RADIUS + 1.0, 2.0, c);
+            if let Some(now) = s.target_now
+                && now.distance(*seen) > 0.5
+            {
+                draw_line(seen.x, seen.y, now.x, now.y, 1.5, fade(c, 0.7));
+            }
+        }
+        if let Some(p) = self
+            .followed()
+            .and_then(|id| view.players.iter().find(|p| p.id == id))
+        {
+            let t = macroquad::time::get_time() as f32;
+            let r = PLAYER_RADIUS + 6.0 + (t * 5.0).sin();
+            draw_circle_lines(p.pos.x, p.pos.y, r, 2.5, fade(palette::LOCAL, 0.9));
+        }
+        set_default_camera();
+    }
+
+    /// The compact score table under the title (the full one is on Tab).
+    fn draw_scores(&self, view: &GameView) {
+        let rows = &view.scoreboard;
+        if rows.is_empty() {
+            return;
+        }
+        let roster = self.pb.roster();
+        let (x, y, row_h) = (10.0, 50.0, 20.0);
+        let shown = rows.len().min(12);
+        text::panel(x, y, 250.0, 30.0 + row_h * shown as f32);
+        text::draw("key  player", x + 10.0, y + 19.0, 15.0, palette::TEXT_DIM);
+        text::draw_right("K   D", x + 240.0, y + 19.0, 15.0, palette::TEXT_DIM);
+        for (i, r) in rows.iter().take(shown).enumerate() {
+            let ry = y + 24.0 + row_h * i as f32;
+            let followed = self.followed() == Some(r.id);
+            if followed {
+                draw_rectangle(x + 4.0, ry, 242.0, row_h, fade(palette::LOCAL, 0.2));
+            }
+            let key = roster
+                .iter()
+                .position(|id| *id == r.id)
+                .filter(|n| *n < 9)
+                .map_or(" ".to_string(), |n| (n + 1).to_string());
+            let c = palette::player_colour(r.id.0, false);
+            text::draw(&key, x + 12.0, ry + 15.0, 16.0, palette::TEXT_DIM);
+            draw_rectangle(x + 32.0, ry + 6.0, 8.0, 8.0, c);
+            let name_c = if followed { palette::LOCAL } else { palette::TEXT };
+            text::draw(&r.name, x + 46.0, ry + 15.0, 16.0, name_c);
+            text::draw_right(
+                &format!("{:>2}  {:>2}", r.kills, r.deaths),
+                x + 240.0,
+                ry + 15.0,
+                16.0,
+                palette::TEXT,
+            );
+        }
+    }
+
+    /// The bottom panel: status line, timeline, key help, and warnings above it.
+    fn draw_panel(&self, bar: &Bar, w: f32, h: f32) {
+        let top = h - timeline::PANEL_H;
+        draw_rectangle(0.0, top, w, timeline::PANEL_H, palette::PANEL);
+        draw_line(0.0, top, w, top, 1.0, palette::PANEL_EDGE);
+        let state = if self.pb.at_end() {
+            "END"
+        } else if self.pb.paused() {
+            "PAUSED"
+        } else {
+            "PLAYING"
+        };
+        let state_c = if self.pb.paused() {
+            palette::NETSIM
+        } else {
+            palette::HEALTH
+        };
+        let base = top + 22.0;
+        text::draw(state, bar.x, base, 18.0, state_c);
+        let time = format!(
+            "{} / {}",
+            timeline::clock(self.pb.time_s()),
+            timeline::clock(self.pb.duration_s())
+        );
+        text::draw(&time, bar.x + 90.0, base, 18.0, palette::TEXT);
+        let speed = format!("speed {}x", fmt_speed(self.pb.speed()));
+        text::draw(&speed, bar.x + 260.0, base, 18.0, palette::TEXT);
+        let cam = match self.camera {
+            Camera::Follow(id) => format!("following {}", self.pb.name(id)),
+            Camera::Free(_) => "free camera".to_string(),
+        };
+        text::draw(&cam, bar.x + 390.0, base, 18.0, palette::LOCAL);
+        let help =
+            "Space pause  <- -> 5 s  Up/Down speed  1-9 follow  0/F free (WASD, drag)  Tab scores  Esc quit";
+        text::draw_right(help, bar.x + bar.w, base, 15.0, palette::TEXT_DIM);
+        let (mx, my) = mouse_position();
+        let hover = bar
+            .contains(mx, my)
+            .then(|| (mx, timeline::clock(bar.fraction_at(mx) * self.pb.duration_s())));
+        let fraction = if self.pb.is_empty() {
+            1.0
+        } else {
+            self.pb.position_ticks() / self.pb.len() as f64
+        };
+        timeline::draw(
+            bar,
+            &BarState {
+                fraction,
+                kills: &self.scan.kills,
+                truncated: self.truncated.is_some(),
+                hover,
+            },
+        );
+        let mut warnings: Vec<(String, Color)> = Vec::new();
+        if let Some(t) = &self.truncated {
+            warnings.push((t.clone(), palette::NETSIM));
+        }
+        if let Some(t) = self.pb.diverged().map(|t| t.0).or(self.scan.diverged) {
+            warnings.push((
+                format!("re-simulation diverges from the recording at tick {t}"),
+                palette::HIT_DENIED,
+            ));
+        }
+        if let Some((n, _)) = &self.notice {
+            warnings.push((n.clone(), palette::HIT_DENIED));
+        }
+        for (i, (line, c)) in warnings.iter().enumerate() {
+            let y = top - 12.0 - 28.0 * i as f32;
+            let tw = text::width(line, 18.0) + 20.0;
+            text::panel(w / 2.0 - tw / 2.0, y - 20.0, tw, 26.0);
+            text::draw_centered(line, w / 2.0, y - 2.0, 18.0, *c);
+        }
+    }
+}
+
+/// `0.25`, `0.5`, `1`, `8`.
+fn fmt_speed(s: f32) -> String {
+    let t = format!("{s:.2}");
+    t.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+impl ViewSource for Viewer {
+    fn frame(&mut self, _input: ControlInput) -> GameView {
+        let dt = macroquad::time::get_frame_time();
+        if let Some(rx) = &self.scan_rx {
+            match rx.try_recv() {
+                Ok(scan) => {
+                    self.scan = scan;
+                    self.scan_rx = None;
+                }
+                Err(TryRecvError::Disconnected) => self.scan_rx = None,
+                Err(TryRecvError::Empty) => {}
+            }
+        }
+        if self
+            .notice
+            .as_ref()
+            .is_some_and(|(_, until)| macroquad::time::get_time() > *until)
+        {
+            self.notice = None;
+        }
+        self.keys(dt);
+        self.pb.advance(f64::from(dt).min(MAX_FRAME_S));
+        let mut view = scene::build(&self.pb, &self.map, self.followed());
+        self.chat = std::mem::take(&mut view.chat);
+        self.focus = self.target(&view);
+        self.last_view = Some(view.clone());
+        view
+    }
+
+    fn spectator(&self) -> bool {
+        true
+    }
+
+    fn camera_focus(&self) -> Option<Vec2> {
+        Some(self.focus)
+    }
+
+    fn overlay(&mut self, camera: &Camera2D) {
+        let (w, h) = (screen_width(), screen_height());
+        let bar = Bar::for_screen(w, h);
+        if let Some(view) = self.last_view.take() {
+            self.draw_world(camera, &view);
+            self.draw_scores(&view);
+        }
+        crate::game::hud::draw_chat(&self.chat, None, 14.0, h - timeline::PANEL_H - 4.0);
+        self.draw_panel(&bar, w, h);
+        self.mouse(camera, &bar);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fmt_speed;
+
+    #[test]
+    fn speeds_read_naturally() {
+        assert_eq!(fmt_speed(0.25), "0.25");
+        assert_eq!(fmt_speed(0.5), "0.5");
+        assert_eq!(fmt_speed(1.0), "1");
+        assert_eq!(fmt_speed(8.0), "8");
+    }
+}
