@@ -232,29 +232,38 @@ impl NetCollector {
 impl Collector for NetCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
         let n = &self.net;
-        let out = self.datagram_bytes_out.get() + n.stream_bytes_out.load(Ordering::Relaxed);
-        let e = &mut encoder;
-        Self::counter(e, "bytes_in", "Bytes received (datagrams and control streams)", {
-            n.bytes_in.load(Ordering::Relaxed)
-        })?;
-        Self::counter(
-            e,
-            "bytes_out",
-            "Bytes sent (snapshot datagrams and control streams)",
-            out,
-        )?;
-        Self::counter(e, "bad_datagrams", "Datagrams that failed to decode", {
-            n.bad_datagrams.load(Ordering::Relaxed)
-        })?;
-        Self::counter(
-            e,
-            "rate_limited_datagrams",
-            "Datagrams dropped by the rate limit",
-            { n.rate_limited.load(Ordering::Relaxed) },
-        )?;
-        Self::counter(e, "handshakes", "Client handshakes completed", {
-            n.clients_total.load(Ordering::Relaxed)
-        })
+        let read = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+        let rows: [(&str, &str, u64); 5] = [
+            (
+                "bytes_in",
+                "Bytes received (datagrams and control streams)",
+                read(&n.bytes_in),
+            ),
+            (
+                "bytes_out",
+                "Bytes sent (snapshot datagrams and control streams)",
+                self.datagram_bytes_out.get() + read(&n.stream_bytes_out),
+            ),
+            (
+                "bad_datagrams",
+                "Datagrams that failed to decode",
+                read(&n.bad_datagrams),
+            ),
+            (
+                "rate_limited_datagrams",
+                "Datagrams dropped by the rate limit",
+                read(&n.rate_limited),
+            ),
+            (
+                "handshakes",
+                "Client handshakes completed",
+                read(&n.clients_total),
+            ),
+        ];
+        for (name, help, v) in rows {
+            Self::counter(&mut encoder, name, help, v)?;
+        }
+        Ok(())
     }
 }
 
