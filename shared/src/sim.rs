@@ -36,8 +36,9 @@ pub const FRICTION: f32 = 8.0;
 pub const PLAYER_RADIUS: f32 = 12.0;
 /// Health at spawn.
 pub const MAX_HEALTH: u8 = 100;
-/// Damage per hit (four hits kill).
-pub const DAMAGE: u8 = 25;
+/// Damage per hit: ten hits kill, about 1.5 s of accurate fire, long enough for a duel to be
+/// a duel (with four hits, 16 players on the arena spent most of their time dead).
+pub const DAMAGE: u8 = 10;
 /// Seconds between shots.
 pub const FIRE_INTERVAL_S: f32 = 0.15;
 /// Seconds dead before respawning.
