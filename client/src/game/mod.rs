@@ -103,6 +103,11 @@ pub trait ViewSource {
         None
     }
 
+    /// Zoom on top of the standard scale (a spectator's overview); `None` keeps the standard.
+    fn camera_zoom(&self) -> Option<f32> {
+        None
+    }
+
     /// Called after the frame is drawn (before any screenshot), with the camera the world was
     /// drawn with: a spectator draws its own screen-space UI here and maps clicks to the world.
     fn overlay(&mut self, _camera: &Camera2D) {}
@@ -217,6 +222,7 @@ async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(
             crosshair: (phase_playing && !spectator).then_some(Vec2::new(mx, my)),
             help: !spectator,
             focus: source.camera_focus(),
+            zoom: source.camera_zoom(),
         };
         renderer.draw(&view, &ui, macroquad::time::get_frame_time());
         source.overlay(&renderer.camera());

@@ -40,6 +40,8 @@ pub struct Overlays<'a> {
     pub help: bool,
     /// Camera target overriding the local player (the replay viewer's follow or free camera).
     pub focus: Option<Vec2>,
+    /// Zoom factor on top of the standard scale (the replay viewer's overview); `None` is 1.
+    pub zoom: Option<f32>,
 }
 
 /// Renderer state carried across frames (effects, camera focus).
@@ -47,6 +49,8 @@ pub struct Overlays<'a> {
 pub struct Renderer {
     effects: Effects,
     focus: Vec2,
+    /// Zoom the world was last drawn with (`None`: the standard scale).
+    zoom: Option<f32>,
 }
 
 impl Renderer {
@@ -62,7 +66,7 @@ impl Renderer {
 
     /// The camera the world was last drawn with (centred on our player), for mouse aiming.
     pub fn camera(&self) -> Camera2D {
-        let ppu = Renderer::ppu();
+        let ppu = self.scale();
         Camera2D {
             target: self.focus,
             // Positive y zoom: macroquad flips y for screen cameras, so world +y points down the
@@ -73,6 +77,11 @@ impl Renderer {
             ),
             ..Default::default()
         }
+    }
+
+    /// Pixels per world unit as last drawn (the standard scale times the zoom).
+    pub fn scale(&self) -> f32 {
+        Renderer::ppu() * self.zoom.filter(|z| z.is_finite() && *z > 0.0).unwrap_or(1.0)
     }
 
     /// Draws one frame. `dt` advances effect timers.
@@ -90,7 +99,8 @@ impl Renderer {
             Phase::Playing => {}
         }
         self.effects.update(view, dt);
-        let ppu = Renderer::ppu();
+        self.zoom = ui.zoom;
+        let ppu = self.scale();
         let half = Vec2::new(w, h) / (2.0 * ppu);
         let wanted = ui
             .focus

@@ -102,9 +102,24 @@ pub fn load(path: &Path) -> Result<Replay, ReplayViewError> {
 /// Opens the replay window on `path` and blocks until it closes (or the screenshot is saved).
 /// Call on the main thread. The file is fully checked before the window opens.
 pub fn run_replay_viewer(path: &Path, mut opts: WindowOptions) -> Result<(), ReplayViewError> {
+    let source = open(path)?;
+    if opts.title == WindowOptions::default().title {
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        opts.title = format!("Rewind replay: {name}");
+    }
+    run_window(opts, source)?;
+    Ok(())
+}
+
+/// Loads `path` (see `load`) into a viewer at the start of the match, for callers that want to
+/// position it (seek, follow) before handing it to `game::run_window`.
+pub fn open(path: &Path) -> Result<viewer::Viewer, ReplayViewError> {
     let replay = load(path)?;
     // The window's source must be 'static and the replay is needed until the process ends, so
-    // it is leaked on purpose: one allocation per viewer run, freed by the OS at exit.
+    // it is leaked on purpose: one allocation per viewer, freed by the OS at exit.
     let replay: &'static Replay = Box::leak(Box::new(replay));
     let (tx, rx) = std::sync::mpsc::channel();
     // Kill marks for the timeline need the whole match re-simulated; do it off the window thread.
@@ -116,14 +131,5 @@ pub fn run_replay_viewer(path: &Path, mut opts: WindowOptions) -> Result<(), Rep
     if let Err(e) = &spawned {
         tracing::warn!("no timeline kill marks: cannot start the scan thread: {e}");
     }
-    if opts.title == WindowOptions::default().title {
-        let name = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        opts.title = format!("Rewind replay: {name}");
-    }
-    let source = viewer::Viewer::new(replay, spawned.is_ok().then_some(rx));
-    run_window(opts, source)?;
-    Ok(())
+    Ok(viewer::Viewer::new(replay, spawned.is_ok().then_some(rx)))
 }

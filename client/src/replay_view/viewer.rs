@@ -13,7 +13,7 @@ use macroquad::camera::{Camera2D, set_camera, set_default_camera};
 use macroquad::color::Color;
 use macroquad::input::{
     KeyCode, MouseButton, is_key_down, is_key_pressed, is_mouse_button_down, is_mouse_button_pressed,
-    mouse_position,
+    mouse_position, mouse_wheel,
 };
 use macroquad::shapes::{draw_circle_lines, draw_line, draw_rectangle};
 use macroquad::window::{screen_height, screen_width};
@@ -31,6 +31,12 @@ const PAN_PX_PER_S: f32 = 700.0;
 const GHOST_S: f32 = 1.0;
 /// A frame longer than this (window dragged, debugger) does not jump the match forward.
 const MAX_FRAME_S: f64 = 0.25;
+/// Width of the score table column at the left (with its margins).
+const SCORES_W: f32 = 270.0;
+/// Zoom limits (mouse wheel).
+const ZOOM_MIN: f32 = 0.25;
+/// Zoom limits (mouse wheel).
+const ZOOM_MAX: f32 = 2.5;
 /// Clicking within this many world units of a player's centre picks it.
 const PICK_RADIUS: f32 = PLAYER_RADIUS * 1.8;
 
@@ -91,12 +97,16 @@ pub struct Viewer {
     /// Where the camera looked last frame (start of a free camera).
     focus: Vec2,
     drag: Drag,
+    /// Zoom on top of the game's standard scale.
+    zoom: f32,
     truncated: Option<String>,
     scan: MatchScan,
     scan_rx: Option<Receiver<MatchScan>>,
     /// A message shown for a few seconds (a failed seek).
     notice: Option<(String, f64)>,
     last_view: Option<GameView>,
+    /// The first frame has not set the overview zoom yet (the window size is known only then).
+    fresh: bool,
     /// Chat lines, drawn by the overlay above the bottom panel (the HUD's spot is under it).
     chat: Vec<crate::view::FeedLine>,
 }
@@ -122,13 +132,59 @@ impl Viewer {
             camera: Camera::Free(centre),
             focus: centre,
             drag: Drag::None,
+            zoom: 1.0,
             truncated,
             scan: MatchScan::default(),
             scan_rx,
             notice: None,
             last_view: None,
+            fresh: true,
             chat: Vec::new(),
         }
+    }
+
+    /// The playback, to position it before the window opens (seek, pause, speed).
+    pub fn playback_mut(&mut self) -> &mut Playback<'static> {
+        &mut self.pb
+    }
+
+    /// Follows the `n`th present player in roster order (0-based, what key `n + 1` does);
+    /// false when there is no such player.
+    pub fn follow_nth(&mut self, n: usize) -> bool {
+        match self.pb.roster().get(n) {
+            Some(&id) => {
+                self.follow(id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The zoom that shows the whole map between the top HUD and the bottom panel (at most 1).
+    fn fit_zoom(&self) -> f32 {
+        // Leave the score table's column free on both sides, and the panel's height top and bottom.
+        let (w, h) = (
+            screen_width() - 2.0 * SCORES_W,
+            screen_height() - 2.0 * timeline::PANEL_H,
+        );
+        let size = self.map.size() * Renderer::ppu();
+        (w / size.x.max(1.0))
+            .min(h.max(1.0) / size.y.max(1.0))
+            .clamp(ZOOM_MIN, 1.0)
+    }
+
+    /// Switches to the free camera where the view is now; `overview` also zooms out to the map.
+    fn free_camera(&mut self, overview: bool) {
+        self.camera = Camera::Free(self.focus);
+        if overview {
+            self.camera = Camera::Free(self.map.size() / 2.0);
+            self.zoom = self.fit_zoom();
+        }
+    }
+
+    fn follow(&mut self, id: PlayerId) {
+        self.camera = Camera::Follow(id);
+        self.zoom = self.zoom.max(1.0);
     }
 
     fn note(&mut self, text: String) {
@@ -180,12 +236,12 @@ impl Viewer {
             KeyCode::Key9,
         ];
         if let Some(n) = digits.iter().position(|k| is_key_pressed(*k))
-            && let Some(id) = self.pb.roster().get(n)
+            && let Some(id) = self.pb.roster().get(n).copied()
         {
-            self.camera = Camera::Follow(*id);
+            self.follow(id);
         }
         if is_key_pressed(KeyCode::Key0) || is_key_pressed(KeyCode::F) {
-            self.camera = Camera::Free(self.focus);
+            self.free_camera(true);
         }
         let wish = crate::game::input::wish(
             is_key_down(KeyCode::W),
@@ -198,8 +254,13 @@ impl Viewer {
                 Camera::Free(p) => p,
                 Camera::Follow(_) => self.focus,
             };
-            self.camera = Camera::Free(self.clamp(at + wish * PAN_PX_PER_S * dt / Renderer::ppu()));
+            self.camera = Camera::Free(self.clamp(at + wish * PAN_PX_PER_S * dt / self.scale()));
         }
+    }
+
+    /// Pixels per world unit at the current zoom.
+    fn scale(&self) -> f32 {
+        Renderer::ppu() * self.zoom
     }
 
     fn clamp(&self, p: Vec2) -> Vec2 {
@@ -225,12 +286,17 @@ impl Viewer {
                     .filter(|(_, d)| *d <= PICK_RADIUS)
                     .min_by(|a, b| a.1.total_cmp(&b.1));
                 match picked {
-                    Some((id, _)) => self.camera = Camera::Follow(id),
+                    Some((id, _)) => self.follow(id),
                     None => self.drag = Drag::Pan(m),
                 }
             }
         } else if is_mouse_button_pressed(MouseButton::Right) {
             self.drag = Drag::Pan(m);
+        }
+        let (_, wheel) = mouse_wheel();
+        if wheel != 0.0 && !bar.contains(mx, my) {
+            let step = if wheel > 0.0 { 1.15 } else { 1.0 / 1.15 };
+            self.zoom = (self.zoom * step).clamp(ZOOM_MIN, ZOOM_MAX);
         }
         match self.drag {
             Drag::Timeline if left => {
@@ -247,7 +313,7 @@ impl Viewer {
                         Camera::Free(p) => p,
                         Camera::Follow(_) => self.focus,
                     };
-                    self.camera = Camera::Free(self.clamp(at - (m - last) / Renderer::ppu()));
+                    self.camera = Camera::Free(self.clamp(at - (m - last) / self.scale()));
                 }
                 self.drag = Drag::Pan(m);
             }
@@ -279,8 +345,10 @@ impl Viewer {
 
     /// World-space extras: a ring on the followed player, and for recent lag-compensated hits a
     /// ghost where the shooter saw the target and a line to where it really was.
-    fn draw_world(&self, camera: &Camera2D, view: &GameView) {
+    /// Returns how many ghosts were drawn (the legend explains them when there are any).
+    fn draw_world(&self, camera: &Camera2D, view: &GameView) -> usize {
         set_camera(camera);
+        let mut ghosts = 0;
         for s in self.pb.shots() {
             let age = self.pb.age_s(s.tick);
             if age >= GHOST_S || !matches!(s.shot.mode, ShotMode::Rewound | ShotMode::TooOld) {
@@ -290,6 +358,7 @@ impl Viewer {
             let Some((_, seen)) = s.traced.iter().find(|(id, _)| *id == target) else {
                 continue;
             };
+            ghosts += 1;
             let a = 1.0 - age / GHOST_S;
             let c = fade(palette::DEBUG_SERVER, a);
             draw_circle_lines(seen.x, seen.y, PLAYER_RADIUS + 1.0, 2.0, c);
@@ -308,6 +377,17 @@ impl Viewer {
             draw_circle_lines(p.pos.x, p.pos.y, r, 2.5, fade(palette::LOCAL, 0.9));
         }
         set_default_camera();
+        ghosts
+    }
+
+    /// Explains the orange rings, above the bottom panel on the right.
+    fn draw_legend(w: f32, h: f32) {
+        let line = "rewound hitbox: where the shooter saw the target it hit (lag compensation)";
+        let tw = text::width(line, 15.0) + 40.0;
+        let (x, y) = (w - tw - 10.0, h - timeline::PANEL_H - 34.0);
+        text::panel(x, y, tw, 24.0);
+        draw_circle_lines(x + 16.0, y + 12.0, 7.0, 2.0, palette::DEBUG_SERVER);
+        text::draw(line, x + 30.0, y + 17.0, 15.0, palette::TEXT);
     }
 
     /// The compact score table under the title (the full one is on Tab).
@@ -380,8 +460,7 @@ impl Viewer {
             Camera::Free(_) => "free camera".to_string(),
         };
         text::draw(&cam, bar.x + 390.0, base, 18.0, palette::LOCAL);
-        let help =
-            "Space pause  <- -> 5 s  Up/Down speed  1-9 follow  0/F free (WASD, drag)  Tab scores  Esc quit";
+        let help = "Space pause  <- -> 5 s  Up/Down speed  1-9 follow  0/F overview (WASD, drag, wheel)  Tab scores  Esc quit";
         text::draw_right(help, bar.x + bar.w, base, 15.0, palette::TEXT_DIM);
         let (mx, my) = mouse_position();
         let hover = bar
@@ -405,9 +484,11 @@ impl Viewer {
         if let Some(t) = &self.truncated {
             warnings.push((t.clone(), palette::NETSIM));
         }
-        if let Some(t) = self.pb.diverged().map(|t| t.0).or(self.scan.diverged) {
+        if let Some(t) = self.scan.diverged.or(self.pb.diverged().map(|t| t.0)) {
             warnings.push((
-                format!("re-simulation diverges from the recording at tick {t}"),
+                format!(
+                    "re-simulation diverges from the recording at tick {t} (recorded by another version?)"
+                ),
                 palette::HIT_DENIED,
             ));
         }
@@ -449,6 +530,12 @@ impl ViewSource for Viewer {
         {
             self.notice = None;
         }
+        if self.fresh {
+            self.fresh = false;
+            if matches!(self.camera, Camera::Free(_)) {
+                self.free_camera(true);
+            }
+        }
         self.keys(dt);
         self.pb.advance(f64::from(dt).min(MAX_FRAME_S));
         let mut view = scene::build(&self.pb, &self.map, self.followed());
@@ -466,11 +553,18 @@ impl ViewSource for Viewer {
         Some(self.focus)
     }
 
+    fn camera_zoom(&self) -> Option<f32> {
+        Some(self.zoom)
+    }
+
     fn overlay(&mut self, camera: &Camera2D) {
         let (w, h) = (screen_width(), screen_height());
         let bar = Bar::for_screen(w, h);
         if let Some(view) = self.last_view.take() {
-            self.draw_world(camera, &view);
+            // Under the full scoreboard (Tab) the world extras would draw over it.
+            if !is_key_down(KeyCode::Tab) && self.draw_world(camera, &view) > 0 {
+                Viewer::draw_legend(w, h);
+            }
             self.draw_scores(&view);
         }
         crate::game::hud::draw_chat(&self.chat, None, 14.0, h - timeline::PANEL_H - 4.0);
