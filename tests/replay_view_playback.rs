@@ -280,3 +280,15 @@ fn damaged_files_are_refused_and_truncated_ones_play() {
     assert!(matches!(load(&empty), Err(ReplayViewError::Empty(_))));
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn the_timeline_scan_marks_every_kill_of_the_match() {
+    let bytes = recording(1500, 8);
+    let replay = Replay::from_bytes(&bytes).expect("parses");
+    let summary = rewind_shared::replay::verify(&bytes).expect("verifies");
+    let scan = rewind_client::replay_view::viewer::scan(&replay);
+    assert_eq!(scan.kills.len() as u64, summary.kills);
+    assert!(scan.kills.windows(2).all(|w| w[0] <= w[1]), "in match order");
+    assert!(scan.kills.iter().all(|f| (0.0..=1.0).contains(f)));
+    assert_eq!(scan.diverged, None);
+}
