@@ -34,12 +34,23 @@ enum Command {
     Bots(bots_cmd::BotsArgs),
     /// A UDP proxy that applies artificial latency, jitter and loss in both directions.
     Netsim(rewind_net::NetsimArgs),
-    /// Verify or inspect a recorded match.
-    #[command(subcommand)]
-    Replay(ReplayCmd),
+    /// Watch a recorded match (`rewind replay FILE`), or verify or inspect it.
+    Replay(ReplayArgs),
     /// Check or list maps.
     #[command(subcommand)]
     Map(map_cmd::MapCmd),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+struct ReplayArgs {
+    #[command(subcommand)]
+    cmd: Option<ReplayCmd>,
+    /// Recording to watch: Space pause, arrows seek/speed, 1-9 follow, 0 free camera.
+    #[arg(required = true)]
+    file: Option<PathBuf>,
+    #[command(flatten)]
+    window: window_args::WindowArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -77,8 +88,29 @@ fn main() -> anyhow::Result<()> {
         Command::Connect(args) => play_cmd::connect(args),
         Command::Bots(args) => bots_cmd::run(args),
         Command::Netsim(args) => rewind_net::netsim_main(args),
-        Command::Replay(ReplayCmd::Verify { file }) => replay_cmd::verify(&file),
-        Command::Replay(ReplayCmd::Info { file }) => replay_cmd::info(&file),
+        Command::Replay(ReplayArgs {
+            cmd: Some(ReplayCmd::Verify { file }),
+            ..
+        }) => replay_cmd::verify(&file),
+        Command::Replay(ReplayArgs {
+            cmd: Some(ReplayCmd::Info { file }),
+            ..
+        }) => replay_cmd::info(&file),
+        Command::Replay(ReplayArgs {
+            cmd: None,
+            file: Some(file),
+            window,
+        }) => {
+            rewind_client::replay_view::run_replay_viewer(&file, window.options("Rewind replay"))?;
+            Ok(())
+        }
+        Command::Replay(ReplayArgs {
+            cmd: None,
+            file: None,
+            ..
+        }) => {
+            anyhow::bail!("rewind replay needs a FILE (or `verify FILE` / `info FILE`)")
+        }
         Command::Map(cmd) => map_cmd::run(cmd),
     }
 }

@@ -26,6 +26,11 @@ use glam::Vec2;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Version of the game rules below. Bump it on any change that alters simulated state (a
+/// constant, a phase, their order): recordings carry it, and a replay made under other rules is
+/// refused with a clear message instead of diverging at tick 1.
+pub const SIM_VERSION: u32 = 3;
+
 /// Top speed, units per second.
 pub const MAX_SPEED: f32 = 220.0;
 /// Acceleration toward the wished direction, units per second squared.

@@ -531,3 +531,19 @@ fn a_forged_keyframe_with_impossible_state_is_refused() {
         other => panic!("expected a refused keyframe, got {other:?}"),
     }
 }
+
+#[test]
+fn recording_made_under_other_game_rules_is_refused_clearly() {
+    use rewind_shared::replay::{ReplayError, ReplayHeader, ReplayWriter};
+    let map = rewind_shared::map::Map::builtin("arena").expect("arena");
+    let cfg = rewind_shared::sim::SimConfig::new(60, true, 400);
+    let mut header = ReplayHeader::new(&map.name, &map.source, cfg, 1, rewind_shared::tick::Tick(0));
+    header.sim_version = rewind_shared::sim::SIM_VERSION + 1;
+    let bytes = ReplayWriter::new(Vec::new(), header)
+        .expect("writer")
+        .finish()
+        .expect("finish");
+    let err = rewind_shared::replay::Replay::from_bytes(&bytes).expect_err("other rules");
+    assert!(matches!(err, ReplayError::SimVersion { .. }), "{err}");
+    assert!(err.to_string().contains("game rules version"), "{err}");
+}

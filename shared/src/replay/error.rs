@@ -47,6 +47,14 @@ pub enum ReplayError {
         /// Version this build reads.
         supported: u32,
     },
+    /// Recorded under different game rules (`sim::SIM_VERSION`): re-simulating would diverge.
+    #[error("recorded with game rules version {found}; this build simulates version {supported}")]
+    SimVersion {
+        /// Version in the file.
+        found: u32,
+        /// Version this build simulates.
+        supported: u32,
+    },
     /// A chunk's bytes do not match its checksum, or its content is malformed.
     #[error("corrupt chunk {chunk} at offset {offset}: {reason}")]
     Corrupt {

@@ -43,6 +43,8 @@ use serde::{Deserialize, Serialize};
 /// Everything needed to rebuild the match from nothing, written once at the start.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReplayHeader {
+    /// `sim::SIM_VERSION` of the server that recorded the match.
+    pub sim_version: u32,
     /// Map name, for display.
     pub map_name: String,
     /// The full map text, so a replay does not depend on files that may change.
@@ -65,6 +67,7 @@ impl ReplayHeader {
     /// A header with the default intervals: a keyframe every 5 s, a chunk every second.
     pub fn new(map_name: &str, map_text: &str, cfg: SimConfig, seed: u64, start_tick: Tick) -> ReplayHeader {
         ReplayHeader {
+            sim_version: crate::sim::SIM_VERSION,
             map_name: map_name.to_string(),
             map_text: map_text.to_string(),
             cfg,

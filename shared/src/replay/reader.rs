@@ -308,6 +308,12 @@ fn sanitize_keyframe(kf: Keyframe, map: &Map, header: &ReplayHeader) -> Result<K
 
 fn parse_header(chunk: &RawChunk<'_>) -> Result<(ReplayHeader, Map), ReplayError> {
     let header: ReplayHeader = decode(chunk, "header")?;
+    if header.sim_version != crate::sim::SIM_VERSION {
+        return Err(ReplayError::SimVersion {
+            found: header.sim_version,
+            supported: crate::sim::SIM_VERSION,
+        });
+    }
     let cfg = header.cfg;
     let bad = |reason: String| ReplayError::Inconsistent {
         offset: chunk.offset,
