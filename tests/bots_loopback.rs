@@ -86,15 +86,11 @@ fn lag_compensation_agrees_over_a_bad_link() {
         loss: 0.05,
         ..LinkConfig::perfect()
     };
-    // The rewind window must cover the round trip, the input lead, the arrival jitter and any
-    // stall of the snapshot stream: the 250 ms default is too short for a 200 ms round trip
-    // (measured: about a third of the views clamped), and even 400 ms clamps a few percent when
-    // the server's QUIC congestion control stalls snapshots after losses. This run measures the
-    // rewind itself, so it uses the longest window the server accepts.
+    // The default rewind window (400 ms) covers the round trip, the input lead and the arrival
+    // jitter (docs/ARCHITECTURE.md, "Time and the rewind window").
     let r = run(
         |s| {
             s.ai = 8;
-            s.max_rewind = Duration::from_millis(1000);
         },
         |b| {
             b.seed = 11;
