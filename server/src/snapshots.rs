@@ -79,13 +79,12 @@ impl SnapshotStream {
         };
         let overhead = encode(&packet).map(|b| b.len()).unwrap_or(max_bytes);
         let priority = self.priority(current, you, meta.tick);
-        let cost = |d: &rewind_shared::snapshot::EntityDelta| encode(d).map_or(usize::MAX / 2, |b| b.len());
         let built = build_delta(
             base_set,
             current,
             &priority,
             max_bytes.saturating_sub(overhead + 8),
-            cost,
+            rewind_shared::snapshot::EntityDelta::encoded_len,
         );
         for d in &built.entities {
             self.last_included.insert(d.id, meta.tick);

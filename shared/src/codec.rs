@@ -85,3 +85,19 @@ fn finish<T>(msg: T, used: usize, len: usize) -> Result<T, CodecError> {
     }
     Ok(msg)
 }
+
+/// Bytes the codec uses for an unsigned integer (bincode's varint: one byte below 251, then a
+/// marker byte and 2, 4 or 8 bytes). Lets size budgets be computed without encoding.
+pub fn varint_len_unsigned(v: u64) -> usize {
+    match v {
+        0..=250 => 1,
+        251..=0xffff => 3,
+        0x1_0000..=0xffff_ffff => 5,
+        _ => 9,
+    }
+}
+
+/// Bytes the codec uses for a signed integer (zigzag, then as unsigned).
+pub fn varint_len_signed(v: i64) -> usize {
+    varint_len_unsigned(((v << 1) ^ (v >> 63)) as u64)
+}

@@ -8,7 +8,7 @@
 //! baseline values until a later snapshot: the client never sees a fragment.
 
 use crate::player::{PlayerId, PlayerState};
-use crate::quant::{pos2_to_q, vel_to_q};
+use crate::quant::pos2_to_q;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use thiserror::Error;
@@ -20,9 +20,8 @@ pub struct EntityState {
     pub id: PlayerId,
     /// Position, quantized (see `quant`).
     pub pos: [i32; 2],
-    /// Velocity, quantized.
-    pub vel: [i32; 2],
-    /// Aim vector.
+    /// Aim direction for drawing, length about `AIM_DRAW_LEN` (coarse on purpose: a remote aim is
+    /// only drawn, never simulated, and small numbers make one-byte deltas).
     pub aim: [i16; 2],
     /// Health.
     pub health: u8,
@@ -35,7 +34,11 @@ pub struct EntityState {
 }
 
 /// Number of integer fields in an entity.
-const FIELDS: usize = 10;
+const FIELDS: usize = 8;
+
+/// Length of the replicated aim vector: about one degree of resolution, and a change between two
+/// snapshots always fits a one-byte varint.
+pub const AIM_DRAW_LEN: f32 = 60.0;
 
 impl EntityState {
     /// The replicated view of a simulated player.
@@ -43,8 +46,7 @@ impl EntityState {
         EntityState {
             id: p.id,
             pos: pos2_to_q(p.body.pos),
-            vel: [vel_to_q(p.body.vel.x), vel_to_q(p.body.vel.y)],
-            aim: p.weapon.aim,
+            aim: coarse_aim(p.weapon.aim),
             health: p.life.health,
             alive: p.life.alive(),
             kills: p.score.kills,
@@ -56,8 +58,6 @@ impl EntityState {
         [
             self.pos[0].into(),
             self.pos[1].into(),
-            self.vel[0].into(),
-            self.vel[1].into(),
             self.aim[0].into(),
             self.aim[1].into(),
             self.health.into(),
@@ -75,23 +75,30 @@ impl EntityState {
                 i32::try_from(f[0]).map_err(|_| bad(0))?,
                 i32::try_from(f[1]).map_err(|_| bad(1))?,
             ],
-            vel: [
-                i32::try_from(f[2]).map_err(|_| bad(2))?,
-                i32::try_from(f[3]).map_err(|_| bad(3))?,
-            ],
             aim: [
-                i16::try_from(f[4]).map_err(|_| bad(4))?,
-                i16::try_from(f[5]).map_err(|_| bad(5))?,
+                i16::try_from(f[2]).map_err(|_| bad(2))?,
+                i16::try_from(f[3]).map_err(|_| bad(3))?,
             ],
-            health: u8::try_from(f[6]).map_err(|_| bad(6))?,
-            alive: match f[7] {
+            health: u8::try_from(f[4]).map_err(|_| bad(4))?,
+            alive: match f[5] {
                 0 => false,
                 1 => true,
-                _ => return Err(bad(7)),
+                _ => return Err(bad(5)),
             },
-            kills: u16::try_from(f[8]).map_err(|_| bad(8))?,
-            deaths: u16::try_from(f[9]).map_err(|_| bad(9))?,
+            kills: u16::try_from(f[6]).map_err(|_| bad(6))?,
+            deaths: u16::try_from(f[7]).map_err(|_| bad(7))?,
         })
+    }
+}
+
+/// An aim vector scaled to `AIM_DRAW_LEN` and rounded.
+fn coarse_aim(aim: [i16; 2]) -> [i16; 2] {
+    match crate::input::aim_dir(aim) {
+        Some(d) => [
+            (d.x * AIM_DRAW_LEN).round() as i16,
+            (d.y * AIM_DRAW_LEN).round() as i16,
+        ],
+        None => [0, 0],
     }
 }
 
@@ -104,6 +111,18 @@ pub struct EntityDelta {
     pub mask: u16,
     /// One difference per set bit.
     pub diffs: Vec<i64>,
+}
+
+impl EntityDelta {
+    /// Bytes this delta takes on the wire, computed without encoding it (the snapshot budget asks
+    /// this for every entity of every client every tick).
+    pub fn encoded_len(&self) -> usize {
+        use crate::codec::{varint_len_signed, varint_len_unsigned};
+        varint_len_unsigned(self.id.0.into())
+            + varint_len_unsigned(self.mask.into())
+            + varint_len_unsigned(self.diffs.len() as u64)
+            + self.diffs.iter().map(|d| varint_len_signed(*d)).sum::<usize>()
+    }
 }
 
 /// A client's view of every player, by id.

@@ -8,17 +8,15 @@ use rewind_shared::snapshot::*;
 fn arb_entity(id: u16) -> impl Strategy<Value = EntityState> {
     (
         any::<[i32; 2]>(),
-        any::<[i32; 2]>(),
         any::<[i16; 2]>(),
         any::<u8>(),
         any::<bool>(),
         any::<u16>(),
         any::<u16>(),
     )
-        .prop_map(move |(pos, vel, aim, health, alive, kills, deaths)| EntityState {
+        .prop_map(move |(pos, aim, health, alive, kills, deaths)| EntityState {
             id: PlayerId(id),
             pos,
-            vel,
             aim,
             health,
             alive,
@@ -107,4 +105,13 @@ fn hostile_deltas_are_errors() {
         diffs: vec![i64::MAX],
     };
     assert!(matches!(apply(None, &d), Err(SnapshotError::OutOfRange { .. })));
+}
+
+proptest! {
+    /// The size budget's arithmetic must match what the codec really writes.
+    #[test]
+    fn encoded_len_matches_the_codec(id in any::<u16>(), mask in any::<u16>(), diffs in proptest::collection::vec(any::<i64>(), 0..12)) {
+        let d = EntityDelta { id: PlayerId(id), mask, diffs };
+        prop_assert_eq!(d.encoded_len(), encode(&d).unwrap().len());
+    }
 }
