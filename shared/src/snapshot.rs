@@ -234,7 +234,10 @@ pub fn build_delta(
         .filter(|id| cur.contains_key(id))
         .copied()
         .collect();
-    order.extend(cur.keys().filter(|id| !priority.contains(id)));
+    if order.len() < cur.len() {
+        let listed: std::collections::BTreeSet<PlayerId> = order.iter().copied().collect();
+        order.extend(cur.keys().filter(|id| !listed.contains(id)));
+    }
     let mut used = removed.len() * 3;
     let mut entities = Vec::new();
     let mut deferred = 0;
