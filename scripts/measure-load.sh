@@ -9,7 +9,7 @@ B=target/release/rewind
 OUT=${OUT:-target/measure}
 COUNT=${COUNT:-56}
 mkdir -p "$OUT"
-"$B" serve --addr 127.0.0.1:4702 --ai 8 --max-clients 250 --duration 40s --stats "$OUT/load-server.json" \
+"$B" serve --addr 127.0.0.1:4702 --ai 8 --max-clients 240 --duration 40s --stats "$OUT/load-server.json" \
   --data-dir "$OUT/data" > "$OUT/load-serve.out" 2>/dev/null &
 sp=$!
 for _ in $(seq 50); do grep -q cert-hash "$OUT/load-serve.out" 2>/dev/null && break; sleep 0.1; done
