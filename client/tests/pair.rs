@@ -171,7 +171,14 @@ impl Server {
             .map(|(_, t, set)| (*t, set.clone()));
         let empty = EntitySet::new();
         let base = baseline.as_ref().map_or(&empty, |(_, s)| s);
-        let d = build_delta(base, &cur, &[ME], 1200, |d| encode(d).map_or(0, |b| b.len()));
+        let d = build_delta(
+            base,
+            &cur,
+            || vec![ME],
+            1200,
+            |d| encode(d).map_or(0, |b| b.len()),
+        );
+        let held = d.client_set(&cur);
         let seq = self.snap_seq;
         self.snap_seq = seq.next();
         let pkt = SnapshotPacket {
@@ -184,7 +191,7 @@ impl Server {
             removed: d.removed,
             entities: d.entities,
         };
-        self.sent.push_back((seq, tick, d.result));
+        self.sent.push_back((seq, tick, held));
         while self.sent.len() > 64 {
             self.sent.pop_front();
         }

@@ -83,7 +83,7 @@ impl Bench {
         self.lp.tick();
         let tick = self.lp.current_tick();
         let players: Vec<PlayerState> = self.lp.players();
-        let set = TickLoop::entity_set(&players);
+        let set = std::sync::Arc::new(TickLoop::entity_set(&players));
         let mut sizes = Vec::with_capacity(self.viewers.len());
         for (v, me) in self.viewers.iter_mut().zip(&players) {
             while v
@@ -116,7 +116,7 @@ impl Bench {
         self.lp.tick();
         let tick = self.lp.current_tick();
         let players: Vec<PlayerState> = self.lp.players();
-        let set = TickLoop::entity_set(&players);
+        let set = std::sync::Arc::new(TickLoop::entity_set(&players));
         let mut total = 0;
         for (v, me) in self.viewers.iter_mut().zip(&players) {
             while v
@@ -174,7 +174,7 @@ fn report() {
     }
     times.sort();
     let players = b.lp.players();
-    let set = TickLoop::entity_set(&players);
+    let set = std::sync::Arc::new(TickLoop::entity_set(&players));
     let meta = SnapshotMeta {
         tick: b.lp.current_tick(),
         last_input: None,
@@ -233,7 +233,7 @@ fn bench(c: &mut Criterion) {
                 (b.lp.current_tick(), players)
             },
             |(tick, players)| {
-                let set = TickLoop::entity_set(&players);
+                let set = std::sync::Arc::new(TickLoop::entity_set(&players));
                 let v = &mut b.viewers[0];
                 v.snaps.on_ack(&v.ack);
                 let meta = SnapshotMeta {

@@ -12,6 +12,7 @@ use rewind_shared::protocol::SnapshotPacket;
 use rewind_shared::snapshot::{EntitySet, build_delta};
 use rewind_shared::tick::{Seq, Tick};
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 /// Snapshots remembered per client for use as baselines.
 pub const SENT_RING: usize = 64;
@@ -20,7 +21,8 @@ pub const SENT_RING: usize = 64;
 struct Sent {
     seq: Seq,
     tick: Tick,
-    set: EntitySet,
+    /// Shared with every other client that received everything this tick.
+    set: Arc<EntitySet>,
     acked: bool,
 }
 
@@ -29,8 +31,8 @@ struct Sent {
 pub struct SnapshotStream {
     next_seq: Seq,
     sent: VecDeque<Sent>,
-    /// Last tick each entity was included, for the staleness part of priority.
-    last_included: std::collections::BTreeMap<PlayerId, Tick>,
+    /// Entities currently left out for lack of room, and since when (staleness for priority).
+    deferred_since: std::collections::BTreeMap<PlayerId, Tick>,
     /// Entities left out of snapshots for lack of room, since the start.
     pub deferred: u64,
 }
@@ -60,13 +62,13 @@ impl SnapshotStream {
     pub fn build(
         &mut self,
         meta: SnapshotMeta,
-        current: &EntitySet,
+        current: &Arc<EntitySet>,
         you: Option<&PlayerState>,
         max_bytes: usize,
     ) -> SnapshotPacket {
         let empty = EntitySet::new();
         let base = self.sent.iter().rev().find(|s| s.acked);
-        let (baseline, base_set) = base.map_or((None, &empty), |s| (Some(s.tick), &s.set));
+        let (baseline, base_set) = base.map_or((None, &empty), |s| (Some(s.tick), s.set.as_ref()));
         let mut packet = SnapshotPacket {
             seq: self.next_seq,
             tick: meta.tick,
@@ -78,18 +80,30 @@ impl SnapshotStream {
             entities: Vec::new(),
         };
         let overhead = encode(&packet).map(|b| b.len()).unwrap_or(max_bytes);
-        let priority = self.priority(current, you, meta.tick);
         let built = build_delta(
             base_set,
             current,
-            &priority,
+            || self.priority(current, you, meta.tick),
             max_bytes.saturating_sub(overhead + 8),
             rewind_shared::snapshot::EntityDelta::encoded_len,
         );
-        for d in &built.entities {
-            self.last_included.insert(d.id, meta.tick);
-        }
-        self.last_included.retain(|id, _| current.contains_key(id));
+        let set = match built.result {
+            None => {
+                self.deferred_since.clear();
+                Arc::clone(current)
+            }
+            Some(held) => {
+                // Whatever differs from the current state now was deferred: remember since when.
+                self.deferred_since
+                    .retain(|id, _| held.get(id) != current.get(id));
+                for (id, e) in current.iter() {
+                    if held.get(id) != Some(e) {
+                        self.deferred_since.entry(*id).or_insert(meta.tick);
+                    }
+                }
+                Arc::new(held)
+            }
+        };
         self.deferred += built.deferred as u64;
         packet.removed = built.removed;
         packet.entities = built.entities;
@@ -99,15 +113,15 @@ impl SnapshotStream {
         self.sent.push_back(Sent {
             seq: self.next_seq,
             tick: meta.tick,
-            set: built.result,
+            set,
             acked: false,
         });
         self.next_seq = self.next_seq.next();
         packet
     }
 
-    /// Own player first, then by distance discounted by how long since the entity was sent
-    /// (nearest and most stale first).
+    /// Own player first, then by distance discounted by how long the entity has been waiting
+    /// (nearest and most stale first). Only asked when a snapshot does not fit.
     fn priority(&self, current: &EntitySet, you: Option<&PlayerState>, tick: Tick) -> Vec<PlayerId> {
         let Some(me) = you else {
             return current.keys().copied().collect();
@@ -123,9 +137,9 @@ impl SnapshotStream {
                 let dy = i64::from(e.pos[1]) - i64::from(origin[1]);
                 let dist = ((dx * dx + dy * dy) as f64).sqrt() as i64;
                 let stale = self
-                    .last_included
+                    .deferred_since
                     .get(&e.id)
-                    .map_or(1_000, |t| i64::from(tick.diff(*t)));
+                    .map_or(0, |t| i64::from(tick.diff(*t)));
                 (dist - stale * 256, e.id)
             })
             .collect();
@@ -139,7 +153,7 @@ mod tests {
     use super::*;
     use rewind_shared::snapshot::{EntityState, apply_delta};
 
-    fn set(n: u16, x: i32) -> EntitySet {
+    fn set(n: u16, x: i32) -> Arc<EntitySet> {
         (0..n)
             .map(|i| {
                 (
@@ -151,7 +165,8 @@ mod tests {
                     },
                 )
             })
-            .collect()
+            .collect::<EntitySet>()
+            .into()
     }
 
     fn meta(t: u32) -> SnapshotMeta {
@@ -168,7 +183,7 @@ mod tests {
         let p1 = s.build(meta(1), &set(4, 10), None, 1200);
         assert_eq!(p1.baseline, None);
         let client1 = apply_delta(&EntitySet::new(), &p1.removed, &p1.entities).unwrap();
-        assert_eq!(client1, set(4, 10));
+        assert_eq!(client1, *set(4, 10));
         // Not acked yet: still full.
         let p2 = s.build(meta(2), &set(4, 11), None, 1200);
         assert_eq!(p2.baseline, None);
@@ -179,7 +194,7 @@ mod tests {
         assert_eq!(p3.baseline, Some(Tick(1)));
         assert_eq!(p3.removed, vec![PlayerId(3)]);
         let client3 = apply_delta(&client1, &p3.removed, &p3.entities).unwrap();
-        assert_eq!(client3, set(3, 12));
+        assert_eq!(client3, *set(3, 12));
         let full = rewind_shared::codec::encode(&p2).unwrap().len();
         let delta = rewind_shared::codec::encode(&p3).unwrap().len();
         assert!(delta < full, "delta {delta} should be smaller than full {full}");

@@ -401,7 +401,7 @@ impl TickLoop {
             return;
         }
         let players: Vec<PlayerState> = self.core.players();
-        let set = Self::entity_set(&players);
+        let set = Arc::new(Self::entity_set(&players));
         for c in self.clients.values_mut() {
             let you = players.iter().find(|p| p.id == c.player);
             let meta = SnapshotMeta {
@@ -462,7 +462,7 @@ impl TickLoop {
 pub fn snapshot_datagram(
     snaps: &mut SnapshotStream,
     meta: SnapshotMeta,
-    set: &EntitySet,
+    set: &Arc<EntitySet>,
     you: Option<&PlayerState>,
     max: usize,
 ) -> Result<Vec<u8>, CodecError> {

@@ -205,45 +205,60 @@ pub fn apply(base: Option<&EntityState>, d: &EntityDelta) -> Result<EntityState,
 pub struct BuiltDelta {
     /// Players gone since the baseline.
     pub removed: Vec<PlayerId>,
-    /// Changed players, highest priority first.
+    /// Changed players: in id order when everything fit, else highest priority first.
     pub entities: Vec<EntityDelta>,
-    /// What the client will hold after applying it (baseline plus what fit).
-    pub result: EntitySet,
+    /// What the client will hold after applying it when something was deferred (baseline plus
+    /// what fit); `None` when everything fit, i.e. the client then holds exactly `cur`.
+    pub result: Option<EntitySet>,
     /// Changed players left out for lack of room.
     pub deferred: usize,
 }
 
-/// Builds the delta from `base` to `cur`. `priority` lists ids most important first (ids not in
-/// it come last, in id order); `cost` gives the encoded size of one delta; entities are added
-/// while the running total stays within `budget` bytes.
+impl BuiltDelta {
+    /// What the client will hold after applying this delta.
+    pub fn client_set(&self, cur: &EntitySet) -> EntitySet {
+        self.result.clone().unwrap_or_else(|| cur.clone())
+    }
+}
+
+/// Builds the delta from `base` to `cur` within `budget` bytes (`cost` gives the encoded size of
+/// one delta). When every change fits, which is the usual case, that is all: no priority is
+/// computed and no set is copied. Otherwise `priority()` lists ids most important first (ids not
+/// in it come last, in id order) and entities are added in that order while they fit.
 pub fn build_delta(
     base: &EntitySet,
     cur: &EntitySet,
-    priority: &[PlayerId],
+    priority: impl FnOnce() -> Vec<PlayerId>,
     budget: usize,
     cost: impl Fn(&EntityDelta) -> usize,
 ) -> BuiltDelta {
     let removed: Vec<PlayerId> = base.keys().filter(|id| !cur.contains_key(id)).copied().collect();
+    let mut used = removed.len() * 3;
+    let mut entities: Vec<EntityDelta> = cur.iter().filter_map(|(id, c)| delta(base.get(id), c)).collect();
+    used += entities.iter().map(&cost).sum::<usize>();
+    if used <= budget {
+        return BuiltDelta {
+            removed,
+            entities,
+            result: None,
+            deferred: 0,
+        };
+    }
+    let mut by_id: BTreeMap<PlayerId, EntityDelta> = entities.drain(..).map(|d| (d.id, d)).collect();
+    let mut order: Vec<PlayerId> = priority().into_iter().filter(|id| cur.contains_key(id)).collect();
+    if order.len() < cur.len() {
+        let listed: std::collections::BTreeSet<PlayerId> = order.iter().copied().collect();
+        order.extend(cur.keys().filter(|id| !listed.contains(id)));
+    }
     let mut result: EntitySet = base
         .iter()
         .filter(|(id, _)| cur.contains_key(id))
         .map(|(k, v)| (*k, *v))
         .collect();
-    let mut order: Vec<PlayerId> = priority
-        .iter()
-        .filter(|id| cur.contains_key(id))
-        .copied()
-        .collect();
-    if order.len() < cur.len() {
-        let listed: std::collections::BTreeSet<PlayerId> = order.iter().copied().collect();
-        order.extend(cur.keys().filter(|id| !listed.contains(id)));
-    }
     let mut used = removed.len() * 3;
-    let mut entities = Vec::new();
     let mut deferred = 0;
     for id in order {
-        let Some(c) = cur.get(&id) else { continue };
-        let Some(d) = delta(base.get(&id), c) else {
+        let (Some(c), Some(d)) = (cur.get(&id), by_id.remove(&id)) else {
             continue;
         };
         let size = cost(&d);
@@ -258,7 +273,7 @@ pub fn build_delta(
     BuiltDelta {
         removed,
         entities,
-        result,
+        result: Some(result),
         deferred,
     }
 }

@@ -41,20 +41,20 @@ fn cost(d: &EntityDelta) -> usize {
 proptest! {
     #[test]
     fn delta_decodes_to_same_state_as_full(base in arb_set(), cur in arb_set()) {
-        let full = build_delta(&EntitySet::new(), &cur, &[], usize::MAX, cost);
-        let delta = build_delta(&base, &cur, &[], usize::MAX, cost);
+        let full = build_delta(&EntitySet::new(), &cur, Vec::new, usize::MAX, cost);
+        let delta = build_delta(&base, &cur, Vec::new, usize::MAX, cost);
         prop_assert_eq!(apply_delta(&EntitySet::new(), &full.removed, &full.entities).unwrap(), cur.clone());
         prop_assert_eq!(apply_delta(&base, &delta.removed, &delta.entities).unwrap(), cur.clone());
-        prop_assert_eq!(delta.result, cur);
+        prop_assert_eq!(delta.client_set(&cur), cur);
     }
 
     #[test]
     fn budget_defers_rather_than_fragments(cur in arb_set(), budget in 0usize..400) {
-        let built = build_delta(&EntitySet::new(), &cur, &[], budget, cost);
+        let built = build_delta(&EntitySet::new(), &cur, Vec::new, budget, cost);
         let used: usize = built.entities.iter().map(cost).sum();
         prop_assert!(used <= budget);
         prop_assert_eq!(built.entities.len() + built.deferred, cur.len());
-        prop_assert_eq!(apply_delta(&EntitySet::new(), &built.removed, &built.entities).unwrap(), built.result);
+        prop_assert_eq!(apply_delta(&EntitySet::new(), &built.removed, &built.entities).unwrap(), built.client_set(&cur));
     }
 }
 
@@ -72,17 +72,35 @@ fn unchanged_entities_cost_nothing_and_priority_comes_first() {
         (PlayerId(3), e(3, 1)),
     ]
     .into();
-    let built = build_delta(&base, &cur, &[PlayerId(3)], usize::MAX, cost);
+    // Everything fits: only the two changed entities are sent, in id order, no priority asked.
+    let built = build_delta(
+        &base,
+        &cur,
+        || unreachable!("priority is only computed when over budget"),
+        usize::MAX,
+        cost,
+    );
     assert_eq!(built.entities.len(), 2);
-    assert_eq!(built.entities[0].id, PlayerId(3));
-    let one = build_delta(&base, &cur, &[PlayerId(3)], cost(&built.entities[0]), cost);
+    assert_eq!(built.entities[0].id, PlayerId(2));
+    assert_eq!(built.result, None);
+    // Room for one: the priority decides who goes first.
+    let three = built
+        .entities
+        .iter()
+        .find(|d| d.id == PlayerId(3))
+        .map(cost)
+        .unwrap();
+    let one = build_delta(&base, &cur, || vec![PlayerId(3)], three, cost);
     assert_eq!(one.entities.len(), 1);
+    assert_eq!(one.entities[0].id, PlayerId(3));
     assert_eq!(one.deferred, 1);
+    let held = one.client_set(&cur);
     assert_eq!(
-        one.result[&PlayerId(2)].pos,
+        held[&PlayerId(2)].pos,
         [5, 0],
         "deferred entity keeps its baseline"
     );
+    assert_eq!(held[&PlayerId(3)].pos, [1, 0]);
 }
 
 #[test]
