@@ -344,16 +344,21 @@ impl World {
         }
     }
 
-    /// Adds a player at the best spawn point (replaces one with the same id).
-    pub fn add_player(&mut self, map: &Map, id: PlayerId) {
-        self.remove_player(id);
+    /// The spawn point farthest from every player alive right now.
+    fn best_spawn(&self, map: &Map) -> Vec2 {
         let alive: Vec<Vec2> = self
             .players
             .iter()
             .filter(|p| p.life.alive())
             .map(|p| p.body.pos)
             .collect();
-        let pos = choose_spawn(map, &alive);
+        choose_spawn(map, &alive)
+    }
+
+    /// Adds a player at the best spawn point (replaces one with the same id).
+    pub fn add_player(&mut self, map: &Map, id: PlayerId) {
+        self.remove_player(id);
+        let pos = self.best_spawn(map);
         let state = PlayerState {
             id,
             body: Body { pos, vel: Vec2::ZERO },
@@ -425,13 +430,7 @@ impl World {
                 .respawn_at
                 .is_some_and(|at| !at.is_after(tick))
             {
-                let alive: Vec<Vec2> = self
-                    .players
-                    .iter()
-                    .filter(|p| p.life.alive())
-                    .map(|p| p.body.pos)
-                    .collect();
-                let spawn = choose_spawn(map, &alive);
+                let spawn = self.best_spawn(map);
                 let p = &mut self.players[i];
                 if respawn_if_due(&mut p.body, &mut p.life, tick, spawn) {
                     events.push(SimEvent::Respawn(p.id));
