@@ -3,29 +3,14 @@
 //! (a non-blank, upright PNG with the played part of the bar in the bottom rows). Skipped, with
 //! the reason printed, when Xvfb is not installed.
 
+mod xvfb;
+
 use rewind_client::game::screenshot::{self, Pixels};
 use rewind_server::{ServerConfig, start};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// Longest a viewer run may take before the test kills it.
-const RUN_LIMIT: Duration = Duration::from_secs(90);
-
-fn on_path(bin: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()))
-}
-
-/// Why the test cannot run here, if it cannot.
-fn skip_reason() -> Option<&'static str> {
-    if !on_path("xvfb-run") {
-        return Some("xvfb-run is not on PATH (install the xvfb package)");
-    }
-    if !on_path("Xvfb") {
-        return Some("Xvfb is not on PATH (install the xvfb package)");
-    }
-    None
-}
+use std::process::Command;
+use std::time::Duration;
+use xvfb::{run_under_xvfb, skip_reason};
 
 /// Pixels in rows `ys`, columns `xs` that `pick` accepts.
 fn count(
@@ -89,40 +74,15 @@ fn replay_viewer_screenshot_shows_the_match_and_timeline() {
     assert!(stats.ticks > 100, "the match ran ({} ticks)", stats.ticks);
 
     let png = dir.join("replay.png");
-    let mut child = Command::new("xvfb-run")
-        .args([
-            "-a",
-            "-s",
-            "-screen 0 1280x720x24",
-            env!("CARGO_BIN_EXE_rewind"),
-            "replay",
-        ])
-        .arg(&file)
-        .arg("--screenshot")
-        .arg(&png)
-        .args(["--screenshot-after", "1s"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("xvfb-run starts");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if start.elapsed() > RUN_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("rewind replay did not exit within {RUN_LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut err = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        use std::io::Read;
-        let _ = e.read_to_string(&mut err);
-    }
-    assert!(status.success(), "rewind replay --screenshot failed:\n{err}");
+    let (ok, err) = run_under_xvfb(&[
+        "replay".as_ref(),
+        file.as_os_str(),
+        "--screenshot".as_ref(),
+        png.as_os_str(),
+        "--screenshot-after".as_ref(),
+        "1s".as_ref(),
+    ]);
+    assert!(ok, "rewind replay --screenshot failed:\n{err}");
     check_replay_png(&png);
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }

@@ -3,62 +3,16 @@
 //! that cannot reach its server must show a screen, not crash. Skipped (with the reason printed)
 //! when Xvfb is not installed; `.ci/run` installs it.
 
+mod xvfb;
+
 use rewind_client::game::screenshot;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
-
-/// Longest a window run may take before the test kills it.
-const RUN_LIMIT: Duration = Duration::from_secs(90);
-
-fn on_path(bin: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()))
-}
-
-/// Why the window tests cannot run here, if they cannot.
-fn skip_reason() -> Option<&'static str> {
-    if !on_path("xvfb-run") {
-        return Some("xvfb-run is not on PATH (install the xvfb package)");
-    }
-    if !on_path("Xvfb") {
-        return Some("Xvfb is not on PATH (install the xvfb package)");
-    }
-    None
-}
+use xvfb::{run_under_xvfb, skip_reason};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("rewind-window-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
-}
-
-/// Runs `rewind ARGS` under a fresh 1280x720 Xvfb and returns (success, stderr).
-fn run_under_xvfb(args: &[&str]) -> (bool, String) {
-    let mut child = Command::new("xvfb-run")
-        .args(["-a", "-s", "-screen 0 1280x720x24", env!("CARGO_BIN_EXE_rewind")])
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("xvfb-run starts");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            break status;
-        }
-        if start.elapsed() > RUN_LIMIT {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("rewind {args:?} did not exit within {RUN_LIMIT:?}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    };
-    let mut err = String::new();
-    if let Some(mut e) = child.stderr.take() {
-        use std::io::Read;
-        let _ = e.read_to_string(&mut err);
-    }
-    (status.success(), err)
 }
 
 /// Loads the PNG and checks it is a full-size, drawn (many colours) frame.

@@ -1,0 +1,53 @@
+//! Running the real `rewind` binary in a window under a virtual X server, for the window tests.
+
+#![allow(dead_code, reason = "each test binary uses a different subset")]
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Longest a window run may take before the test kills it.
+pub const RUN_LIMIT: Duration = Duration::from_secs(90);
+
+fn on_path(bin: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()))
+}
+
+/// Why the window tests cannot run here, if they cannot.
+pub fn skip_reason() -> Option<&'static str> {
+    if !on_path("xvfb-run") {
+        return Some("xvfb-run is not on PATH (install the xvfb package)");
+    }
+    if !on_path("Xvfb") {
+        return Some("Xvfb is not on PATH (install the xvfb package)");
+    }
+    None
+}
+
+/// Runs `rewind ARGS` under a fresh 1280x720 Xvfb and returns (success, stderr).
+pub fn run_under_xvfb<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (bool, String) {
+    let mut child = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x720x24", env!("CARGO_BIN_EXE_rewind")])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("xvfb-run starts");
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        if start.elapsed() > RUN_LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("rewind did not exit within {RUN_LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let mut err = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        use std::io::Read;
+        let _ = e.read_to_string(&mut err);
+    }
+    (status.success(), err)
+}
