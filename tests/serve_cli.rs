@@ -1,0 +1,102 @@
+//! `rewind serve` as users run it: the stdout contract of DESIGN §10 and the `--stats` JSON.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+#[test]
+fn serve_prints_its_address_and_cert_hash_and_writes_plausible_stats() {
+    let dir = std::env::temp_dir().join(format!("rewind-serve-cli-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let stats = dir.join("s.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rewind"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--ai",
+            "8",
+            "--duration",
+            "2s",
+            "--stats",
+        ])
+        .arg(&stats)
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("rewind serve starts");
+    let out = child.stdout.take().expect("stdout");
+    let lines: Vec<String> = BufReader::new(out).lines().map_while(Result::ok).collect();
+    assert!(child.wait().expect("exits").success());
+    let addr = lines[0]
+        .strip_prefix("listening ")
+        .expect("first line: listening ADDR");
+    assert!(addr.parse::<std::net::SocketAddr>().is_ok(), "{addr}");
+    let hash = lines[1]
+        .strip_prefix("cert-hash ")
+        .expect("second line: cert-hash HEX");
+    assert_eq!(hash.len(), 64);
+    assert!(hash.chars().all(|c| c.is_ascii_hexdigit()));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).expect("stats written")).expect("JSON");
+    let ticks = json["ticks"].as_u64().expect("ticks");
+    assert!(
+        (110..=130).contains(&ticks),
+        "about 120 ticks in 2 s at 60 Hz, got {ticks}"
+    );
+    for f in [
+        "tick_us",
+        "players_max",
+        "bytes_out",
+        "bytes_in",
+        "missing_inputs",
+        "shots",
+        "hits",
+        "rejected_too_old",
+    ] {
+        assert!(json.get(f).is_some(), "stats lack {f}");
+    }
+    for p in ["p50", "p99", "max"] {
+        assert!(json["tick_us"][p].as_u64().is_some(), "tick_us lacks {p}");
+    }
+    assert_eq!(json["players_max"], 8);
+    // The certificate is kept: a second run prints the same hash.
+    let again = Command::new(env!("CARGO_BIN_EXE_rewind"))
+        .args([
+            "serve",
+            "--addr",
+            "127.0.0.1:0",
+            "--duration",
+            "0.1s",
+            "--data-dir",
+        ])
+        .arg(dir.join("data"))
+        .output()
+        .expect("second run");
+    assert!(String::from_utf8_lossy(&again.stdout).contains(hash));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_flags_are_clear_errors() {
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_rewind"))
+            .args(args)
+            .output()
+            .expect("runs");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (ok, err) = run(&["serve", "--tick-rate", "500", "--duration", "1s"]);
+    assert!(!ok && err.contains("tick rate 500"), "{err}");
+    let (ok, err) = run(&["serve", "--lag", "fast"]);
+    assert!(!ok && err.contains("--lag"), "{err}");
+    let (ok, err) = run(&["serve", "--duration", "5 parsecs"]);
+    assert!(!ok && err.contains("duration"), "{err}");
+    let (ok, err) = run(&["serve", "--map", "/nonexistent/map.txt"]);
+    assert!(!ok && err.contains("no built-in map or file"), "{err}");
+}
