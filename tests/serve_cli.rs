@@ -100,3 +100,40 @@ fn bad_flags_are_clear_errors() {
     let (ok, err) = run(&["serve", "--map", "/nonexistent/map.txt"]);
     assert!(!ok && err.contains("no built-in map or file"), "{err}");
 }
+
+#[test]
+fn ctrl_c_stops_the_server_cleanly_and_still_writes_stats() {
+    let dir = std::env::temp_dir().join(format!("rewind-serve-sigint-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let stats = dir.join("s.json");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rewind"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--ai", "2", "--stats"])
+        .arg(&stats)
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("rewind serve starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    assert!(
+        lines
+            .next()
+            .and_then(Result::ok)
+            .unwrap_or_default()
+            .starts_with("listening ")
+    );
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(sent.success());
+    let status = child.wait().expect("exits");
+    assert!(status.success(), "Ctrl-C is a clean stop: {status}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats).expect("stats written")).expect("JSON");
+    assert!(json["ticks"].as_u64().unwrap_or(0) > 20);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -83,8 +83,17 @@ async fn handshake_inputs_move_the_player_and_deltas_match_full_snapshots() {
         deltas_checked > 10,
         "only {deltas_checked} delta snapshots compared"
     );
-    a.send_msg(&ClientMsg::Leave).await;
+    // Stopping the server tells connected clients why, on the reliable stream.
     srv.stop();
+    let reason = loop {
+        match b.next_msg().await {
+            Some(ServerMsg::Shutdown { reason }) => break reason,
+            Some(_) => continue,
+            None => panic!("no shutdown message before the stream ended"),
+        }
+    };
+    assert!(reason.contains("stopped"), "{reason}");
+    a.send_msg(&ClientMsg::Leave).await;
     let stats = srv.wait();
     assert_eq!(stats.clients_total, 2);
 }
