@@ -1,18 +1,17 @@
 //! Recording end to end: a match with AI players and real QUIC bots is recorded, verifies, and a
 //! server killed with SIGKILL leaves a file that verifies up to its last complete chunk.
 
+mod serve_proc;
+
 use rewind_client::bots::{BotsConfig, run_bots};
 use rewind_server::{ServerConfig, start};
 use rewind_shared::replay::{Replay, verify};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use serve_proc::{scratch, spawn_serve};
+use std::process::Command;
 use std::time::Duration;
 
 fn temp(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("rewind-record-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
+    scratch(&format!("record-{name}"))
 }
 
 #[test]
@@ -60,17 +59,17 @@ fn recorded_match_with_ai_and_bots_verifies_to_the_servers_final_state() {
 fn sigkilled_server_leaves_a_file_that_verifies_up_to_the_last_chunk() {
     let dir = temp("kill");
     let file = dir.join("killed.rwd");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rewind"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--ai", "6", "--record"])
-        .arg(&file)
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("rewind serve starts");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
+    let (mut child, mut lines) = spawn_serve(
+        &[
+            "--addr".as_ref(),
+            "127.0.0.1:0".as_ref(),
+            "--ai".as_ref(),
+            "6".as_ref(),
+            "--record".as_ref(),
+            file.as_os_str(),
+        ],
+        &dir,
+    );
     let first = lines.next().and_then(Result::ok).unwrap_or_default();
     assert!(first.starts_with("listening "), "{first}");
     std::thread::sleep(Duration::from_millis(3500));

@@ -5,12 +5,12 @@
 
 mod xvfb;
 
-use rewind_client::game::screenshot::{self, Pixels};
+use rewind_client::game::screenshot::Pixels;
 use rewind_server::{ServerConfig, start};
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
-use xvfb::{run_under_xvfb, skip_reason};
+use xvfb::{check_png, run_under_xvfb, skip_reason};
 
 /// Pixels in rows `ys`, columns `xs` that `pick` accepts.
 fn count(
@@ -28,17 +28,7 @@ fn count(
 /// The viewer's look: many colours, opaque, the timeline's played part (cyan) in the bottom rows
 /// and not at the top (upright), the HUD title (light text) at the top-left.
 fn check_replay_png(png: &Path) {
-    let img = screenshot::load(png).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((img.width, img.height), (1280, 720), "screenshot size");
-    let colours = screenshot::distinct_colours(&img);
-    assert!(
-        colours >= 50,
-        "the screenshot looks blank: only {colours} distinct colours"
-    );
-    assert!(
-        img.rgba.chunks_exact(4).all(|p| p[3] == 255),
-        "screenshot must be opaque"
-    );
+    let img = check_png(png);
     let cyan = |p: [u8; 4]| p[0] < 110 && p[1] > 120 && p[2] > 160;
     let bar_rows = count(&img, 26..60, 690..708, cyan);
     let top_rows = count(&img, 26..60, 12..30, cyan);

@@ -1,34 +1,28 @@
 //! `rewind serve` as users run it: the stdout contract of DESIGN §10 and the `--stats` JSON.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod serve_proc;
+
+use serve_proc::{scratch, spawn_serve};
+use std::process::Command;
 
 #[test]
 fn serve_prints_its_address_and_cert_hash_and_writes_plausible_stats() {
-    let dir = std::env::temp_dir().join(format!("rewind-serve-cli-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch("serve-cli");
     let stats = dir.join("s.json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rewind"))
-        .args([
-            "serve",
-            "--addr",
-            "127.0.0.1:0",
-            "--ai",
-            "8",
-            "--duration",
-            "2s",
-            "--stats",
-        ])
-        .arg(&stats)
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("rewind serve starts");
-    let out = child.stdout.take().expect("stdout");
-    let lines: Vec<String> = BufReader::new(out).lines().map_while(Result::ok).collect();
+    let (mut child, lines) = spawn_serve(
+        &[
+            "--addr".as_ref(),
+            "127.0.0.1:0".as_ref(),
+            "--ai".as_ref(),
+            "8".as_ref(),
+            "--duration".as_ref(),
+            "2s".as_ref(),
+            "--stats".as_ref(),
+            stats.as_os_str(),
+        ],
+        &dir,
+    );
+    let lines: Vec<String> = lines.map_while(Result::ok).collect();
     assert!(child.wait().expect("exits").success());
     let addr = lines[0]
         .strip_prefix("listening ")
@@ -103,20 +97,19 @@ fn bad_flags_are_clear_errors() {
 
 #[test]
 fn ctrl_c_stops_the_server_cleanly_and_still_writes_stats() {
-    let dir = std::env::temp_dir().join(format!("rewind-serve-sigint-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
+    let dir = scratch("serve-sigint");
     let stats = dir.join("s.json");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rewind"))
-        .args(["serve", "--addr", "127.0.0.1:0", "--ai", "2", "--stats"])
-        .arg(&stats)
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("rewind serve starts");
-    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let (mut child, mut lines) = spawn_serve(
+        &[
+            "--addr".as_ref(),
+            "127.0.0.1:0".as_ref(),
+            "--ai".as_ref(),
+            "2".as_ref(),
+            "--stats".as_ref(),
+            stats.as_os_str(),
+        ],
+        &dir,
+    );
     assert!(
         lines
             .next()

@@ -5,30 +5,13 @@
 
 mod xvfb;
 
-use rewind_client::game::screenshot;
-use std::path::{Path, PathBuf};
-use xvfb::{run_under_xvfb, skip_reason};
+use std::path::PathBuf;
+use xvfb::{check_png, run_under_xvfb, skip_reason};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("rewind-window-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("scratch dir");
     dir
-}
-
-/// Loads the PNG and checks it is a full-size, drawn (many colours) frame.
-fn check_png(png: &Path) -> screenshot::Pixels {
-    let img = screenshot::load(png).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!((img.width, img.height), (1280, 720), "screenshot size");
-    let colours = screenshot::distinct_colours(&img);
-    assert!(
-        colours >= 50,
-        "the screenshot looks blank: only {colours} distinct colours"
-    );
-    assert!(
-        img.rgba.chunks_exact(4).all(|p| p[3] == 255),
-        "screenshot must be opaque"
-    );
-    img
 }
 
 #[test]

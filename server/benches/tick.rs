@@ -80,44 +80,26 @@ impl Bench {
 
     /// One whole tick; returns the encoded size of every snapshot and whether it was a delta.
     fn tick(&mut self) -> Vec<(usize, bool)> {
-        self.lp.tick();
-        let tick = self.lp.current_tick();
-        let players: Vec<PlayerState> = self.lp.players();
-        let set = std::sync::Arc::new(TickLoop::entity_set(&players));
-        let mut sizes = Vec::with_capacity(self.viewers.len());
-        for (v, me) in self.viewers.iter_mut().zip(&players) {
-            while v
-                .in_flight
-                .front()
-                .is_some_and(|(t, _)| tick.diff(*t) >= RTT_TICKS as i32)
-            {
-                if let Some((_, seq)) = v.in_flight.pop_front() {
-                    v.ack.record(seq);
-                }
-            }
-            v.snaps.on_ack(&v.ack);
-            let meta = SnapshotMeta {
-                tick,
-                last_input: Some(Seq(tick.0 as u16)),
-                input_lead: 2,
-            };
-            let bytes = snapshot_datagram(&mut v.snaps, meta, &set, Some(me), MAX_BYTES).expect("encodes");
-            let packet: SnapshotPacket = decode(&bytes, MAX_BYTES).expect("decodes");
+        self.run_tick(|v, bytes| {
+            let packet: SnapshotPacket = decode(bytes, MAX_BYTES).expect("decodes");
             assert_eq!(packet.seq, v.next_seq, "streams number snapshots 0, 1, 2, ...");
-            v.next_seq = v.next_seq.next();
-            v.in_flight.push_back((tick, packet.seq));
-            sizes.push((bytes.len(), packet.baseline.is_some()));
-        }
-        sizes
+            (bytes.len(), packet.baseline.is_some())
+        })
     }
 
     /// The same tick without the checking decode (what is measured).
     fn tick_fast(&mut self) -> usize {
+        self.run_tick(|_, bytes| bytes.len()).into_iter().sum()
+    }
+
+    /// Simulates a tick, then builds every viewer's snapshot (acking what arrived a round trip
+    /// ago) and hands each encoded datagram to `inspect`.
+    fn run_tick<T>(&mut self, mut inspect: impl FnMut(&Viewer, &[u8]) -> T) -> Vec<T> {
         self.lp.tick();
         let tick = self.lp.current_tick();
         let players: Vec<PlayerState> = self.lp.players();
         let set = std::sync::Arc::new(TickLoop::entity_set(&players));
-        let mut total = 0;
+        let mut out = Vec::with_capacity(self.viewers.len());
         for (v, me) in self.viewers.iter_mut().zip(&players) {
             while v
                 .in_flight
@@ -135,11 +117,11 @@ impl Bench {
                 input_lead: 2,
             };
             let bytes = snapshot_datagram(&mut v.snaps, meta, &set, Some(me), MAX_BYTES).expect("encodes");
+            out.push(inspect(v, &bytes));
             v.in_flight.push_back((tick, v.next_seq));
             v.next_seq = v.next_seq.next();
-            total += bytes.len();
         }
-        total
+        out
     }
 }
 

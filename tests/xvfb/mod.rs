@@ -2,6 +2,8 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+use rewind_client::game::screenshot;
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -50,4 +52,20 @@ pub fn run_under_xvfb<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (bool, String) {
         let _ = e.read_to_string(&mut err);
     }
     (status.success(), err)
+}
+
+/// Loads a screenshot and checks it is a full-size (1280x720), opaque, drawn frame (many colours).
+pub fn check_png(png: &Path) -> screenshot::Pixels {
+    let img = screenshot::load(png).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((img.width, img.height), (1280, 720), "screenshot size");
+    let colours = screenshot::distinct_colours(&img);
+    assert!(
+        colours >= 50,
+        "the screenshot looks blank: only {colours} distinct colours"
+    );
+    assert!(
+        img.rgba.chunks_exact(4).all(|p| p[3] == 255),
+        "screenshot must be opaque"
+    );
+    img
 }
