@@ -96,7 +96,13 @@ fn rejection_reason_is_shown_verbatim() {
         Some(s.cert_hash().to_string()),
     );
     let err = try_connect(cfg).expect_err("bad name is refused");
-    assert!(matches!(err, ConnectError::Rejected(_)), "{err}");
+    assert!(
+        matches!(
+            err,
+            ConnectError::Refused(rewind_client::handshake::HandshakeError::Rejected(_))
+        ),
+        "{err}"
+    );
     assert!(err.to_string().contains("bad name"), "{err}");
     s.stop();
     s.wait();

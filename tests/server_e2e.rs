@@ -157,6 +157,9 @@ async fn garbage_from_one_client_never_stops_the_tick_loop() {
         let junk: Vec<u8> = (0..len).map(|k| (k as u32 * 31 + i) as u8).collect();
         let _ = evil.conn.send_datagram(junk.into());
     }
+    // A burst beyond the connection's inbox is dropped (and counted) before decoding; let the
+    // tick drain it so the hostile inputs below are looked at.
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let hostile = InputCmd {
         seq: Seq(1),
         tick: rewind_shared::tick::Tick(u32::MAX / 2),
@@ -190,5 +193,9 @@ async fn garbage_from_one_client_never_stops_the_tick_loop() {
     srv.stop();
     let stats = srv.wait();
     assert!(stats.bad_datagrams > 0, "bad datagrams are counted");
+    assert!(
+        stats.rate_limited > 0,
+        "a burst past the inbox is dropped and counted"
+    );
     assert!(stats.future_inputs > 0, "inputs far in the future are counted");
 }

@@ -179,8 +179,9 @@ pub enum BotsError {
     NoneConnected(String),
 }
 
-/// One bot's decisions, seeded.
-struct BotBrain {
+/// One bot's decisions, seeded: wander, strafe, aim at the nearest visible player with a
+/// spread, fire. Public so the Pair harness drives the very bots `rewind bots` runs.
+pub struct BotBrain {
     rng: ChaCha8Rng,
     wander: Vec2,
     wander_until: Duration,
@@ -191,7 +192,9 @@ struct BotBrain {
 }
 
 impl BotBrain {
-    fn new(seed: u64, aim_error: f32, stop_firing_at: Duration) -> BotBrain {
+    /// A bot seeded with `seed`, aiming with `aim_error` (1 = the default spread), that stops
+    /// firing at session time `stop_firing_at` (so its last shots are judged before the end).
+    pub fn new(seed: u64, aim_error: f32, stop_firing_at: Duration) -> BotBrain {
         BotBrain {
             rng: ChaCha8Rng::seed_from_u64(seed),
             wander: Vec2::X,
@@ -315,7 +318,7 @@ async fn run_bot(i: u16, cfg: Arc<BotsConfig>) -> Result<BotResult, ConnectError
         rtt_us: std::mem::take(&mut g.rtt_us),
         udp: g.udp_bytes,
         played,
-        reason,
+        reason: reason.to_string(),
     })
 }
 

@@ -6,7 +6,9 @@
 
 pub mod bots;
 pub mod clock;
+pub mod end;
 pub mod game;
+pub mod handshake;
 pub mod interpolation;
 pub mod net;
 pub mod prediction;

@@ -4,13 +4,13 @@
 //! Used by both the window (`SessionHandle`, one session on its own runtime thread) and the
 //! bots (many sessions as tasks on one runtime).
 
+use crate::end::EndReason;
+use crate::handshake::{Handshake, HandshakeError, Welcomed};
 use crate::session::Session;
 use crate::tls::{FingerprintVerifier, KnownHosts, Trust, TrustError, VerifyOutcome, client_crypto};
 use crate::view::{ControlInput, GameView, NetStats, Phase};
 use rewind_net::ConditionerControl;
 use rewind_shared::conditioner::LinkConfig;
-use rewind_shared::frame::{FrameDecoder, encode_frame};
-use rewind_shared::protocol::{ClientMsg, MAX_CONTROL_FRAME, PROTOCOL_VERSION, ServerMsg, Welcome};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -83,12 +83,12 @@ pub enum ConnectError {
         /// Cause.
         why: String,
     },
-    /// The server refused us; its reason verbatim.
-    #[error("the server refused: {0}")]
-    Rejected(String),
-    /// The handshake on the control stream broke.
+    /// The handshake on the control stream broke (transport trouble).
     #[error("handshake failed: {0}")]
     Handshake(String),
+    /// The server refused us or spoke nonsense.
+    #[error(transparent)]
+    Refused(#[from] HandshakeError),
     /// The welcome was unusable.
     #[error(transparent)]
     Session(#[from] crate::session::SessionError),
@@ -100,9 +100,8 @@ pub struct Connected {
     pub conn: quinn::Connection,
     send: quinn::SendStream,
     recv: quinn::RecvStream,
-    frames: FrameDecoder,
-    /// The server's welcome.
-    pub welcome: Welcome,
+    /// The server's welcome and the control stream's decoder after it.
+    pub welcomed: Welcomed,
     /// Server certificate fingerprint.
     pub cert_hash: String,
 }
@@ -188,33 +187,24 @@ pub async fn connect(cfg: &ConnectConfig, endpoint: &quinn::Endpoint) -> Result<
             .open_bi()
             .await
             .map_err(|e| ConnectError::Handshake(e.to_string()))?;
-        let hello = ClientMsg::Hello {
-            version: PROTOCOL_VERSION,
-            name: cfg.name.clone(),
-        };
-        let bytes = encode_frame(&hello).map_err(|e| ConnectError::Handshake(e.to_string()))?;
-        send.write_all(&bytes)
+        let (mut handshake, hello) = Handshake::start(&cfg.name)?;
+        send.write_all(&hello)
             .await
             .map_err(|e| ConnectError::Handshake(e.to_string()))?;
-        let mut frames = FrameDecoder::new(MAX_CONTROL_FRAME);
         let mut buf = vec![0u8; 16 * 1024];
         loop {
-            match frames.next_msg::<ServerMsg>() {
-                Ok(Some(ServerMsg::Welcome(w))) => return Ok((send, recv, frames, w)),
-                Ok(Some(ServerMsg::Reject(r))) => return Err(ConnectError::Rejected(r.to_string())),
-                Ok(Some(ServerMsg::Shutdown { reason })) => return Err(ConnectError::Rejected(reason)),
-                Ok(Some(_)) => continue,
-                Ok(None) => {}
-                Err(e) => return Err(ConnectError::Handshake(e.to_string())),
-            }
-            match recv.read(&mut buf).await {
-                Ok(Some(n)) => frames.push(&buf[..n]),
+            let n = match recv.read(&mut buf).await {
+                Ok(Some(n)) => n,
                 Ok(None) => return Err(ConnectError::Handshake("the server closed the stream".into())),
                 Err(e) => return Err(ConnectError::Handshake(closed_reason(&e.to_string(), &conn))),
-            }
+            };
+            handshake = match handshake.on_control_bytes(&buf[..n])? {
+                Ok(welcomed) => return Ok((send, recv, welcomed)),
+                Err(more) => more,
+            };
         }
     };
-    let (send, recv, frames, welcome) = match tokio::time::timeout(CONNECT_TIMEOUT, hs).await {
+    let (send, recv, welcomed) = match tokio::time::timeout(CONNECT_TIMEOUT, hs).await {
         Ok(r) => r?,
         Err(_) => return Err(ConnectError::Handshake("no welcome (timed out)".into())),
     };
@@ -222,8 +212,7 @@ pub async fn connect(cfg: &ConnectConfig, endpoint: &quinn::Endpoint) -> Result<
         conn,
         send,
         recv,
-        frames,
-        welcome,
+        welcomed,
         cert_hash: seen,
     })
 }
@@ -273,8 +262,9 @@ pub trait Brain: Send {
     fn control(&mut self, session: &Session, now: Duration) -> ControlInput;
 }
 
-/// Runs a welcomed connection until it ends, `stop` is notified or `until` (session time) passes.
-/// Returns why it ended.
+/// Runs a welcomed connection until it ends, `stop` is notified or `until` (session time) passes:
+/// the pump between QUIC and the sans-IO `Session`, which makes every decision. Returns why it
+/// ended.
 pub async fn drive(
     c: Connected,
     slot: Arc<Mutex<Slot>>,
@@ -283,89 +273,67 @@ pub async fn drive(
     stop: Arc<Notify>,
     mut chat: Option<mpsc::UnboundedReceiver<String>>,
     until: Option<Duration>,
-) -> String {
+) -> EndReason {
     let Connected {
         conn,
         mut send,
         mut recv,
-        mut frames,
-        welcome,
+        welcomed,
         ..
     } = c;
-    {
-        let now = start.elapsed();
-        let session = match Session::new(welcome, now, conn.rtt()) {
-            Ok(s) => s,
-            Err(e) => {
-                let reason = e.to_string();
-                lock(&slot).phase = Phase::Ended {
-                    reason: reason.clone(),
-                };
-                conn.close(CLOSE_BYE.into(), b"bad welcome");
-                return reason;
-            }
-        };
-        let mut g = lock(&slot);
-        g.session = Some(session);
-        g.phase = Phase::Playing;
+    match Session::start(welcomed, start.elapsed(), conn.rtt()) {
+        Ok(session) => {
+            let mut g = lock(&slot);
+            g.session = Some(session);
+            g.phase = Phase::Playing;
+        }
+        Err(e) => {
+            let reason = EndReason::BadWelcome(e.to_string());
+            lock(&slot).phase = Phase::Ended {
+                reason: reason.to_string(),
+            };
+            conn.close(CLOSE_BYE.into(), b"bad welcome");
+            return reason;
+        }
     }
     let mut buf = vec![0u8; 16 * 1024];
     let mut next_tick = tokio::time::Instant::now();
     let mut next_rtt = start.elapsed();
     let mut stream_open = true;
-    let reason: String = loop {
-        let deadline = until.map(|u| tokio::time::Instant::from_std(start + u));
+    let deadline = until.map(|u| tokio::time::Instant::from_std(start + u));
+    let reason: EndReason = loop {
         tokio::select! {
             dg = conn.read_datagram() => match dg {
                 Ok(bytes) => {
-                    let now = start.elapsed();
                     if let Some(s) = lock(&slot).session.as_mut() {
-                        s.on_datagram(&bytes, now);
+                        s.on_datagram(&bytes, start.elapsed());
                     }
                 }
-                Err(e) => break closed_reason(&e.to_string(), &conn),
+                Err(e) => break EndReason::ConnectionLost(closed_reason(&e.to_string(), &conn)),
             },
             r = recv.read(&mut buf), if stream_open => match r {
                 Ok(Some(n)) => {
-                    frames.push(&buf[..n]);
-                    let now = start.elapsed();
-                    let mut g = lock(&slot);
-                    let Some(s) = g.session.as_mut() else { continue };
-                    s.count_down(now, n);
-                    let mut broken = None;
-                    loop {
-                        match frames.next_msg::<ServerMsg>() {
-                            Ok(Some(m)) => s.on_server_msg(m, now),
-                            Ok(None) => break,
-                            Err(e) => {
-                                broken = Some(format!("bad control frame from the server: {e}"));
-                                break;
-                            }
-                        }
-                    }
-                    if let Some(b) = broken {
-                        break b;
+                    if let Some(s) = lock(&slot).session.as_mut() {
+                        s.on_control_bytes(&buf[..n], start.elapsed());
                     }
                 }
                 Ok(None) => stream_open = false,
-                Err(e) => break closed_reason(&e.to_string(), &conn),
+                Err(e) => break EndReason::ConnectionLost(closed_reason(&e.to_string(), &conn)),
             },
             Some(line) = async { match chat.as_mut() { Some(rx) => rx.recv().await, None => None } } => {
-                if let Ok(bytes) = encode_frame(&ClientMsg::Chat { text: line }) {
-                    let n = bytes.len();
-                    if send.write_all(&bytes).await.is_err() {
-                        break closed_reason("control stream closed", &conn);
+                let frame = lock(&slot).session.as_mut().map(|s| s.chat_frame(line, start.elapsed()));
+                match frame {
+                    Some(Ok(bytes)) if send.write_all(&bytes).await.is_err() => {
+                        break EndReason::ConnectionLost(closed_reason("control stream closed", &conn));
                     }
-                    if let Some(s) = lock(&slot).session.as_mut() {
-                        s.count_up(start.elapsed(), n);
-                    }
+                    Some(Err(e)) => tracing::warn!("chat line not sent: {e}"),
+                    Some(Ok(_)) | None => {}
                 }
             }
             _ = tokio::time::sleep_until(next_tick) => {
                 let now = start.elapsed();
                 let mut g = lock(&slot);
-                let sample = now >= next_rtt;
-                if sample {
+                if now >= next_rtt {
                     next_rtt = now + RTT_SAMPLE_EVERY;
                     let rtt = conn.rtt();
                     if g.rtt_us.len() < MAX_RTT_SAMPLES {
@@ -373,24 +341,23 @@ pub async fn drive(
                     }
                     let st = conn.stats();
                     g.udp_bytes = (st.udp_rx.bytes, st.udp_tx.bytes);
+                    if let Some(s) = g.session.as_mut() {
+                        s.set_rtt(rtt);
+                    }
                 }
-                let Some(s) = g.session.as_mut() else { break "no session".into() };
-                if sample {
-                    s.set_rtt(conn.rtt());
-                }
-                if let Phase::Ended { reason } = s.phase() {
+                let Some(s) = g.session.as_mut() else { break EndReason::Left };
+                if let Some(reason) = s.ended() {
                     break reason.clone();
                 }
                 let control = brain.control(s, now);
                 match s.tick(&control, now) {
                     Ok(bytes) => {
-                        let max = conn.max_datagram_size().unwrap_or(0);
-                        if bytes.len() <= max {
+                        if bytes.len() <= conn.max_datagram_size().unwrap_or(0) {
                             // A full send buffer drops the datagram: the next one repeats it.
                             let _ = conn.send_datagram(bytes.into());
                         }
                     }
-                    Err(e) => break e.to_string(),
+                    Err(e) => break EndReason::Encode(e.to_string()),
                 }
                 let period = s.tick_period();
                 next_tick += period;
@@ -400,14 +367,18 @@ pub async fn drive(
                     next_tick = tokio::time::Instant::now() + period;
                 }
             }
-            _ = stop.notified() => break "left".into(),
+            _ = stop.notified() => break EndReason::Left,
             _ = async { match deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => {
-                break "finished".into();
+                break EndReason::Finished;
             }
         }
     };
-    if reason == "left" || reason == "finished" {
-        if let Ok(bytes) = encode_frame(&ClientMsg::Leave) {
+    if reason.is_ours() {
+        let bye = lock(&slot)
+            .session
+            .as_mut()
+            .map(|s| s.leave_frame(start.elapsed()));
+        if let Some(Ok(bytes)) = bye {
             let _ = send.write_all(&bytes).await;
         }
         let _ = send.finish();
@@ -419,15 +390,12 @@ pub async fn drive(
     let reason = match g.session.as_mut() {
         Some(s) => {
             s.end(reason);
-            match s.phase() {
-                Phase::Ended { reason } => reason.clone(),
-                _ => String::new(),
-            }
+            s.ended().cloned().unwrap_or(EndReason::Left)
         }
         None => reason,
     };
     g.phase = Phase::Ended {
-        reason: reason.clone(),
+        reason: reason.to_string(),
     };
     reason
 }

@@ -5,6 +5,8 @@
 //! QUIC connection, the bots, and the in-memory tests with scripted loss and reordering.
 
 use crate::clock::ClockSync;
+use crate::end::EndReason;
+use crate::handshake::Welcomed;
 use crate::interpolation::{Interpolator, SnapshotStore};
 use crate::prediction::{Predictor, Reconciled};
 use crate::shots::{ShotLedger, ShotRecord, ShotStats};
@@ -12,12 +14,13 @@ use crate::view::{ControlInput, DrawnPlayer, FeedLine, GameView, NetStats, Phase
 use rewind_shared::Vec2;
 use rewind_shared::ack::AckWindow;
 use rewind_shared::codec::{CodecError, decode, encode};
+use rewind_shared::frame::{FrameDecoder, encode_frame};
 use rewind_shared::input::{BUTTON_FIRE, Input, ShotView, aim_dir, aim_from_dir};
 use rewind_shared::map::{Map, MapError};
 use rewind_shared::player::{PlayerId, PlayerState};
 use rewind_shared::protocol::{
-    ClientDatagram, GameEvent, InputCmd, MAX_DATAGRAM, MAX_INPUTS_PER_PACKET, ServerMsg, SnapshotPacket,
-    Welcome,
+    ClientDatagram, ClientMsg, GameEvent, InputCmd, MAX_CONTROL_FRAME, MAX_DATAGRAM, MAX_INPUTS_PER_PACKET,
+    ServerMsg, SnapshotPacket, Welcome,
 };
 use rewind_shared::quant::q_to_pos2;
 use rewind_shared::sim::{RESPAWN_S, SimConfig, resolve_shot};
@@ -93,6 +96,8 @@ pub struct SessionStats {
 #[derive(Debug)]
 pub struct Session {
     welcome: Welcome,
+    control: FrameDecoder,
+    ended: Option<EndReason>,
     map: Arc<Map>,
     cfg: SimConfig,
     names: BTreeMap<PlayerId, String>,
@@ -125,6 +130,20 @@ pub struct Session {
 impl Session {
     /// A session for an accepted handshake. `rtt` is the handshake's round trip (seeds the clock).
     pub fn new(welcome: Welcome, now: Duration, rtt: Duration) -> Result<Session, SessionError> {
+        Session::start(
+            Welcomed {
+                welcome,
+                frames: FrameDecoder::new(MAX_CONTROL_FRAME),
+            },
+            now,
+            rtt,
+        )
+    }
+
+    /// A session for a completed handshake: the control stream's decoder comes along, so
+    /// messages that arrived with the welcome are handled at once.
+    pub fn start(welcomed: Welcomed, now: Duration, rtt: Duration) -> Result<Session, SessionError> {
+        let Welcomed { welcome, frames } = welcomed;
         let map = Arc::new(Map::parse(&welcome.map_name, &welcome.map_text)?);
         let tick_rate = welcome.tick_rate.max(1);
         let cfg = SimConfig {
@@ -139,7 +158,9 @@ impl Session {
         };
         let mut names: BTreeMap<PlayerId, String> = welcome.roster.iter().cloned().collect();
         names.entry(welcome.player_id).or_insert_with(|| "me".to_string());
-        Ok(Session {
+        let mut session = Session {
+            control: frames,
+            ended: None,
             interp: Interpolator::new(tick_rate, welcome.snapshot_interval),
             clock: ClockSync::new(welcome.server_tick, rtt_ticks),
             pred: Predictor::new(cfg, map.clone(), local),
@@ -168,7 +189,9 @@ impl Session {
             up: VecDeque::new(),
             rtt,
             rtt_history: VecDeque::new(),
-        })
+        };
+        session.on_control_bytes(&[], now);
+        Ok(session)
     }
 
     /// The welcome the server sent.
@@ -235,11 +258,49 @@ impl Session {
         &self.phase
     }
 
-    /// Ends the session with a reason (connection lost, shutdown).
-    pub fn end(&mut self, reason: String) {
-        if !matches!(self.phase, Phase::Ended { .. }) {
-            self.phase = Phase::Ended { reason };
+    /// Ends the session (the first reason stands).
+    pub fn end(&mut self, reason: EndReason) {
+        if self.ended.is_none() {
+            self.phase = Phase::Ended {
+                reason: reason.to_string(),
+            };
+            self.ended = Some(reason);
         }
+    }
+
+    /// Why the session ended, once it has.
+    pub fn ended(&self) -> Option<&EndReason> {
+        self.ended.as_ref()
+    }
+
+    /// Bytes read from the control stream: whole frames are handled at once; a frame that does
+    /// not decode ends the session.
+    pub fn on_control_bytes(&mut self, bytes: &[u8], now: Duration) {
+        if !bytes.is_empty() {
+            self.count_down(now, bytes.len());
+            self.control.push(bytes);
+        }
+        loop {
+            match self.control.next_msg::<ServerMsg>() {
+                Ok(Some(m)) => self.on_server_msg(m, now),
+                Ok(None) => return,
+                Err(e) => return self.end(EndReason::BadControl(e.to_string())),
+            }
+        }
+    }
+
+    /// The control frame carrying a chat line (counted as sent).
+    pub fn chat_frame(&mut self, text: String, now: Duration) -> Result<Vec<u8>, SessionError> {
+        let bytes = encode_frame(&ClientMsg::Chat { text })?;
+        self.count_up(now, bytes.len());
+        Ok(bytes)
+    }
+
+    /// The control frame saying we leave on purpose.
+    pub fn leave_frame(&mut self, now: Duration) -> Result<Vec<u8>, SessionError> {
+        let bytes = encode_frame(&ClientMsg::Leave)?;
+        self.count_up(now, bytes.len());
+        Ok(bytes)
     }
 
     /// The measured round trip (from the transport).
@@ -252,13 +313,13 @@ impl Session {
     }
 
     /// Counts control-stream bytes received (datagrams are counted by `on_datagram`).
-    pub fn count_down(&mut self, now: Duration, n: usize) {
+    fn count_down(&mut self, now: Duration, n: usize) {
         self.stats_bytes.0 += n as u64;
         self.down.push_back((now, n));
     }
 
     /// Counts control-stream bytes sent.
-    pub fn count_up(&mut self, now: Duration, n: usize) {
+    fn count_up(&mut self, now: Duration, n: usize) {
         self.stats_bytes.1 += n as u64;
         self.up.push_back((now, n));
     }
@@ -286,8 +347,8 @@ impl Session {
     pub fn on_server_msg(&mut self, msg: ServerMsg, now: Duration) {
         match msg {
             ServerMsg::Welcome(_) => {}
-            ServerMsg::Reject(reason) => self.end(reason.to_string()),
-            ServerMsg::Shutdown { reason } => self.end(format!("server closed: {reason}")),
+            ServerMsg::Reject(reason) => self.end(EndReason::Rejected(reason)),
+            ServerMsg::Shutdown { reason } => self.end(EndReason::ServerClosed(reason)),
             ServerMsg::Verdict(v) => self.ledger.verdict(v),
             ServerMsg::Event(ev) => self.on_event(ev, now),
         }

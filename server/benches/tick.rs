@@ -5,14 +5,13 @@
 //! then build, delta-encode and encode one snapshot per client. Here the 64 players are AI brains
 //! (their `think` costs more than taking a buffered input) and 64 viewers, one per player, stand
 //! in for the clients: each has its own `SnapshotStream` acked with a 100 ms round trip, and the
-//! snapshot work is the same function `send_snapshots` calls. Only `send_datagram` (handing the
-//! bytes to quinn) is left out, as it needs live connections.
+//! snapshot work is the same function the core's `send_snapshots` calls. Handing the bytes to the
+//! transport is left out.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use rewind_server::ServerConfig;
+use rewind_server::core::{ServerCore, entity_set, snapshot_datagram};
 use rewind_server::snapshots::{SnapshotMeta, SnapshotStream};
-use rewind_server::stats::NetCounters;
-use rewind_server::tick_loop::{TickLoop, snapshot_datagram};
 use rewind_shared::ack::AckWindow;
 use rewind_shared::codec::decode;
 use rewind_shared::map::Map;
@@ -21,8 +20,6 @@ use rewind_shared::protocol::SnapshotPacket;
 use rewind_shared::tick::{Seq, Tick};
 use std::collections::VecDeque;
 use std::hint::black_box;
-use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 const PLAYERS: u16 = 64;
@@ -42,7 +39,8 @@ struct Viewer {
 }
 
 struct Bench {
-    lp: TickLoop,
+    lp: ServerCore,
+    now: Duration,
     viewers: Vec<Viewer>,
 }
 
@@ -54,14 +52,7 @@ impl Bench {
             map: Map::builtin("warehouse").expect("built-in map"),
             ..ServerConfig::default()
         };
-        let (_tx, rx) = std::sync::mpsc::channel();
-        let lp = TickLoop::new(
-            cfg,
-            rx,
-            Arc::new(AtomicBool::new(false)),
-            Arc::new(NetCounters::default()),
-            None,
-        );
+        let lp = ServerCore::new(cfg, None);
         let viewers = (0..PLAYERS)
             .map(|_| Viewer {
                 snaps: SnapshotStream::default(),
@@ -70,12 +61,22 @@ impl Bench {
                 next_seq: Seq::default(),
             })
             .collect();
-        let mut b = Bench { lp, viewers };
+        let mut b = Bench {
+            lp,
+            now: Duration::ZERO,
+            viewers,
+        };
         // Ten seconds into the match: players spread out, fighting, dying and respawning.
         for _ in 0..600 {
             b.tick();
         }
         b
+    }
+
+    /// The core's tick alone (no viewers: the core has no clients, so it builds no snapshots).
+    fn step_sim(&mut self) {
+        self.now += Duration::from_secs(1) / TICK_RATE;
+        self.lp.tick(self.now);
     }
 
     /// One whole tick; returns the encoded size of every snapshot and whether it was a delta.
@@ -95,10 +96,10 @@ impl Bench {
     /// Simulates a tick, then builds every viewer's snapshot (acking what arrived a round trip
     /// ago) and hands each encoded datagram to `inspect`.
     fn run_tick<T>(&mut self, mut inspect: impl FnMut(&Viewer, &[u8]) -> T) -> Vec<T> {
-        self.lp.tick();
+        self.step_sim();
         let tick = self.lp.current_tick();
         let players: Vec<PlayerState> = self.lp.players();
-        let set = std::sync::Arc::new(TickLoop::entity_set(&players));
+        let set = std::sync::Arc::new(entity_set(&players));
         let mut out = Vec::with_capacity(self.viewers.len());
         for (v, me) in self.viewers.iter_mut().zip(&players) {
             while v
@@ -156,7 +157,7 @@ fn report() {
     }
     times.sort();
     let players = b.lp.players();
-    let set = std::sync::Arc::new(TickLoop::entity_set(&players));
+    let set = std::sync::Arc::new(entity_set(&players));
     let meta = SnapshotMeta {
         tick: b.lp.current_tick(),
         last_input: None,
@@ -201,21 +202,18 @@ fn bench(c: &mut Criterion) {
         bn.iter(|| black_box(b.tick_fast()))
     });
     let mut b = Bench::new();
-    c.bench_function("server_tick_64_players_sim_only", |bn| {
-        bn.iter(|| {
-            b.lp.tick();
-        })
-    });
+    c.bench_function("server_tick_64_players_sim_only", |bn| bn.iter(|| b.step_sim()));
     let mut b = Bench::new();
     c.bench_function("snapshot_64_entities_one_client_delta", |bn| {
         bn.iter_batched(
             || {
-                b.lp.tick();
+                b.now += Duration::from_secs(1) / TICK_RATE;
+                b.lp.tick(b.now);
                 let players = b.lp.players();
                 (b.lp.current_tick(), players)
             },
             |(tick, players)| {
-                let set = std::sync::Arc::new(TickLoop::entity_set(&players));
+                let set = std::sync::Arc::new(entity_set(&players));
                 let v = &mut b.viewers[0];
                 v.snaps.on_ack(&v.ack);
                 let meta = SnapshotMeta {

@@ -1,32 +1,33 @@
-//! The QUIC side: accept connections, run the handshake on the control stream, then pump
-//! datagrams and control messages between the connection and the tick loop. Everything read here
-//! comes from the network: decoded with size limits, errors counted or answered, never a panic.
+//! The QUIC side, a pump and nothing more: accept connections, hand each to the tick thread as a
+//! `Link`, move control-stream bytes and datagrams into the link's bounded inbox, and write what
+//! the core sends. Every decision (handshake, limits, reasons) is the core's (`crate::core`);
+//! this is the only quinn glue of the server.
 
 use crate::cert::Identity;
 use crate::config::ServerConfig;
-use crate::link::{ConnKey, NetEvent};
-use crate::stats::NetCounters;
-use rewind_shared::codec::decode;
-use rewind_shared::frame::{FrameDecoder, encode_frame};
-use rewind_shared::protocol::{
-    ALPN, ClientDatagram, ClientMsg, MAX_CHAT_CHARS, MAX_CONTROL_FRAME, MAX_DATAGRAM, PROTOCOL_VERSION,
-    RejectReason, ServerMsg, valid_name,
-};
-use std::sync::Arc;
+use crate::core::{ClientKey, CloseReason, LinkClosed, close_code};
+use crate::link::{Arrivals, Link, NewLink};
+use rewind_shared::protocol::{ALPN, MAX_CONTROL_FRAME};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::Sender;
-use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use std::sync::mpsc::{SyncSender, TrySendError};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::mpsc;
 
-/// Application close codes.
-pub mod close {
-    /// Normal end (leave, match over).
-    pub const DONE: u32 = 0;
-    /// Handshake refused (reason sent first on the stream).
-    pub const REJECTED: u32 = 1;
-    /// Protocol violation.
-    pub const PROTOCOL: u32 = 2;
-}
+/// Datagrams queued per connection between two ticks; more are dropped and counted (a client
+/// sends one per tick, so only a flood reaches this).
+pub const INBOX_DATAGRAMS: usize = 64;
+/// Control-stream bytes queued per connection between two ticks; past this the reader stops
+/// reading and QUIC flow control holds the client back.
+pub const INBOX_CONTROL_BYTES: usize = 2 * MAX_CONTROL_FRAME;
+/// Control writes queued per connection; a client that lets this fill is not reading and is
+/// closed by the core.
+pub const OUTBOX_MESSAGES: usize = 1024;
+/// How long a close waits for the reason to be delivered before the connection goes.
+const CLOSE_GRACE: Duration = Duration::from_millis(200);
+/// How long a rejection waits for the client to read its reason.
+const REJECT_GRACE: Duration = Duration::from_secs(1);
 
 /// Why the endpoint could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -79,28 +80,81 @@ pub fn server_config(id: &Identity, cfg: &ServerConfig) -> Result<quinn::ServerC
 /// Shared by every connection task.
 #[derive(Clone)]
 pub struct NetContext {
-    /// To the tick loop.
-    pub tx: Sender<NetEvent>,
-    /// Counters.
-    pub counters: Arc<NetCounters>,
-    /// Limits.
-    pub handshake_timeout: Duration,
-    /// Datagrams per second per connection.
-    pub max_datagrams_per_s: u32,
+    /// New connections, to the tick thread (bounded: see `link::NEW_LINK_QUEUE`).
+    pub links: SyncSender<NewLink>,
+}
+
+/// What the tick thread queues for a connection's writer.
+#[derive(Debug)]
+enum Out {
+    Control(Vec<u8>),
+    Close(CloseReason),
+}
+
+/// What arrived on a connection, waiting for the next tick.
+#[derive(Debug, Default)]
+struct Inbox {
+    control: Vec<u8>,
+    datagrams: VecDeque<Vec<u8>>,
+    dropped: u64,
+    closed: Option<LinkClosed>,
+}
+
+/// Locks, surviving a poisoned mutex (a panicked holder leaves plain data behind).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A QUIC connection as the tick thread sees it.
+struct QuicLink {
+    conn: quinn::Connection,
+    inbox: Arc<Mutex<Inbox>>,
+    out: mpsc::Sender<Out>,
+}
+
+impl Link for QuicLink {
+    fn drain(&self, into: &mut Arrivals) {
+        let mut g = lock(&self.inbox);
+        std::mem::swap(&mut into.control, &mut g.control);
+        into.datagrams.extend(g.datagrams.drain(..));
+        into.dropped = std::mem::take(&mut g.dropped);
+        into.closed = g.closed.take();
+    }
+
+    fn max_datagram_size(&self) -> usize {
+        self.conn.max_datagram_size().unwrap_or(1200)
+    }
+
+    fn send_datagram(&self, bytes: Vec<u8>) {
+        // A full send buffer drops it: the next snapshot is a delta against an acked baseline.
+        let _ = self.conn.send_datagram(bytes.into());
+    }
+
+    fn send_control(&self, bytes: Vec<u8>) -> bool {
+        self.out.try_send(Out::Control(bytes)).is_ok()
+    }
+
+    fn close(&self, reason: &CloseReason) {
+        if self.out.try_send(Out::Close(reason.clone())).is_err() {
+            // The writer is gone or stuck: close without delivering the reason.
+            self.conn
+                .close(reason.code().into(), reason.to_string().as_bytes());
+        }
+    }
 }
 
 /// Accepts connections until the endpoint is closed.
 pub async fn accept_loop(endpoint: quinn::Endpoint, ctx: NetContext) {
     let next_key = AtomicU64::new(1);
     while let Some(incoming) = endpoint.accept().await {
-        let key = next_key.fetch_add(1, Ordering::Relaxed);
+        let key = ClientKey(next_key.fetch_add(1, Ordering::Relaxed));
         let ctx = ctx.clone();
         tokio::spawn(async move {
             let remote = incoming.remote_address();
             match incoming.await {
                 Ok(conn) => {
-                    let reason = serve_connection(conn, key, &ctx).await;
-                    tracing::debug!(%remote, key, %reason, "connection ended");
+                    let why = serve_connection(conn, key, &ctx).await;
+                    tracing::debug!(%remote, %key, %why, "connection ended");
                 }
                 Err(e) => tracing::debug!(%remote, "handshake failed: {e}"),
             }
@@ -108,228 +162,128 @@ pub async fn accept_loop(endpoint: quinn::Endpoint, ctx: NetContext) {
     }
 }
 
-/// Runs one connection to its end; returns why it ended.
-async fn serve_connection(conn: quinn::Connection, key: ConnKey, ctx: &NetContext) -> String {
-    let (mut send, mut recv) = match tokio::time::timeout(ctx.handshake_timeout, conn.accept_bi()).await {
-        Ok(Ok(s)) => s,
-        Ok(Err(e)) => return format!("no control stream: {e}"),
-        Err(_) => {
-            conn.close(close::PROTOCOL.into(), b"handshake timeout");
-            return "handshake timeout".into();
-        }
-    };
-    let mut frames = FrameDecoder::new(MAX_CONTROL_FRAME);
-    let hello = tokio::time::timeout(ctx.handshake_timeout, read_msg(&mut recv, &mut frames, ctx)).await;
-    let (version, name) = match hello {
-        Ok(Ok(Some(ClientMsg::Hello { version, name }))) => (version, name),
-        Ok(Ok(Some(_))) => {
-            return reject(&conn, &mut send, RejectReason::Protocol("expected hello".into())).await;
-        }
-        Ok(Ok(None)) => return "closed before hello".into(),
-        Ok(Err(e)) => return reject(&conn, &mut send, RejectReason::Protocol(e)).await,
-        Err(_) => {
-            return reject(
-                &conn,
-                &mut send,
-                RejectReason::Protocol("handshake timeout".into()),
-            )
-            .await;
-        }
-    };
-    if version != PROTOCOL_VERSION {
-        return reject(
-            &conn,
-            &mut send,
-            RejectReason::VersionMismatch {
-                server: PROTOCOL_VERSION,
-                client: version,
-            },
-        )
-        .await;
-    }
-    if !valid_name(&name) {
-        return reject(&conn, &mut send, RejectReason::BadName).await;
-    }
-    let (ctrl_tx, mut ctrl_rx) = mpsc::unbounded_channel::<ServerMsg>();
-    let (reply_tx, reply_rx) = oneshot::channel();
-    let join = NetEvent::Join {
-        key,
-        name,
+/// Pumps one connection until it ends; returns how it ended.
+async fn serve_connection(conn: quinn::Connection, key: ClientKey, ctx: &NetContext) -> LinkClosed {
+    let inbox = Arc::new(Mutex::new(Inbox::default()));
+    let (out_tx, mut out_rx) = mpsc::channel::<Out>(OUTBOX_MESSAGES);
+    let link = QuicLink {
         conn: conn.clone(),
-        ctrl: ctrl_tx,
-        reply: reply_tx,
+        inbox: inbox.clone(),
+        out: out_tx,
     };
-    if ctx.tx.send(join).is_err() {
-        return reject(&conn, &mut send, RejectReason::ShuttingDown).await;
-    }
-    let welcome = match reply_rx.await {
-        Ok(Ok(w)) => w,
-        Ok(Err(reason)) => return reject(&conn, &mut send, reason).await,
-        Err(_) => return reject(&conn, &mut send, RejectReason::ShuttingDown).await,
-    };
-    ctx.counters.clients_total.fetch_add(1, Ordering::Relaxed);
-    if write_msg(&mut send, &ServerMsg::Welcome(welcome), ctx)
-        .await
-        .is_err()
-    {
-        let _ = ctx.tx.send(NetEvent::Left {
-            key,
-            reason: "lost during handshake".into(),
-        });
-        return "lost during handshake".into();
-    }
-    // Writer: control messages from the tick loop, in order; a shutdown closes the connection.
-    let writer_conn = conn.clone();
-    let writer_ctx = ctx.clone();
-    let writer = tokio::spawn(async move {
-        while let Some(msg) = ctrl_rx.recv().await {
-            let last = matches!(msg, ServerMsg::Shutdown { .. });
-            if write_msg(&mut send, &msg, &writer_ctx).await.is_err() {
-                break;
-            }
-            if last {
-                let _ = send.finish();
-                // Let the reason reach the client before the close.
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                writer_conn.close(close::DONE.into(), b"shutdown");
-                break;
-            }
+    match ctx.links.try_send((key, Box::new(link))) {
+        Ok(()) => {}
+        Err(TrySendError::Full(_)) => {
+            conn.close(close_code::REJECTED.into(), b"server busy, try again");
+            return LinkClosed::Lost("server busy".into());
         }
-    });
-    let datagrams = pump_datagrams(conn.clone(), key, ctx.clone());
-    let control = pump_control(recv, frames, key, ctx.clone());
-    let reason = tokio::select! {
-        r = datagrams => r,
-        r = control => r,
-    };
-    if reason.starts_with("protocol") {
-        conn.close(close::PROTOCOL.into(), reason.as_bytes());
+        Err(TrySendError::Disconnected(_)) => {
+            conn.close(close_code::DONE.into(), b"server stopping");
+            return LinkClosed::Lost("server stopping".into());
+        }
     }
-    let _ = ctx.tx.send(NetEvent::Left {
-        key,
-        reason: reason.clone(),
-    });
-    writer.abort();
-    reason
+    // The control stream, unless the core closes the connection first (handshake timeout).
+    let (send, recv) = tokio::select! {
+        s = conn.accept_bi() => match s {
+            Ok(s) => s,
+            Err(e) => return closed(&inbox, link_closed(&e)),
+        },
+        out = wait_close(&mut out_rx) => {
+            if let Some(reason) = out {
+                conn.close(reason.code().into(), reason.to_string().as_bytes());
+            }
+            return closed(&inbox, LinkClosed::Lost("closed before the control stream".into()));
+        }
+    };
+    let why = tokio::select! {
+        why = read_datagrams(&conn, &inbox) => why,
+        why = read_control(recv, &inbox) => why,
+        () = write_control(&conn, send, &mut out_rx) => LinkClosed::Lost("closed by the server".into()),
+    };
+    closed(&inbox, why)
 }
 
-async fn pump_datagrams(conn: quinn::Connection, key: ConnKey, ctx: NetContext) -> String {
-    let mut window_start = Instant::now();
-    let mut in_window = 0u32;
-    let mut strikes = 0u32;
+/// Tells the tick thread the connection is gone.
+fn closed(inbox: &Mutex<Inbox>, why: LinkClosed) -> LinkClosed {
+    lock(inbox).closed = Some(why.clone());
+    why
+}
+
+/// Waits for a close from the core, skipping control bytes that cannot be sent yet (there is no
+/// stream before the client opens one, and nothing but a rejection goes out before a hello).
+async fn wait_close(out: &mut mpsc::Receiver<Out>) -> Option<CloseReason> {
+    loop {
+        match out.recv().await? {
+            Out::Close(reason) => return Some(reason),
+            Out::Control(_) => continue,
+        }
+    }
+}
+
+async fn read_datagrams(conn: &quinn::Connection, inbox: &Mutex<Inbox>) -> LinkClosed {
     loop {
         let bytes = match conn.read_datagram().await {
             Ok(b) => b,
-            Err(e) => return connection_reason(&e),
+            Err(e) => return link_closed(&e),
         };
-        ctx.counters
-            .bytes_in
-            .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-        if window_start.elapsed() >= Duration::from_secs(1) {
-            if in_window > ctx.max_datagrams_per_s.saturating_mul(3) {
-                strikes += 1;
-            }
-            window_start = Instant::now();
-            in_window = 0;
+        let mut g = lock(inbox);
+        if g.datagrams.len() >= INBOX_DATAGRAMS {
+            g.dropped += 1;
+        } else {
+            g.datagrams.push_back(bytes.to_vec());
         }
-        in_window += 1;
-        if in_window > ctx.max_datagrams_per_s {
-            ctx.counters.rate_limited.fetch_add(1, Ordering::Relaxed);
-            if strikes >= 3 {
-                return "protocol: datagram flood".into();
-            }
+    }
+}
+
+async fn read_control(mut recv: quinn::RecvStream, inbox: &Mutex<Inbox>) -> LinkClosed {
+    let mut buf = vec![0u8; 4096];
+    loop {
+        if lock(inbox).control.len() >= INBOX_CONTROL_BYTES {
+            // Backpressure: the tick thread drains the inbox every tick.
+            tokio::time::sleep(Duration::from_millis(5)).await;
             continue;
         }
-        match decode::<ClientDatagram>(&bytes, MAX_DATAGRAM) {
-            Ok(msg) => {
-                if ctx.tx.send(NetEvent::Datagram { key, msg }).is_err() {
-                    return "server stopping".into();
-                }
-            }
-            Err(e) => {
-                ctx.counters.bad_datagrams.fetch_add(1, Ordering::Relaxed);
-                tracing::debug!(key, "bad datagram: {e}");
-            }
-        }
-    }
-}
-
-async fn pump_control(
-    mut recv: quinn::RecvStream,
-    mut frames: FrameDecoder,
-    key: ConnKey,
-    ctx: NetContext,
-) -> String {
-    loop {
-        match read_msg(&mut recv, &mut frames, &ctx).await {
-            Ok(Some(ClientMsg::Chat { text })) => {
-                let text: String = text
-                    .chars()
-                    .filter(|c| !c.is_control())
-                    .take(MAX_CHAT_CHARS)
-                    .collect();
-                if !text.trim().is_empty() && ctx.tx.send(NetEvent::Chat { key, text }).is_err() {
-                    return "server stopping".into();
-                }
-            }
-            Ok(Some(ClientMsg::Leave)) => return "left".into(),
-            Ok(Some(ClientMsg::Hello { .. })) => return "protocol: second hello".into(),
-            Ok(None) => {
-                // The client finished its stream; keep the session until the connection closes.
-                std::future::pending::<()>().await;
-            }
-            Err(e) => return format!("protocol: {e}"),
-        }
-    }
-}
-
-/// Reads the next control message; `Ok(None)` at the end of the stream.
-async fn read_msg(
-    recv: &mut quinn::RecvStream,
-    frames: &mut FrameDecoder,
-    ctx: &NetContext,
-) -> Result<Option<ClientMsg>, String> {
-    let mut buf = [0u8; 4096];
-    loop {
-        match frames.next_msg::<ClientMsg>() {
-            Ok(Some(m)) => return Ok(Some(m)),
-            Ok(None) => {}
-            Err(e) => return Err(e.to_string()),
-        }
         match recv.read(&mut buf).await {
-            Ok(Some(n)) => {
-                ctx.counters.bytes_in.fetch_add(n as u64, Ordering::Relaxed);
-                frames.push(&buf[..n]);
-            }
-            Ok(None) => return Ok(None),
-            Err(e) => return Err(format!("control stream: {e}")),
+            Ok(Some(n)) => lock(inbox).control.extend_from_slice(&buf[..n]),
+            // The client finished its stream; the session lasts until the connection closes.
+            Ok(None) => std::future::pending::<()>().await,
+            // A closing connection fails the stream too: the datagram reader reports the
+            // connection's own reason, so the two never race to name it.
+            Err(quinn::ReadError::ConnectionLost(_)) => std::future::pending::<()>().await,
+            Err(e) => return LinkClosed::Lost(format!("control stream: {e}")),
         }
     }
 }
 
-async fn write_msg(send: &mut quinn::SendStream, msg: &ServerMsg, ctx: &NetContext) -> Result<(), ()> {
-    let bytes = encode_frame(msg).map_err(|e| tracing::error!("cannot encode control message: {e}"))?;
-    ctx.counters
-        .stream_bytes_out
-        .fetch_add(bytes.len() as u64, Ordering::Relaxed);
-    send.write_all(&bytes).await.map_err(|_| ())
-}
-
-async fn reject(conn: &quinn::Connection, send: &mut quinn::SendStream, reason: RejectReason) -> String {
-    let text = reason.to_string();
-    if let Ok(bytes) = encode_frame(&ServerMsg::Reject(reason)) {
-        let _ = send.write_all(&bytes).await;
-        let _ = send.finish();
-        let _ = tokio::time::timeout(Duration::from_secs(1), send.stopped()).await;
+/// Writes the core's control bytes in order; on a close, delivers the reason, then closes.
+async fn write_control(conn: &quinn::Connection, mut send: quinn::SendStream, out: &mut mpsc::Receiver<Out>) {
+    while let Some(msg) = out.recv().await {
+        match msg {
+            Out::Control(bytes) => {
+                if send.write_all(&bytes).await.is_err() {
+                    // The connection is going; the datagram reader reports why.
+                    std::future::pending::<()>().await;
+                }
+            }
+            Out::Close(reason) => {
+                let _ = send.finish();
+                let grace = match reason {
+                    CloseReason::Rejected(_) => REJECT_GRACE,
+                    _ => CLOSE_GRACE,
+                };
+                // Let the reason reach the client before the close.
+                let _ = tokio::time::timeout(grace, send.stopped()).await;
+                conn.close(reason.code().into(), reason.to_string().as_bytes());
+                return;
+            }
+        }
     }
-    conn.close(close::REJECTED.into(), text.as_bytes());
-    format!("rejected: {text}")
 }
 
-fn connection_reason(e: &quinn::ConnectionError) -> String {
+fn link_closed(e: &quinn::ConnectionError) -> LinkClosed {
     match e {
-        quinn::ConnectionError::TimedOut => "timed out".into(),
-        quinn::ConnectionError::ApplicationClosed(_) => "disconnected".into(),
-        other => other.to_string(),
+        quinn::ConnectionError::TimedOut => LinkClosed::TimedOut,
+        quinn::ConnectionError::ApplicationClosed(_) => LinkClosed::ClosedByPeer,
+        other => LinkClosed::Lost(other.to_string()),
     }
 }

@@ -1,14 +1,17 @@
-//! Rewind's authoritative server: the `bevy_ecs` simulation, the fixed-step tick loop on its own
-//! thread, the QUIC endpoint on tokio, lag compensation and recording.
+//! Rewind's authoritative server. `core` is the whole server logic without IO (sessions, inputs,
+//! snapshots, verdicts, recording), driven by time and bytes; `ecs` is its `bevy_ecs`
+//! simulation; `tick_loop` paces it on its own thread; `endpoint` is the QUIC pump around it.
 
 pub mod ai;
 pub mod cert;
 pub mod config;
+pub mod core;
 pub mod ecs;
 pub mod endpoint;
 pub mod inputs;
 pub mod link;
 pub mod metrics;
+pub mod metrics_http;
 pub mod recorder;
 pub mod server;
 pub mod snapshots;

@@ -4,9 +4,10 @@
 
 use crate::cert::Identity;
 use crate::config::{ConfigError, ServerConfig};
+use crate::core::{ServerCore, close_code};
 use crate::endpoint::{EndpointError, NetContext, accept_loop, server_config};
-use crate::link::NetEvent;
-use crate::stats::{NetCounters, ServerStats};
+use crate::link::{NEW_LINK_QUEUE, NewLink};
+use crate::stats::ServerStats;
 use crate::tick_loop::TickLoop;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -73,14 +74,8 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
         None => Identity::generate()?,
     };
     let quic_cfg = server_config(&identity, &cfg)?;
-    let (tx, rx) = std::sync::mpsc::channel::<NetEvent>();
-    let counters = Arc::new(NetCounters::default());
-    let ctx = NetContext {
-        tx,
-        counters: counters.clone(),
-        handshake_timeout: cfg.handshake_timeout,
-        max_datagrams_per_s: cfg.max_datagrams_per_s,
-    };
+    let (links, incoming) = std::sync::mpsc::sync_channel::<NewLink>(NEW_LINK_QUEUE);
+    let ctx = NetContext { links };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("rewind-net")
@@ -141,7 +136,7 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
         None => None,
     };
     let stop = Arc::new(AtomicBool::new(false));
-    let tick_loop = TickLoop::new(cfg, rx, stop.clone(), counters, recorder);
+    let tick_loop = TickLoop::new(ServerCore::new(cfg, recorder), incoming, stop.clone());
     let metrics = tick_loop.metrics();
     let (net_stop, net_stop_rx) = tokio::sync::oneshot::channel::<()>();
     let net_thread = std::thread::Builder::new()
@@ -150,9 +145,9 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
             runtime.block_on(async move {
                 let accept = tokio::spawn(accept_loop(endpoint.clone(), ctx));
                 let metrics_task = metrics_listener
-                    .map(|(listener, _)| tokio::spawn(crate::metrics::serve(listener, metrics)));
+                    .map(|(listener, _)| tokio::spawn(crate::metrics_http::serve(listener, metrics)));
                 let _ = net_stop_rx.await;
-                endpoint.close(crate::endpoint::close::DONE.into(), b"server stopped");
+                endpoint.close(close_code::DONE.into(), b"server stopped");
                 let _ = tokio::time::timeout(Duration::from_secs(2), endpoint.wait_idle()).await;
                 accept.abort();
                 if let Some(t) = metrics_task {

@@ -1,9 +1,10 @@
 //! Server counters and the `--stats` JSON (DESIGN §10). Tick durations go into an HDR histogram
 //! so percentiles are exact to three significant digits without keeping every sample.
 
+use crate::metrics::Metrics;
 use hdrhistogram::Histogram;
 use serde::Serialize;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 /// Percentiles of a distribution.
 #[derive(Clone, Copy, Debug, Default, Serialize, PartialEq)]
@@ -71,36 +72,20 @@ pub struct ServerStats {
     pub final_hash: u64,
 }
 
-/// Counters the network tasks bump from any thread.
-#[derive(Debug, Default)]
-pub struct NetCounters {
-    /// Bytes received.
-    pub bytes_in: AtomicU64,
-    /// Bytes sent on control streams.
-    pub stream_bytes_out: AtomicU64,
-    /// Bad datagrams.
-    pub bad_datagrams: AtomicU64,
-    /// Rate-limited datagrams.
-    pub rate_limited: AtomicU64,
-    /// Handshakes completed.
-    pub clients_total: AtomicU64,
-}
-
-/// Accumulates tick-loop statistics.
+/// The distributions `--stats` reports as exact percentiles (the counters live in `Metrics`).
 #[derive(Debug)]
 pub struct StatsRecorder {
-    /// Running totals.
-    pub stats: ServerStats,
     tick_us: Histogram<u64>,
     snapshot_bytes: Histogram<u64>,
+    players_max: u64,
 }
 
 impl Default for StatsRecorder {
     fn default() -> Self {
         StatsRecorder {
-            stats: ServerStats::default(),
             tick_us: histogram(60_000_000),
             snapshot_bytes: histogram(1 << 20),
+            players_max: 0,
         }
     }
 }
@@ -111,29 +96,45 @@ fn histogram(max: u64) -> Histogram<u64> {
 }
 
 impl StatsRecorder {
-    /// Records one tick's duration.
-    pub fn tick(&mut self, us: u64) {
-        self.stats.ticks += 1;
+    /// Records one tick's wall time.
+    pub fn tick(&mut self, elapsed: Duration) {
+        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         let _ = self.tick_us.record(us.max(1));
     }
 
     /// Records one snapshot's size.
     pub fn snapshot(&mut self, bytes: usize) {
-        self.stats.snapshots += 1;
-        self.stats.bytes_out += bytes as u64;
         let _ = self.snapshot_bytes.record((bytes as u64).max(1));
     }
 
-    /// The final figures, merged with the network counters.
-    pub fn finish(&self, net: &NetCounters) -> ServerStats {
-        let mut s = self.stats.clone();
-        s.tick_us = Percentiles::of(&self.tick_us);
-        s.snapshot_bytes = Percentiles::of(&self.snapshot_bytes);
-        s.bytes_in = net.bytes_in.load(Ordering::Relaxed);
-        s.bytes_out += net.stream_bytes_out.load(Ordering::Relaxed);
-        s.bad_datagrams = net.bad_datagrams.load(Ordering::Relaxed);
-        s.rate_limited = net.rate_limited.load(Ordering::Relaxed);
-        s.clients_total = net.clients_total.load(Ordering::Relaxed);
-        s
+    /// Records how many players are in the match.
+    pub fn players(&mut self, n: usize) {
+        self.players_max = self.players_max.max(n as u64);
+    }
+
+    /// The final figures: these distributions plus the counters, read from the one registry.
+    pub fn finish(&self, m: &Metrics, final_hash: u64) -> ServerStats {
+        ServerStats {
+            ticks: m.ticks.get(),
+            tick_us: Percentiles::of(&self.tick_us),
+            players_max: self.players_max,
+            clients_total: m.handshakes.get(),
+            bytes_out: m.bytes_out.get(),
+            bytes_in: m.bytes_in.get(),
+            missing_inputs: m.missing_inputs.get(),
+            late_inputs: m.late_inputs.get(),
+            future_inputs: m.future_inputs.get(),
+            shots: m.shots.get(),
+            hits: m.hits.get(),
+            rejected_too_old: m.rejected_too_old.get(),
+            refused_views: m.refused_views.get(),
+            bad_datagrams: m.bad_datagrams.get(),
+            rate_limited: m.rate_limited.get(),
+            snapshot_bytes: Percentiles::of(&self.snapshot_bytes),
+            snapshots: m.snapshots.get(),
+            deferred_entities: m.deferred_entities.get(),
+            overruns: m.overruns.get(),
+            final_hash,
+        }
     }
 }

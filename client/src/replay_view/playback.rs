@@ -10,8 +10,9 @@
 
 use rewind_shared::Vec2;
 use rewind_shared::player::{PlayerId, PlayerState};
+use rewind_shared::quant::q_to_pos2;
 use rewind_shared::replay::{Replay, ReplayCursor, ReplayError};
-use rewind_shared::sim::{Shot, ShotMode, SimEvent, shot_targets};
+use rewind_shared::sim::{Shot, ShotMode, SimEvent};
 use rewind_shared::tick::Tick;
 use std::collections::{BTreeMap, VecDeque};
 
@@ -274,19 +275,7 @@ impl<'r> Playback<'r> {
 
     /// Applies the next record, collecting its events. False at the end of the recording.
     fn step_one(&mut self) -> bool {
-        let Some(record) = self.replay.records().get(self.idx()) else {
-            return false;
-        };
-        // The shooter's rewound view is rebuilt from the history before the step, exactly what
-        // `World::step` traces against.
-        let world = self.cursor.world();
-        let rewound: BTreeMap<PlayerId, Vec<(PlayerId, Vec2)>> = record
-            .inputs
-            .iter()
-            .filter(|(_, i)| i.fire() && i.view.is_some())
-            .map(|(id, i)| (*id, shot_targets(&world.history, &[], i.view, &world.cfg).0))
-            .collect();
-        let prev = world.players.clone();
+        let prev = self.cursor.world().players.clone();
         let Some(out) = self.cursor.step() else {
             return false;
         };
@@ -302,9 +291,10 @@ impl<'r> Playback<'r> {
         for e in out.events {
             match e {
                 SimEvent::Shot(shot) => {
+                    // The step hands over exactly the hitboxes it traced.
                     let traced = match shot.mode {
                         ShotMode::Rewound | ShotMode::TooOld => {
-                            rewound.get(&shot.shooter).cloned().unwrap_or_default()
+                            shot.traced.iter().map(|(id, q)| (*id, q_to_pos2(*q))).collect()
                         }
                         ShotMode::Present | ShotMode::Refused => players
                             .iter()
@@ -314,9 +304,9 @@ impl<'r> Playback<'r> {
                     };
                     self.shots.push_back(ShotSeen {
                         tick,
-                        shot,
                         traced,
                         target_now: shot.target.and_then(present),
+                        shot,
                     });
                 }
                 SimEvent::Kill { killer, victim } => self.kills.push_back(KillSeen { tick, killer, victim }),

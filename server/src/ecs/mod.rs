@@ -9,7 +9,7 @@ use components::*;
 use rewind_shared::input::Input;
 use rewind_shared::lagcomp::History;
 use rewind_shared::map::Map;
-use rewind_shared::player::{Body, PlayerId, PlayerState};
+use rewind_shared::player::{PlayerId, PlayerState};
 use rewind_shared::sim::{self, SimConfig, SimEvent, World as SimWorld};
 use rewind_shared::tick::Tick;
 use std::collections::BTreeMap;
@@ -52,7 +52,7 @@ impl SimCore {
         self.world.resource::<MapRes>().0.clone()
     }
 
-    /// Adds a player at the spawn farthest from everyone alive (same rule as `World::add_player`).
+    /// Adds a player at the spawn farthest from everyone alive (the shared join rule).
     pub fn add_player(&mut self, id: PlayerId, owner: Owner) -> Entity {
         self.remove_player(id);
         let alive: Vec<_> = self
@@ -61,15 +61,7 @@ impl SimCore {
             .filter(|p| p.life.alive())
             .map(|p| p.body.pos)
             .collect();
-        let pos = sim::choose_spawn(&self.map(), &alive);
-        let state = PlayerState {
-            id,
-            body: Body {
-                pos,
-                vel: Default::default(),
-            },
-            ..PlayerState::default()
-        };
+        let state = sim::spawn_player(&self.map(), id, &alive);
         self.world
             .spawn((
                 PlayerTag(id),

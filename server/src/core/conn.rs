@@ -1,0 +1,161 @@
+//! One connection's state inside the core: waiting for its hello, or playing.
+
+use crate::inputs::InputBuffer;
+use crate::snapshots::SnapshotStream;
+use rewind_shared::frame::FrameDecoder;
+use rewind_shared::player::PlayerId;
+use rewind_shared::protocol::MAX_CONTROL_FRAME;
+use std::time::Duration;
+
+/// Datagrams per second above which a whole window counts as a strike.
+const FLOOD_FACTOR: u32 = 3;
+/// Strikes after which a flooding client is disconnected.
+const FLOOD_STRIKES: u32 = 3;
+/// Length of a rate window.
+const RATE_WINDOW: Duration = Duration::from_secs(1);
+
+/// What the rate limiter says about one datagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RateVerdict {
+    /// Within the limit: handle it.
+    Accept,
+    /// Over the limit: drop it (counted).
+    Drop,
+    /// Over the limit for too long: disconnect.
+    Flood,
+}
+
+/// Per-connection datagram rate limit: `max_per_s` in each one-second window; a window with more
+/// than three times that is a strike, and three strikes disconnect. A client that bursts now and
+/// then loses a few datagrams; one that floods is gone within seconds.
+#[derive(Clone, Debug)]
+pub struct RateLimiter {
+    max_per_s: u32,
+    window_start: Duration,
+    in_window: u32,
+    strikes: u32,
+}
+
+impl RateLimiter {
+    /// A limiter whose first window starts at `now`.
+    pub fn new(max_per_s: u32, now: Duration) -> RateLimiter {
+        RateLimiter {
+            max_per_s,
+            window_start: now,
+            in_window: 0,
+            strikes: 0,
+        }
+    }
+
+    /// Counts one datagram arriving at `now`.
+    pub fn check(&mut self, now: Duration) -> RateVerdict {
+        if now.saturating_sub(self.window_start) >= RATE_WINDOW {
+            if self.in_window > self.max_per_s.saturating_mul(FLOOD_FACTOR) {
+                self.strikes += 1;
+            }
+            self.window_start = now;
+            self.in_window = 0;
+        }
+        self.in_window = self.in_window.saturating_add(1);
+        if self.in_window <= self.max_per_s {
+            RateVerdict::Accept
+        } else if self.strikes >= FLOOD_STRIKES {
+            RateVerdict::Flood
+        } else {
+            RateVerdict::Drop
+        }
+    }
+}
+
+/// A playing client.
+#[derive(Debug)]
+pub struct Client {
+    /// Its player.
+    pub player: PlayerId,
+    /// Buffered inputs.
+    pub inputs: InputBuffer,
+    /// Snapshot stream (sent ring, acks, baselines).
+    pub snaps: SnapshotStream,
+}
+
+/// Where a connection is in its session.
+#[derive(Debug)]
+pub enum Stage {
+    /// Connected, no hello yet: must send one before the handshake timeout.
+    AwaitingHello {
+        /// When the connection was handed to the core.
+        since: Duration,
+    },
+    /// Welcomed and playing.
+    Playing(Box<Client>),
+}
+
+/// One connection.
+#[derive(Debug)]
+pub struct Conn {
+    /// Session stage.
+    pub stage: Stage,
+    /// Control-stream bytes not yet a whole frame.
+    pub frames: FrameDecoder,
+    /// Datagram rate limit.
+    pub limiter: RateLimiter,
+    /// Largest datagram the transport can send to this client now.
+    pub max_datagram: usize,
+}
+
+impl Conn {
+    /// A connection that just arrived at `now`.
+    pub fn new(now: Duration, max_datagrams_per_s: u32, max_datagram: usize) -> Conn {
+        Conn {
+            stage: Stage::AwaitingHello { since: now },
+            frames: FrameDecoder::new(MAX_CONTROL_FRAME),
+            limiter: RateLimiter::new(max_datagrams_per_s, now),
+            max_datagram,
+        }
+    }
+
+    /// The playing client, if welcomed.
+    pub fn client(&self) -> Option<&Client> {
+        match &self.stage {
+            Stage::Playing(c) => Some(c),
+            Stage::AwaitingHello { .. } => None,
+        }
+    }
+
+    /// The playing client, if welcomed.
+    pub fn client_mut(&mut self) -> Option<&mut Client> {
+        match &mut self.stage {
+            Stage::Playing(c) => Some(c),
+            Stage::AwaitingHello { .. } => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bursts_are_dropped_and_floods_disconnect() {
+        let mut l = RateLimiter::new(10, Duration::ZERO);
+        let ms = Duration::from_millis;
+        for i in 0..10 {
+            assert_eq!(l.check(ms(i)), RateVerdict::Accept);
+        }
+        assert_eq!(l.check(ms(20)), RateVerdict::Drop);
+        // A new window forgives a small burst.
+        assert_eq!(l.check(ms(1000)), RateVerdict::Accept);
+        // Three windows of more than 3x the limit, then the next excess disconnects.
+        let mut verdicts = Vec::new();
+        for w in 2..6u64 {
+            for i in 0..40 {
+                verdicts.push(l.check(ms(w * 1000 + i)));
+            }
+        }
+        assert!(verdicts.contains(&RateVerdict::Flood));
+        assert_eq!(
+            verdicts.iter().position(|v| *v == RateVerdict::Flood),
+            Some(3 * 40 + 10)
+        );
+    }
+}

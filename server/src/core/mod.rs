@@ -1,0 +1,563 @@
+//! The server as a state machine without IO, in the manner of the QUIC crate's protocol core: connections, bytes
+//! and the time go in, addressed datagrams, control frames and typed closes come out. It names no
+//! socket, no async runtime and reads no clock, so the QUIC endpoint is a pump around it and the
+//! Pair harness (root `tests/pair.rs`) drives it with simulated time and a seeded conditioner.
+//!
+//! Call order, for each connection: `handle_connect` once, then any number of `handle_control`
+//! (stream bytes, in order) and `handle_datagram`, then `handle_closed` if the transport loses it.
+//! `tick` runs one simulation step. After any call, drain `poll_transmit` until `None`. Time
+//! (`now`, from any fixed origin) only moves forward.
+
+mod conn;
+mod control;
+mod reason;
+
+pub use conn::{RateLimiter, RateVerdict};
+pub use reason::{ClientKey, CloseReason, LinkClosed, ShutdownReason, close_code};
+
+use crate::ai::{AI_NAMES, AiBrain};
+use crate::config::ServerConfig;
+use crate::ecs::SimCore;
+use crate::ecs::components::Owner;
+use crate::metrics::Metrics;
+use crate::recorder::Recorder;
+use crate::snapshots::SnapshotMeta;
+use crate::stats::{ServerStats, StatsRecorder};
+use conn::{Conn, Stage};
+use rewind_shared::codec::{CodecError, decode, encode};
+use rewind_shared::frame::encode_frame;
+use rewind_shared::input::Input;
+use rewind_shared::player::{PlayerId, PlayerState};
+use rewind_shared::protocol::{ClientDatagram, GameEvent, MAX_DATAGRAM, ServerMsg, ShotVerdict};
+use rewind_shared::quant::pos2_to_q;
+use rewind_shared::replay::{Keyframe, TickRecord};
+use rewind_shared::sim::{Shot, ShotMode, SimEvent};
+use rewind_shared::snapshot::{EntitySet, EntityState};
+use rewind_shared::tick::Tick;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Most dropped datagrams fed to the rate limiter per call: enough to tell a flood, and a bound on
+/// the work one report can cause.
+const MAX_DROPPED_CHECKS: u64 = 10_000;
+
+/// Something the core wants the transport to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Transmit {
+    /// Send an unreliable datagram.
+    Datagram {
+        /// To whom.
+        key: ClientKey,
+        /// The encoded `SnapshotPacket`.
+        bytes: Vec<u8>,
+    },
+    /// Append to the reliable control stream.
+    Control {
+        /// To whom.
+        key: ClientKey,
+        /// One or more whole frames.
+        bytes: Vec<u8>,
+    },
+    /// Close the connection after delivering what was queued before. The core has forgotten the
+    /// connection; anything more that arrives for it is ignored.
+    Close {
+        /// Whom.
+        key: ClientKey,
+        /// Why.
+        reason: CloseReason,
+    },
+}
+
+/// The authoritative server without IO.
+pub struct ServerCore {
+    cfg: ServerConfig,
+    sim: SimCore,
+    conns: BTreeMap<ClientKey, Conn>,
+    ai: BTreeMap<PlayerId, AiBrain>,
+    names: BTreeMap<PlayerId, String>,
+    next_id: u16,
+    stats: StatsRecorder,
+    metrics: Arc<Metrics>,
+    recorder: Option<Recorder>,
+    out: VecDeque<Transmit>,
+    /// Joins wait for the start of the next tick, after every leave, in the order a replay
+    /// applies them (leaves, then joins), so spawn points come out the same.
+    pending_joins: Vec<(PlayerId, Owner)>,
+    pending_leaves: Vec<PlayerId>,
+    pending_chat: Vec<(PlayerId, String)>,
+    stopped: bool,
+}
+
+impl ServerCore {
+    /// A fresh match with the configured AI players. `cfg` is assumed validated.
+    pub fn new(cfg: ServerConfig, recorder: Option<Recorder>) -> ServerCore {
+        let map = Arc::new(cfg.map.clone());
+        let sim = SimCore::new(cfg.sim_config(), map, Tick(0));
+        let mut core = ServerCore {
+            sim,
+            conns: BTreeMap::new(),
+            ai: BTreeMap::new(),
+            names: BTreeMap::new(),
+            next_id: 0,
+            stats: StatsRecorder::default(),
+            metrics: Arc::new(Metrics::new()),
+            recorder,
+            out: VecDeque::new(),
+            pending_joins: Vec::new(),
+            pending_leaves: Vec::new(),
+            pending_chat: Vec::new(),
+            stopped: false,
+            cfg,
+        };
+        for i in 0..core.cfg.ai {
+            let id = core.alloc_id();
+            let name = format!("AI {}", AI_NAMES[usize::from(i) % AI_NAMES.len()]);
+            core.ai.insert(id, AiBrain::new(core.cfg.seed, u64::from(i)));
+            core.join(id, name, Owner::Ai);
+        }
+        core
+    }
+
+    /// The configuration the core runs with.
+    pub fn config(&self) -> &ServerConfig {
+        &self.cfg
+    }
+
+    /// The live metrics (served by `--metrics`, read by `--stats`).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
+    /// Last completed tick.
+    pub fn current_tick(&self) -> Tick {
+        self.sim.tick()
+    }
+
+    /// Ticks simulated so far.
+    pub fn ticks(&self) -> u64 {
+        self.metrics.ticks.get()
+    }
+
+    /// Every player, in id order.
+    pub fn players(&mut self) -> Vec<PlayerState> {
+        self.sim.players()
+    }
+
+    /// Welcomed clients.
+    pub fn clients(&self) -> usize {
+        self.conns.values().filter(|c| c.client().is_some()).count()
+    }
+
+    /// Connections the core knows (welcomed or waiting for their hello).
+    pub fn connections(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// Hash of the simulated state (what a replay of the match must end on).
+    pub fn state_hash(&mut self) -> u64 {
+        self.sim.hash()
+    }
+
+    /// The next thing to send, oldest first.
+    pub fn poll_transmit(&mut self) -> Option<Transmit> {
+        self.out.pop_front()
+    }
+
+    /// A new connection from the transport, able to carry datagrams of `max_datagram` bytes.
+    pub fn handle_connect(&mut self, key: ClientKey, max_datagram: usize, now: Duration) {
+        if self.stopped {
+            self.reject(key, rewind_shared::protocol::RejectReason::ShuttingDown);
+            return;
+        }
+        self.conns
+            .insert(key, Conn::new(now, self.cfg.max_datagrams_per_s, max_datagram));
+    }
+
+    /// The transport's datagram size limit for a connection changed (path MTU).
+    pub fn set_max_datagram(&mut self, key: ClientKey, max_datagram: usize) {
+        if let Some(c) = self.conns.get_mut(&key) {
+            c.max_datagram = max_datagram;
+        }
+    }
+
+    /// The transport lost a connection (timeout, peer closed, error).
+    pub fn handle_closed(&mut self, key: ClientKey, why: LinkClosed) {
+        if let Some(conn) = self.conns.remove(&key) {
+            self.leave(conn, &why.to_string());
+        }
+    }
+
+    /// The transport cannot queue more control bytes for this connection: its client is not
+    /// reading. It is closed so that its backlog costs nobody else memory.
+    pub fn handle_backlogged(&mut self, key: ClientKey) {
+        if self.conns.contains_key(&key) {
+            self.close(key, CloseReason::Backlogged);
+        }
+    }
+
+    /// Datagrams the transport had to drop for this connection before the core saw them (its
+    /// inbox was full); they still count against the rate limit.
+    pub fn handle_dropped(&mut self, key: ClientKey, n: u64, now: Duration) {
+        self.metrics.rate_limited.inc_by(n);
+        let Some(conn) = self.conns.get_mut(&key) else {
+            return;
+        };
+        let flood = (0..n.min(MAX_DROPPED_CHECKS)).any(|_| conn.limiter.check(now) == RateVerdict::Flood);
+        if flood {
+            self.close(key, CloseReason::Flood);
+        }
+    }
+
+    /// One datagram from a connection: rate-limited, decoded with the size limit; garbage is
+    /// counted and dropped, never fatal.
+    pub fn handle_datagram(&mut self, key: ClientKey, bytes: &[u8], now: Duration) {
+        self.metrics.bytes_in.inc_by(bytes.len() as u64);
+        if !self.rate_check(key, now) {
+            return;
+        }
+        let next_tick = self.sim.tick().next();
+        let Some(client) = self.conns.get_mut(&key).and_then(Conn::client_mut) else {
+            return;
+        };
+        let ClientDatagram::Inputs { ack, inputs } = match decode::<ClientDatagram>(bytes, MAX_DATAGRAM) {
+            Ok(m) => m,
+            Err(e) => {
+                self.metrics.bad_datagrams.inc();
+                tracing::debug!(%key, "bad datagram: {e}");
+                return;
+            }
+        };
+        client.snaps.on_ack(&ack);
+        let before = client.inputs.counters;
+        for cmd in inputs {
+            client.inputs.receive(cmd, next_tick);
+        }
+        let after = client.inputs.counters;
+        self.metrics.late_inputs.inc_by(after.late - before.late);
+        self.metrics
+            .future_inputs
+            .inc_by(after.too_far_ahead - before.too_far_ahead);
+    }
+
+    /// Whether a datagram arriving now may be handled; closes a flooding connection.
+    fn rate_check(&mut self, key: ClientKey, now: Duration) -> bool {
+        let Some(conn) = self.conns.get_mut(&key) else {
+            return false;
+        };
+        match conn.limiter.check(now) {
+            RateVerdict::Accept => true,
+            RateVerdict::Drop => {
+                self.metrics.rate_limited.inc();
+                false
+            }
+            RateVerdict::Flood => {
+                self.close(key, CloseReason::Flood);
+                false
+            }
+        }
+    }
+
+    /// Stops the match: every client is told why and closed, the recording is finished, and the
+    /// statistics are returned. Later calls return the same figures without sending again.
+    pub fn shutdown(&mut self, reason: ShutdownReason) -> ServerStats {
+        if !self.stopped {
+            self.stopped = true;
+            tracing::info!(%reason, ticks = self.ticks(), "match ending");
+            self.broadcast(&ServerMsg::Shutdown {
+                reason: reason.to_string(),
+            });
+            let keys: Vec<ClientKey> = self.conns.keys().copied().collect();
+            for key in keys {
+                if self.conns.get(&key).is_some_and(|c| c.client().is_some()) {
+                    self.close(key, CloseReason::Shutdown(reason));
+                } else {
+                    self.reject(key, rewind_shared::protocol::RejectReason::ShuttingDown);
+                }
+            }
+            if let Some(rec) = self.recorder.take() {
+                rec.finish();
+            }
+        }
+        let hash = self.sim.hash();
+        self.stats.finish(&self.metrics, hash)
+    }
+
+    /// Records how long the last `tick` took on the wall clock (measured by the pump).
+    pub fn record_tick_time(&mut self, elapsed: Duration) {
+        self.stats.tick(elapsed);
+        self.metrics.tick_seconds.observe(elapsed.as_secs_f64());
+    }
+
+    /// Records that the pump fell so far behind that it stopped catching up.
+    pub fn record_overrun(&mut self) {
+        self.metrics.overruns.inc();
+    }
+
+    fn alloc_id(&mut self) -> PlayerId {
+        let id = PlayerId(self.next_id);
+        self.next_id = self.next_id.wrapping_add(1);
+        id
+    }
+
+    fn join(&mut self, id: PlayerId, name: String, owner: Owner) {
+        self.names.insert(id, name);
+        self.pending_joins.push((id, owner));
+    }
+
+    /// Forgets a connection's player, telling everyone.
+    fn leave(&mut self, conn: Conn, reason: &str) {
+        let Stage::Playing(c) = conn.stage else {
+            return;
+        };
+        self.names.remove(&c.player);
+        let before = self.pending_joins.len();
+        self.pending_joins.retain(|(id, _)| *id != c.player);
+        if self.pending_joins.len() == before {
+            self.sim.remove_player(c.player);
+            self.pending_leaves.push(c.player);
+        }
+        tracing::info!(player = %c.player, %reason, "client left");
+        self.broadcast(&ServerMsg::Event(GameEvent::Leave {
+            id: c.player,
+            reason: reason.to_string(),
+        }));
+    }
+
+    /// Closes a connection from the server's side.
+    fn close(&mut self, key: ClientKey, reason: CloseReason) {
+        if let Some(conn) = self.conns.remove(&key) {
+            self.leave(conn, &reason.to_string());
+        }
+        self.out.push_back(Transmit::Close { key, reason });
+    }
+
+    /// Sends a control message to one connection.
+    fn send(&mut self, key: ClientKey, msg: &ServerMsg) {
+        match encode_frame(msg) {
+            Ok(bytes) => {
+                self.metrics.bytes_out.inc_by(bytes.len() as u64);
+                self.out.push_back(Transmit::Control { key, bytes });
+            }
+            Err(e) => tracing::error!("cannot encode control message: {e}"),
+        }
+    }
+
+    /// Sends a control message to every welcomed client (encoded once).
+    fn broadcast(&mut self, msg: &ServerMsg) {
+        let bytes = match encode_frame(msg) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!("cannot encode control message: {e}");
+                return;
+            }
+        };
+        for (key, conn) in &self.conns {
+            if conn.client().is_some() {
+                self.metrics.bytes_out.inc_by(bytes.len() as u64);
+                self.out.push_back(Transmit::Control {
+                    key: *key,
+                    bytes: bytes.clone(),
+                });
+            }
+        }
+    }
+
+    /// One tick at `now`: timers, joins, inputs gathered, the simulation step, verdicts, events,
+    /// the recording and snapshots.
+    pub fn tick(&mut self, now: Duration) {
+        self.expire_handshakes(now);
+        let joins: Vec<(PlayerId, String)> = std::mem::take(&mut self.pending_joins)
+            .into_iter()
+            .map(|(id, owner)| {
+                self.sim.add_player(id, owner);
+                (id, self.names.get(&id).cloned().unwrap_or_default())
+            })
+            .collect();
+        let tick = self.sim.tick().next();
+        let players = self.sim.players();
+        let inputs = self.gather_inputs(tick, &players);
+        let events = self.sim.step(inputs.clone());
+        self.metrics.ticks.inc();
+        self.stats.players(players.len());
+        self.metrics.players.set(players.len() as i64);
+        self.metrics.clients.set(self.clients() as i64);
+        self.handle_sim_events(tick, events);
+        self.record(tick, joins, inputs);
+        if tick.0.is_multiple_of(self.cfg.snapshot_interval) {
+            self.send_snapshots(tick);
+        }
+    }
+
+    fn expire_handshakes(&mut self, now: Duration) {
+        let timeout = self.cfg.handshake_timeout;
+        let late: Vec<ClientKey> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| matches!(c.stage, Stage::AwaitingHello { since } if now.saturating_sub(since) >= timeout))
+            .map(|(k, _)| *k)
+            .collect();
+        for key in late {
+            self.reject(
+                key,
+                rewind_shared::protocol::RejectReason::Protocol("handshake timeout".into()),
+            );
+        }
+    }
+
+    fn gather_inputs(&mut self, tick: Tick, players: &[PlayerState]) -> BTreeMap<PlayerId, Input> {
+        let mut inputs: BTreeMap<PlayerId, Input> = BTreeMap::new();
+        for client in self.conns.values_mut().filter_map(Conn::client_mut) {
+            self.metrics.input_depth.observe(client.inputs.depth() as f64);
+            let missing = client.inputs.counters.missing;
+            inputs.insert(client.player, client.inputs.take(tick));
+            self.metrics
+                .missing_inputs
+                .inc_by(client.inputs.counters.missing - missing);
+        }
+        let map = self.sim.map();
+        for (id, brain) in &mut self.ai {
+            if let Ok(at) = players.binary_search_by_key(id, |p| p.id) {
+                inputs.insert(
+                    *id,
+                    brain.think(&players[at], players, &map, tick, self.cfg.tick_rate),
+                );
+            }
+        }
+        inputs
+    }
+
+    fn record(&mut self, tick: Tick, joins: Vec<(PlayerId, String)>, inputs: BTreeMap<PlayerId, Input>) {
+        let leaves = std::mem::take(&mut self.pending_leaves);
+        let chat = std::mem::take(&mut self.pending_chat);
+        let Some(rec) = &self.recorder else {
+            return;
+        };
+        let hash = self.sim.hash();
+        rec.tick(TickRecord {
+            tick,
+            leaves,
+            joins,
+            inputs: inputs.into_iter().collect(),
+            chat,
+            hash,
+        });
+        if rec.header().keyframe_due(tick) {
+            let world = self.sim.to_sim_world();
+            let roster = self.names.iter().map(|(id, n)| (*id, n.clone())).collect();
+            rec.keyframe(Keyframe {
+                tick,
+                players: world.players,
+                history: world.history,
+                roster,
+            });
+        }
+    }
+
+    fn handle_sim_events(&mut self, tick: Tick, events: Vec<SimEvent>) {
+        for e in events {
+            match e {
+                SimEvent::Shot(shot) => {
+                    self.count_shot(tick, &shot);
+                    self.send_verdict(tick, shot);
+                }
+                SimEvent::Kill { killer, victim } => {
+                    self.broadcast(&ServerMsg::Event(GameEvent::Kill { killer, victim }));
+                }
+                SimEvent::Respawn(_) => {}
+            }
+        }
+    }
+
+    /// The verdict on a client's shot, with exactly the hitboxes the step traced.
+    fn send_verdict(&mut self, tick: Tick, shot: Shot) {
+        let Some((key, seq)) = self.conns.iter().find_map(|(k, c)| {
+            let client = c.client()?;
+            (client.player == shot.shooter).then(|| client.inputs.last_applied().map(|s| (*k, s)))?
+        }) else {
+            return;
+        };
+        let verdict = ShotVerdict {
+            seq,
+            tick,
+            target: shot.target,
+            mode: shot.mode,
+            origin: pos2_to_q(shot.origin),
+            end: pos2_to_q(shot.origin + shot.dir * shot.dist),
+            hitboxes: shot.traced,
+        };
+        self.send(key, &ServerMsg::Verdict(verdict));
+    }
+
+    /// Shot counters, and how far back the shot was rewound.
+    fn count_shot(&self, tick: Tick, shot: &Shot) {
+        let m = &self.metrics;
+        m.shots.inc();
+        m.hits.inc_by(u64::from(shot.target.is_some()));
+        match shot.mode {
+            ShotMode::Rewound | ShotMode::TooOld => {
+                m.rejected_too_old
+                    .inc_by(u64::from(shot.mode == ShotMode::TooOld));
+                if let Some(v) = shot.view {
+                    m.rewind_ticks.observe(f64::from(tick.diff(v.tick_b).max(0)));
+                }
+            }
+            ShotMode::Refused => {
+                m.refused_views.inc();
+            }
+            ShotMode::Present => {}
+        }
+    }
+
+    fn send_snapshots(&mut self, tick: Tick) {
+        if self.clients() == 0 {
+            return;
+        }
+        let players: Vec<PlayerState> = self.sim.players();
+        let set = Arc::new(entity_set(&players));
+        for (key, conn) in &mut self.conns {
+            let max = conn.max_datagram.min(MAX_DATAGRAM);
+            let Some(c) = conn.client_mut() else { continue };
+            let you = players
+                .binary_search_by_key(&c.player, |p| p.id)
+                .ok()
+                .map(|i| &players[i]);
+            let meta = SnapshotMeta {
+                tick,
+                last_input: c.inputs.last_applied(),
+                input_lead: c.inputs.lead(tick),
+            };
+            let deferred = c.snaps.deferred;
+            let datagram = snapshot_datagram(&mut c.snaps, meta, &set, you, max);
+            self.metrics.deferred_entities.inc_by(c.snaps.deferred - deferred);
+            match datagram {
+                Ok(bytes) => {
+                    self.stats.snapshot(bytes.len());
+                    self.metrics.snapshot(bytes.len());
+                    self.out.push_back(Transmit::Datagram { key: *key, bytes });
+                }
+                Err(e) => tracing::error!("cannot encode snapshot: {e}"),
+            }
+        }
+    }
+}
+
+/// Everyone's state as snapshots carry it.
+pub fn entity_set(players: &[PlayerState]) -> EntitySet {
+    players
+        .iter()
+        .map(|p| (p.id, EntityState::from_player(p)))
+        .collect()
+}
+
+/// Builds one client's next snapshot, fitting `max` bytes, and encodes it: the per-client work of
+/// a tick (public so the tick benchmark measures exactly this).
+pub fn snapshot_datagram(
+    snaps: &mut crate::snapshots::SnapshotStream,
+    meta: SnapshotMeta,
+    set: &Arc<EntitySet>,
+    you: Option<&PlayerState>,
+    max: usize,
+) -> Result<Vec<u8>, CodecError> {
+    encode(&snaps.build(meta, set, you, max))
+}

@@ -1,0 +1,104 @@
+//! Why connections and players end, as enums: the core decides, the endpoint only maps them to
+//! QUIC close codes and the wire text, and nobody compares strings.
+
+use rewind_shared::protocol::RejectReason;
+
+/// A connection, as the core names it: unique for the life of the server, never reused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ClientKey(pub u64);
+
+impl std::fmt::Display for ClientKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "conn-{}", self.0)
+    }
+}
+
+/// QUIC application close codes (the wire side of `CloseReason::code`).
+pub mod close_code {
+    /// Normal end (leave, match over).
+    pub const DONE: u32 = 0;
+    /// Handshake refused (the reason was sent first on the control stream).
+    pub const REJECTED: u32 = 1;
+    /// Protocol violation or abuse.
+    pub const PROTOCOL: u32 = 2;
+}
+
+/// Why the server is stopping the whole match.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShutdownReason {
+    /// Ctrl-C, `ServerHandle::stop`.
+    Operator,
+    /// `--duration` elapsed.
+    MatchOver,
+}
+
+impl std::fmt::Display for ShutdownReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ShutdownReason::Operator => "server stopped by the operator",
+            ShutdownReason::MatchOver => "match over",
+        })
+    }
+}
+
+/// Why the server closes a connection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CloseReason {
+    /// The client said it leaves.
+    Left,
+    /// The handshake was refused; the reason went out on the control stream first.
+    Rejected(RejectReason),
+    /// The client broke the protocol (bad frame, second hello, message out of place).
+    Protocol(String),
+    /// The client sent datagrams far above the rate limit, again and again.
+    Flood,
+    /// The client does not read its control stream and its backlog is full.
+    Backlogged,
+    /// The match is over for everyone.
+    Shutdown(ShutdownReason),
+}
+
+impl CloseReason {
+    /// The QUIC application close code.
+    pub fn code(&self) -> u32 {
+        match self {
+            CloseReason::Left | CloseReason::Shutdown(_) => close_code::DONE,
+            CloseReason::Rejected(_) => close_code::REJECTED,
+            CloseReason::Protocol(_) | CloseReason::Flood | CloseReason::Backlogged => close_code::PROTOCOL,
+        }
+    }
+}
+
+impl std::fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CloseReason::Left => f.write_str("left"),
+            CloseReason::Rejected(r) => write!(f, "rejected: {r}"),
+            CloseReason::Protocol(why) => write!(f, "protocol: {why}"),
+            CloseReason::Flood => f.write_str("protocol: datagram flood"),
+            CloseReason::Backlogged => f.write_str("not reading its control stream"),
+            CloseReason::Shutdown(s) => s.fmt(f),
+        }
+    }
+}
+
+/// How the transport saw a connection end (the endpoint maps QUIC's errors to these).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LinkClosed {
+    /// No packets for the idle timeout.
+    TimedOut,
+    /// The peer closed the connection.
+    ClosedByPeer,
+    /// Anything else the transport reports.
+    Lost(String),
+}
+
+impl std::fmt::Display for LinkClosed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LinkClosed::TimedOut => f.write_str("timed out"),
+            LinkClosed::ClosedByPeer => f.write_str("disconnected"),
+            LinkClosed::Lost(why) => f.write_str(why),
+        }
+    }
+}

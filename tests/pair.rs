@@ -1,0 +1,208 @@
+//! The real server core and real client sessions on a simulated clock (see `harness`): long
+//! lossy matches in seconds, and every handshake rejection, deterministically.
+
+mod harness;
+
+use harness::{Ended, Pair};
+use rewind_client::end::EndReason;
+use rewind_client::handshake::HandshakeError;
+use rewind_server::ServerConfig;
+use rewind_server::core::CloseReason;
+use rewind_shared::conditioner::LinkConfig;
+use rewind_shared::frame::encode_frame;
+use rewind_shared::protocol::{ClientMsg, PROTOCOL_VERSION, RejectReason};
+use std::time::{Duration, Instant};
+
+const MS: fn(u64) -> Duration = Duration::from_millis;
+
+/// 100 ms each way (200 ms round trip), ±10 ms each way (±20 ms round trip), 5 % loss.
+fn bad_link() -> LinkConfig {
+    LinkConfig {
+        latency: MS(100),
+        jitter: MS(10),
+        loss: 0.05,
+        ..LinkConfig::perfect()
+    }
+}
+
+fn server(ai: u16) -> ServerConfig {
+    ServerConfig {
+        ai,
+        ..ServerConfig::default()
+    }
+}
+
+/// The figure the README quotes: 8 bots and 8 AI for 20,000 ticks (5.6 minutes of play) at a
+/// 200 ms round trip with jitter and 5 % loss each way.
+#[test]
+fn eight_bots_agree_with_the_server_at_200ms_and_5pct_loss() {
+    let wall = Instant::now();
+    let mut pair = Pair::new(server(8), 7);
+    for i in 0..8 {
+        pair.connect_bot(&format!("bot-{i}"), bad_link());
+    }
+    pair.run_ticks(20_000);
+    let s = pair.shot_stats();
+    let agreement = s.agreed as f64 / s.judged.max(1) as f64;
+    let corrections = pair.corrections();
+    println!(
+        "pair: 20000 ticks in {:.2} s wall; {} shots, {} judged, agreement {agreement:.4}, \
+         client hits {}, server hits {}, false {}, missed {}, too old {}, refused {}, corrections {corrections}",
+        wall.elapsed().as_secs_f64(),
+        s.shots,
+        s.judged,
+        s.client_hits,
+        s.server_hits,
+        s.false_hits,
+        s.missed_hits,
+        s.too_old,
+        s.refused,
+    );
+    for c in &pair.clients {
+        assert!(c.ended().is_none(), "{:?} ended: {:?}", c.key, c.ended());
+    }
+    assert!(s.judged >= 5_000, "too few judged shots to prove anything: {s:?}");
+    assert!(s.server_hits >= 500, "too few hits to prove anything: {s:?}");
+    assert!(agreement >= 0.999, "agreement {agreement}: {s:?}");
+    assert_eq!(corrections, 0);
+}
+
+/// Same seed, same match: the harness itself is deterministic, so a failure replays exactly.
+#[test]
+fn same_seed_same_match() {
+    let run = || {
+        let mut pair = Pair::new(server(2), 3);
+        for i in 0..2 {
+            pair.connect_bot(&format!("b{i}"), bad_link());
+        }
+        pair.run_ticks(1_500);
+        (pair.shot_stats(), pair.server.state_hash())
+    };
+    let (a, b) = (run(), run());
+    assert!(a.0.shots > 0, "{:?}", a.0);
+    assert_eq!(a, b);
+}
+
+fn rejected(pair: &Pair, i: usize) -> Option<RejectReason> {
+    match pair.clients[i].ended()? {
+        Ended::Handshake(HandshakeError::Rejected(r)) => Some(r),
+        other => panic!("client {i} ended otherwise: {other:?}"),
+    }
+}
+
+#[test]
+fn other_protocol_versions_are_told_both_versions() {
+    let mut pair = Pair::new(server(0), 1);
+    let i = pair.connect_silent(bad_link());
+    let hello = ClientMsg::Hello {
+        version: PROTOCOL_VERSION + 1,
+        name: "future".into(),
+    };
+    pair.send_control(i, encode_frame(&hello).unwrap());
+    pair.run_for(Duration::from_secs(2));
+    assert_eq!(
+        rejected(&pair, i),
+        Some(RejectReason::VersionMismatch {
+            server: PROTOCOL_VERSION,
+            client: PROTOCOL_VERSION + 1
+        })
+    );
+    assert_eq!(pair.server.connections(), 0);
+}
+
+#[test]
+fn bad_names_are_refused() {
+    let mut pair = Pair::new(server(0), 1);
+    let long = "x".repeat(40);
+    let names = ["", "   ", "bell\u{7}", long.as_str()];
+    for name in names {
+        pair.connect(
+            name,
+            bad_link(),
+            Box::new(rewind_client::bots::BotBrain::new(1, 1.0, MS(0))),
+        );
+    }
+    pair.run_for(Duration::from_secs(2));
+    for (i, name) in names.iter().enumerate() {
+        assert_eq!(rejected(&pair, i), Some(RejectReason::BadName), "{name:?}");
+    }
+}
+
+#[test]
+fn a_full_server_says_so() {
+    let mut pair = Pair::new(
+        ServerConfig {
+            max_clients: 2,
+            ..server(3)
+        },
+        1,
+    );
+    for i in 0..3 {
+        pair.connect_bot(&format!("p{i}"), bad_link());
+    }
+    pair.run_for(Duration::from_secs(2));
+    // The hellos race over a jittery link: whichever arrives third is refused.
+    let playing = (0..3).filter(|i| pair.clients[*i].session().is_some()).count();
+    let full: Vec<usize> = (0..3).filter(|i| pair.clients[*i].session().is_none()).collect();
+    assert_eq!(playing, 2);
+    assert_eq!(full.len(), 1);
+    assert_eq!(
+        rejected(&pair, full[0]),
+        Some(RejectReason::ServerFull { max: 2 })
+    );
+    assert_eq!(pair.server.clients(), 2);
+}
+
+#[test]
+fn a_second_hello_is_a_protocol_error_and_the_others_hear_why() {
+    let mut pair = Pair::new(server(0), 1);
+    let a = pair.connect_bot("a", bad_link());
+    let b = pair.connect_bot("b", bad_link());
+    pair.run_for(Duration::from_secs(2));
+    let hello = ClientMsg::Hello {
+        version: PROTOCOL_VERSION,
+        name: "again".into(),
+    };
+    pair.send_control(a, encode_frame(&hello).unwrap());
+    pair.run_for(Duration::from_secs(2));
+    let why = CloseReason::Protocol("second hello".into()).to_string();
+    assert_eq!(
+        pair.clients[a].ended(),
+        Some(Ended::Session(EndReason::ConnectionLost(why.clone())))
+    );
+    let now = pair.now;
+    let other = pair.clients[b].session_mut().expect("b plays on");
+    assert!(other.ended().is_none());
+    let feed: Vec<String> = other.view(now).kill_feed.into_iter().map(|l| l.text).collect();
+    assert!(feed.iter().any(|l| l.contains(&why)), "{feed:?}");
+}
+
+#[test]
+fn no_hello_in_time_is_refused() {
+    let mut pair = Pair::new(server(0), 1);
+    let i = pair.connect_silent(bad_link());
+    pair.run_for(Duration::from_secs(4));
+    assert_eq!(
+        pair.clients[i].ended(),
+        None,
+        "still within the 5 s handshake timeout"
+    );
+    pair.run_for(Duration::from_secs(3));
+    assert_eq!(
+        rejected(&pair, i),
+        Some(RejectReason::Protocol("handshake timeout".into()))
+    );
+    assert_eq!(pair.server.connections(), 0);
+}
+
+#[test]
+fn garbage_before_the_hello_is_refused_not_fatal() {
+    let mut pair = Pair::new(server(1), 1);
+    let good = pair.connect_bot("good", bad_link());
+    let i = pair.connect_silent(bad_link());
+    pair.send_control(i, vec![0xff; 64]);
+    pair.send_datagram(i, vec![0xff; 64]);
+    pair.run_for(Duration::from_secs(2));
+    assert!(matches!(rejected(&pair, i), Some(RejectReason::Protocol(_))));
+    assert!(pair.clients[good].session().is_some_and(|s| s.ended().is_none()));
+}
