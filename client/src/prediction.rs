@@ -1,7 +1,7 @@
 //! Prediction of the local player and reconciliation with the server.
 //!
-//! The local player moves at once, with exactly the simulation the server runs
-//! (`sim::move_player`, `sim::try_fire`, `sim::quantize`, in `World::step`'s order), so in a
+//! The local player moves at once, with exactly the simulation the server runs (the phases of
+//! `sim::TICK_PHASES` that depend only on its own input, through the same `run_phases`), so in a
 //! clean network the server's state always equals the prediction and nothing is corrected. Each
 //! snapshot carries the server's state of our player at the snapshot tick; we compare it with
 //! what we predicted for that tick, and if it differs we start again from the server's state and
@@ -10,9 +10,10 @@
 
 use rewind_shared::Vec2;
 use rewind_shared::input::{Input, ShotView};
+use rewind_shared::lagcomp::History;
 use rewind_shared::map::Map;
 use rewind_shared::player::PlayerState;
-use rewind_shared::sim::{SimConfig, move_player, quantize, try_fire};
+use rewind_shared::sim::{PlayerMut, SimConfig, SimEvent, TICK_PHASES, TickContext, run_phases};
 use rewind_shared::tick::Tick;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -207,19 +208,25 @@ impl Predictor {
     }
 }
 
-/// One tick of the local player exactly as `World::step` runs it. Returns the shot origin if the
-/// weapon fired.
+/// One tick of the local player: the phases of the shared composition a client predicts
+/// (`Phase::predicted`), run by the same `run_phases` the server and replays use. Returns the
+/// shot origin if the weapon fired (after the move, before the grid snap, where the server
+/// traces from).
 fn simulate(state: &mut PlayerState, input: &Input, tick: Tick, map: &Map, cfg: &SimConfig) -> Option<Vec2> {
-    move_player(
-        &mut state.body,
-        &state.life,
-        &mut state.weapon,
-        input,
+    // The predictor keeps no history: its own shot is judged by `Session` against the drawn view.
+    let mut history = History::new(2);
+    let mut ctx = TickContext {
+        tick,
+        cfg,
         map,
-        cfg.dt(),
-    );
-    let fired = try_fire(&mut state.weapon, &state.life, input, tick, cfg);
-    let origin = state.body.pos;
-    quantize(&mut state.body);
-    fired.then_some(origin)
+        history: &mut history,
+    };
+    let mut rows = [PlayerMut::of(state, *input)];
+    let predicted = TICK_PHASES.into_iter().filter(|p| p.predicted());
+    run_phases(predicted, &mut rows, &mut ctx)
+        .into_iter()
+        .find_map(|e| match e {
+            SimEvent::Shot(shot) => Some(shot.origin),
+            _ => None,
+        })
 }

@@ -17,6 +17,7 @@ use rewind_shared::codec::{CodecError, decode, encode};
 use rewind_shared::frame::{FrameDecoder, encode_frame};
 use rewind_shared::input::{BUTTON_FIRE, Input, ShotView, aim_dir, aim_from_dir};
 use rewind_shared::map::{Map, MapError};
+use rewind_shared::player::score_rank;
 use rewind_shared::player::{PlayerId, PlayerState};
 use rewind_shared::protocol::{
     ClientDatagram, ClientMsg, GameEvent, InputCmd, MAX_CONTROL_FRAME, MAX_DATAGRAM, MAX_INPUTS_PER_PACKET,
@@ -624,12 +625,7 @@ impl Session {
                     .collect()
             })
             .unwrap_or_default();
-        scoreboard.sort_by(|a, b| {
-            b.kills
-                .cmp(&a.kills)
-                .then(a.deaths.cmp(&b.deaths))
-                .then(a.id.cmp(&b.id))
-        });
+        scoreboard.sort_by_key(|r| score_rank(r.id, r.kills, r.deaths));
         GameView {
             phase: self.phase.clone(),
             map: Some(self.map.clone()),

@@ -67,6 +67,13 @@ pub struct Score {
     pub deaths: u16,
 }
 
+/// Where a player stands on a scoreboard: sort by this key (most kills, then fewest deaths, then
+/// id, so equal scores never swap places between frames). The one scoreboard order, used by the
+/// game, the replay viewer and `replay info`.
+pub fn score_rank(id: PlayerId, kills: u16, deaths: u16) -> (std::cmp::Reverse<u16>, u16, PlayerId) {
+    (std::cmp::Reverse(kills), deaths, id)
+}
+
 /// A whole player, as the client, the replay and the determinism tests hold it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlayerState {

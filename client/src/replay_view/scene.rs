@@ -8,6 +8,7 @@ use rewind_shared::Vec2;
 use rewind_shared::input::aim_dir;
 use rewind_shared::map::Map;
 use rewind_shared::player::PlayerId;
+use rewind_shared::player::score_rank;
 use std::sync::Arc;
 
 /// The frame to draw at the playback's display time. `follow` is drawn as the highlighted player.
@@ -95,11 +96,6 @@ pub fn scoreboard(pb: &Playback<'_>) -> Vec<ScoreRow> {
             ping_ms: None,
         })
         .collect();
-    rows.sort_by(|a, b| {
-        b.kills
-            .cmp(&a.kills)
-            .then(a.deaths.cmp(&b.deaths))
-            .then(a.id.cmp(&b.id))
-    });
+    rows.sort_by_key(|r| score_rank(r.id, r.kills, r.deaths));
     rows
 }

@@ -5,6 +5,7 @@ use super::error::{ReplayError, Truncation};
 use super::reader::Replay;
 use super::{Keyframe, ReplayHeader};
 use crate::player::PlayerId;
+use crate::player::score_rank;
 use crate::sim::{SimEvent, World};
 use crate::tick::Tick;
 use std::collections::{BTreeMap, BTreeSet};
@@ -176,12 +177,7 @@ impl Replay {
                 deaths: p.score.deaths,
             })
             .collect();
-        final_scores.sort_by(|a, b| {
-            b.kills
-                .cmp(&a.kills)
-                .then(a.deaths.cmp(&b.deaths))
-                .then(a.id.cmp(&b.id))
-        });
+        final_scores.sort_by_key(|r| score_rank(r.id, r.kills, r.deaths));
         Ok(ReplayInfo {
             header: self.header().clone(),
             file_size: self.file_size(),
