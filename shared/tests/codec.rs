@@ -7,7 +7,6 @@ use rewind_shared::ack::AckWindow;
 use rewind_shared::codec::{CodecError, decode, encode};
 use rewind_shared::frame::{FrameDecoder, FrameError, encode_frame};
 use rewind_shared::input::{Input, ShotView};
-use rewind_shared::player::PlayerId;
 use rewind_shared::protocol::*;
 use rewind_shared::tick::{Seq, Tick};
 
@@ -124,9 +123,34 @@ fn oversized_and_trailing_input_is_refused() {
 
 #[test]
 fn version_mismatch_reason_names_both_versions() {
+    // The server can read a hello of any version: `Hello` is variant 0 and `version` its first
+    // field, so the version is the varint right after the first byte (9 and 300 here).
+    for (version, head) in [(9u32, vec![0u8, 9]), (300, vec![0, 251, 0x2c, 0x01])] {
+        let hello = ClientMsg::Hello {
+            version,
+            name: "Ann".into(),
+        };
+        let bytes = encode(&hello).unwrap();
+        assert_eq!(
+            bytes[..head.len()],
+            head[..],
+            "hello of version {version}: {bytes:02x?}"
+        );
+        assert_eq!(decode::<ClientMsg>(&bytes, MAX_CONTROL_FRAME).unwrap(), hello);
+    }
+    // ... and its answer carries both numbers to the client, in the message and in the text.
     let r = RejectReason::VersionMismatch { server: 1, client: 9 };
+    let reject = encode(&ServerMsg::Reject(r.clone())).unwrap();
+    assert_eq!(
+        reject,
+        [1, 0, 1, 9],
+        "Reject is variant 1, VersionMismatch variant 0"
+    );
+    assert_eq!(
+        decode::<ServerMsg>(&reject, MAX_CONTROL_FRAME).unwrap(),
+        ServerMsg::Reject(r.clone())
+    );
     let text = r.to_string();
     assert!(text.contains("version 1") && text.contains("version 9"), "{text}");
     assert!(valid_name("Ann") && !valid_name("") && !valid_name("a\u{7}") && !valid_name(&"x".repeat(25)));
-    let _ = PlayerId(0);
 }

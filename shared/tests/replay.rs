@@ -3,7 +3,8 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rewind_shared::map::Map;
+use rewind_shared::codec::{CodecError, DECODE_LIMIT, decode, encode};
+use rewind_shared::map::{MAX_MAP_BYTES, Map};
 use rewind_shared::player::PlayerId;
 use rewind_shared::replay::synth::{SynthParams, record_synthetic};
 use rewind_shared::replay::{
@@ -452,11 +453,31 @@ fn a_map_larger_than_a_datagram_limit_round_trips() {
         text.push_str(&format!("; comment line {i} to make the map text large\n"));
     }
     text.push_str(&arena().source);
-    assert!(text.len() > 100_000 || text.len() > (1 << 16));
-    let text = text[text.len().saturating_sub(79_000)..].to_string();
+    // Keep a tail just under the map size limit, cut at a line boundary. The generated text must
+    // be longer than that tail, or the map would be smaller than this test claims.
+    let keep = MAX_MAP_BYTES - 1_000;
+    assert!(
+        text.len() > keep,
+        "generated {} bytes, need more than {keep}",
+        text.len()
+    );
+    let text = text[text.len() - keep..].to_string();
     let text = text[text.find('\n').unwrap() + 1..].to_string();
     let map = Map::parse("big", &text).unwrap();
-    assert!(map.source.len() > 1 << 16);
+    // The point of the test: a map text the ordinary decoder refuses (it is over its allocation
+    // limit), so the header can only come back through the large-payload path.
+    assert!(
+        map.source.len() > DECODE_LIMIT,
+        "map text of {} bytes",
+        map.source.len()
+    );
+    assert!(
+        matches!(
+            decode::<String>(&encode(&map.source).unwrap(), usize::MAX),
+            Err(CodecError::Malformed(_))
+        ),
+        "the ordinary decoder must refuse this map text, or the test does not exercise decode_large"
+    );
     let (bytes, world) = record_synthetic(
         Vec::new(),
         &map,

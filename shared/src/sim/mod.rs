@@ -34,6 +34,13 @@ use std::collections::BTreeMap;
 /// refused with a clear message instead of diverging at tick 1.
 pub const SIM_VERSION: u32 = 3;
 
+/// `World::hash()` at the end of the seeded 10,000-tick match of `shared/tests/golden.rs` (eight
+/// players on the arena, random movement, aim and fire with rewound views, one player leaving and
+/// rejoining every 1,500 ticks). It pins the rules that `SIM_VERSION` names: any change that
+/// alters simulated state changes it, so a change to the rules must bump `SIM_VERSION` and update
+/// this hash together, and a change that was meant to keep the rules must leave it alone.
+pub const SIM_GOLDEN_HASH: u64 = 0x9526_58a0_6db7_2a98;
+
 /// Top speed, units per second.
 pub const MAX_SPEED: f32 = 220.0;
 /// Acceleration toward the wished direction, units per second squared.
