@@ -361,6 +361,10 @@ impl Session {
 
     fn on_event(&mut self, ev: GameEvent, now: Duration) {
         let line = match ev {
+            GameEvent::Notice { text } => {
+                push_line(&mut self.chat, format!("server: {text}"), now);
+                return;
+            }
             GameEvent::Join { id, name } => {
                 let l = format!("{name} joined");
                 self.names.insert(id, name);

@@ -47,6 +47,8 @@ pub struct Metrics {
     pub bad_datagrams: Counter,
     /// Datagrams dropped by the per-connection rate limit (or a full inbox).
     pub rate_limited: Counter,
+    /// Refusals and disconnections of clients that misbehave or overstay (issue 12).
+    pub guard: GuardCounters,
     /// Client handshakes completed.
     pub handshakes: Counter,
     /// Entities left out of snapshots to fit a datagram.
@@ -181,7 +183,9 @@ impl Metrics {
             rate_limited.clone(),
         );
         registry.register("handshakes", "Client handshakes completed", handshakes.clone());
+        let guard = GuardCounters::register(&mut registry);
         Metrics {
+            guard,
             registry,
             ticks,
             tick_seconds,
@@ -220,6 +224,63 @@ impl Metrics {
         let mut out = String::with_capacity(8 * 1024);
         prometheus_client::encoding::text::encode(&mut out, &self.registry)?;
         Ok(out)
+    }
+}
+
+/// Why connections were refused or dropped, one counter per cause (each also in `--stats`).
+#[derive(Debug, Clone, Default)]
+pub struct GuardCounters {
+    /// Refused: other protocol version.
+    pub refused_version: Counter,
+    /// Refused: bad name.
+    pub refused_bad_name: Counter,
+    /// Refused: server full.
+    pub refused_full: Counter,
+    /// Refused: protocol error or handshake timeout.
+    pub refused_protocol: Counter,
+    /// Refused: the server was stopping.
+    pub refused_shutting_down: Counter,
+    /// Dropped: sent no datagram for too long.
+    pub dropped_silent: Counter,
+    /// Chat lines dropped by the per-player rate limit.
+    pub chat_dropped: Counter,
+    /// Dropped: did not read its control stream (backlog full).
+    pub slow_readers: Counter,
+}
+
+impl GuardCounters {
+    fn register(registry: &mut Registry) -> GuardCounters {
+        let g = GuardCounters::default();
+        let rows: [(&str, &str, &Counter); 8] = [
+            ("refused_version", "Handshakes refused: other protocol version", &g.refused_version),
+            ("refused_bad_name", "Handshakes refused: bad name", &g.refused_bad_name),
+            ("refused_full", "Handshakes refused: server full", &g.refused_full),
+            (
+                "refused_protocol",
+                "Handshakes refused: protocol error or no hello in time",
+                &g.refused_protocol,
+            ),
+            (
+                "refused_shutting_down",
+                "Handshakes refused: server stopping",
+                &g.refused_shutting_down,
+            ),
+            (
+                "dropped_silent",
+                "Clients dropped for sending no datagram for too long",
+                &g.dropped_silent,
+            ),
+            ("chat_dropped", "Chat lines dropped by the rate limit", &g.chat_dropped),
+            (
+                "slow_readers",
+                "Clients dropped for not reading their control stream",
+                &g.slow_readers,
+            ),
+        ];
+        for (name, help, c) in rows {
+            registry.register(name, help, c.clone());
+        }
+        g
     }
 }
 

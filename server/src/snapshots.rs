@@ -49,13 +49,16 @@ pub struct SnapshotMeta {
 }
 
 impl SnapshotStream {
-    /// Marks the snapshots the client reports as received.
-    pub fn on_ack(&mut self, ack: &AckWindow) {
+    /// Marks the snapshots the client reports as received; true if any was news.
+    pub fn on_ack(&mut self, ack: &AckWindow) -> bool {
+        let mut news = false;
         for s in &mut self.sent {
             if !s.acked && ack.contains(s.seq) {
                 s.acked = true;
+                news = true;
             }
         }
+        news
     }
 
     /// Builds the next snapshot for a client whose own player is `you`, fitting `max_bytes`.

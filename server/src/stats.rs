@@ -1,7 +1,7 @@
 //! Server counters and the `--stats` JSON (DESIGN §10). Tick durations go into an HDR histogram
 //! so percentiles are exact to three significant digits without keeping every sample.
 
-use crate::metrics::Metrics;
+use crate::metrics::{GuardCounters, Metrics};
 use hdrhistogram::Histogram;
 use serde::Serialize;
 use std::time::Duration;
@@ -68,8 +68,46 @@ pub struct ServerStats {
     pub deferred_entities: u64,
     /// Ticks run late by more than eight steps (the loop stopped catching up).
     pub overruns: u64,
+    /// Refusals and drops by cause.
+    pub guard: GuardStats,
     /// `World::hash` of the final state (what a replay of the match must end on).
     pub final_hash: u64,
+}
+
+/// Refusals and drops by cause (`--stats`'s `guard` object).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct GuardStats {
+    /// Handshakes refused: other protocol version.
+    pub refused_version: u64,
+    /// Handshakes refused: bad name.
+    pub refused_bad_name: u64,
+    /// Handshakes refused: server full.
+    pub refused_full: u64,
+    /// Handshakes refused: protocol error or no hello in time.
+    pub refused_protocol: u64,
+    /// Handshakes refused: server stopping.
+    pub refused_shutting_down: u64,
+    /// Clients dropped for sending no datagram for too long.
+    pub dropped_silent: u64,
+    /// Chat lines dropped by the rate limit.
+    pub chat_dropped: u64,
+    /// Clients dropped for not reading their control stream.
+    pub slow_readers: u64,
+}
+
+impl GuardStats {
+    fn of(g: &GuardCounters) -> GuardStats {
+        GuardStats {
+            refused_version: g.refused_version.get(),
+            refused_bad_name: g.refused_bad_name.get(),
+            refused_full: g.refused_full.get(),
+            refused_protocol: g.refused_protocol.get(),
+            refused_shutting_down: g.refused_shutting_down.get(),
+            dropped_silent: g.dropped_silent.get(),
+            chat_dropped: g.chat_dropped.get(),
+            slow_readers: g.slow_readers.get(),
+        }
+    }
 }
 
 /// The distributions `--stats` reports as exact percentiles (the counters live in `Metrics`).
@@ -134,6 +172,7 @@ impl StatsRecorder {
             snapshots: m.snapshots.get(),
             deferred_entities: m.deferred_entities.get(),
             overruns: m.overruns.get(),
+            guard: GuardStats::of(&m.guard),
             final_hash,
         }
     }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change. `ClientMsg::Hello` stays variant 0 with `version` as its
 /// first field forever, so any two versions can at least tell each other they differ.
-pub const PROTOCOL_VERSION: u32 = 1;
+pub const PROTOCOL_VERSION: u32 = 2;
 /// ALPN of the QUIC connection.
 pub const ALPN: &[u8] = b"rewind/1";
 /// Largest control frame body.
@@ -141,6 +141,11 @@ pub enum GameEvent {
         /// Who said it.
         from: PlayerId,
         /// What.
+        text: String,
+    },
+    /// A message from the server to this player alone (a dropped chat line, a warning).
+    Notice {
+        /// What, shown as is.
         text: String,
     },
 }

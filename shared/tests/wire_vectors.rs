@@ -139,6 +139,7 @@ const SERVER_EVENT_JOIN: &str = "02 00 04 02 42 6f";
 const SERVER_EVENT_LEAVE: &str = "02 01 04 09 74 69 6d 65 64 20 6f 75 74";
 const SERVER_EVENT_KILL: &str = "02 02 03 00";
 const SERVER_EVENT_CHAT: &str = "02 03 03 02 67 67";
+const SERVER_EVENT_NOTICE: &str = "02 04 02 68 69";
 const SERVER_VERDICT_HIT: &str = "\
     03 fb 2c 01 fb eb 03 01 00 00 fb 80 0c fb 80 07 \
     fb b0 12 fb 50 0a 02 00 fb c0 12 fb 60 0a 04 0f \
@@ -222,6 +223,11 @@ fn server_messages_match_their_vectors() {
                 text: "gg".into(),
             }),
             SERVER_EVENT_CHAT,
+        ),
+        (
+            "server-event-notice",
+            event(GameEvent::Notice { text: "hi".into() }),
+            SERVER_EVENT_NOTICE,
         ),
         (
             "server-verdict-hit",
@@ -497,6 +503,7 @@ fn the_spec_appendix_has_no_other_vectors() {
         "server-event-leave",
         "server-event-kill",
         "server-event-chat",
+        "server-event-notice",
         "server-verdict-hit",
         "server-verdict-refused",
         "server-shutdown",

@@ -67,6 +67,11 @@ impl RateLimiter {
     }
 }
 
+/// Chat lines a player may send in a burst.
+pub const CHAT_BURST: f32 = 5.0;
+/// Chat lines per second a player may send on average.
+pub const CHAT_PER_S: f32 = 1.0;
+
 /// A playing client.
 #[derive(Debug)]
 pub struct Client {
@@ -76,7 +81,78 @@ pub struct Client {
     pub inputs: InputBuffer,
     /// Snapshot stream (sent ring, acks, baselines).
     pub snaps: SnapshotStream,
+    /// When it was welcomed.
+    pub welcomed_at: Duration,
+    /// When its last datagram was accepted (None: none yet).
+    pub last_heard: Option<Duration>,
+    /// When it last acknowledged a snapshot it had not acknowledged before (welcome time at
+    /// first): a client that acknowledges nothing gets snapshots only now and then.
+    pub last_ack_news: Duration,
+    /// When the last snapshot was sent to it.
+    pub last_snapshot: Option<Duration>,
+    /// Chat tokens (a line costs one; refilled at `CHAT_PER_S` up to `CHAT_BURST`).
+    chat_tokens: f32,
+    chat_at: Duration,
 }
+
+impl Client {
+    /// A client welcomed at `now` as `player`.
+    pub fn new(player: PlayerId, now: Duration) -> Client {
+        Client {
+            player,
+            inputs: InputBuffer::default(),
+            snaps: SnapshotStream::default(),
+            welcomed_at: now,
+            last_heard: None,
+            last_ack_news: now,
+            last_snapshot: None,
+            chat_tokens: CHAT_BURST,
+            chat_at: now,
+        }
+    }
+
+    /// Whether a chat line at `now` is within the rate (and takes a token if so).
+    pub fn chat_allowed(&mut self, now: Duration) -> bool {
+        let dt = now.saturating_sub(self.chat_at).as_secs_f32();
+        self.chat_at = now;
+        self.chat_tokens = (self.chat_tokens + dt * CHAT_PER_S).min(CHAT_BURST);
+        if self.chat_tokens >= 1.0 {
+            self.chat_tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// How long it has been silent at `now`, if longer than its limit: `SILENT_AFTER_WELCOME`
+    /// before its first datagram, `SILENT_LATER` after.
+    pub fn silent(&self, now: Duration) -> Option<Duration> {
+        let (since, limit) = match self.last_heard {
+            None => (self.welcomed_at, SILENT_AFTER_WELCOME),
+            Some(t) => (t, SILENT_LATER),
+        };
+        let quiet = now.saturating_sub(since);
+        (quiet >= limit).then_some(quiet)
+    }
+
+    /// Whether a snapshot is due at `now`: always while it acknowledges, and every
+    /// `PROBE_INTERVAL` once it has acknowledged nothing new for `ACK_STALL`.
+    pub fn snapshot_due(&self, now: Duration) -> bool {
+        now.saturating_sub(self.last_ack_news) < ACK_STALL
+            || self
+                .last_snapshot
+                .is_none_or(|t| now.saturating_sub(t) >= PROBE_INTERVAL)
+    }
+}
+
+/// A client that sends no datagram this long after its welcome is dropped.
+pub const SILENT_AFTER_WELCOME: Duration = Duration::from_secs(3);
+/// A client that has sent datagrams and then stops for this long is dropped.
+pub const SILENT_LATER: Duration = Duration::from_secs(5);
+/// A client that acknowledges nothing new for this long gets probe snapshots only.
+pub const ACK_STALL: Duration = Duration::from_secs(1);
+/// Time between probe snapshots to a client that acknowledges nothing.
+pub const PROBE_INTERVAL: Duration = Duration::from_millis(250);
 
 /// Where a connection is in its session.
 #[derive(Debug)]

@@ -1,11 +1,9 @@
 //! The control stream inside the core: the handshake (hello → welcome or reject) and, once
 //! playing, chat and leave. Bytes arrive as the transport reads them; frames are cut here.
 
-use super::conn::{Client, Stage};
+use super::conn::{CHAT_BURST, CHAT_PER_S, Client, Stage};
 use super::{ClientKey, CloseReason, ServerCore};
 use crate::ecs::components::Owner;
-use crate::inputs::InputBuffer;
-use crate::snapshots::SnapshotStream;
 use rewind_shared::protocol::{
     ClientMsg, GameEvent, MAX_CHAT_CHARS, PROTOCOL_VERSION, RejectReason, ServerMsg, Welcome, valid_name,
 };
@@ -13,7 +11,7 @@ use std::time::Duration;
 
 impl ServerCore {
     /// Bytes read from a connection's control stream, in order.
-    pub fn handle_control(&mut self, key: ClientKey, bytes: &[u8], _now: Duration) {
+    pub fn handle_control(&mut self, key: ClientKey, bytes: &[u8], now: Duration) {
         self.metrics.bytes_in.inc_by(bytes.len() as u64);
         let Some(conn) = self.conns.get_mut(&key) else {
             return;
@@ -31,15 +29,15 @@ impl ServerCore {
                 Err(e) => return self.reject(key, RejectReason::Protocol(e.to_string())),
             };
             if playing {
-                self.on_playing_msg(key, msg);
+                self.on_playing_msg(key, msg, now);
             } else {
-                self.on_hello(key, msg);
+                self.on_hello(key, msg, now);
             }
         }
     }
 
     /// The first message of a connection.
-    fn on_hello(&mut self, key: ClientKey, msg: ClientMsg) {
+    fn on_hello(&mut self, key: ClientKey, msg: ClientMsg, now: Duration) {
         let ClientMsg::Hello { version, name } = msg else {
             return self.reject(key, RejectReason::Protocol("expected hello".into()));
         };
@@ -84,17 +82,13 @@ impl ServerCore {
         }));
         self.send(key, &ServerMsg::Welcome(welcome));
         if let Some(conn) = self.conns.get_mut(&key) {
-            conn.stage = Stage::Playing(Box::new(Client {
-                player: id,
-                inputs: InputBuffer::default(),
-                snaps: SnapshotStream::default(),
-            }));
+            conn.stage = Stage::Playing(Box::new(Client::new(id, now)));
         }
         self.metrics.handshakes.inc();
         tracing::info!(player = %id, %name, %key, "client joined");
     }
 
-    fn on_playing_msg(&mut self, key: ClientKey, msg: ClientMsg) {
+    fn on_playing_msg(&mut self, key: ClientKey, msg: ClientMsg, now: Duration) {
         match msg {
             ClientMsg::Chat { text } => {
                 let text: String = text
@@ -102,11 +96,17 @@ impl ServerCore {
                     .filter(|c| !c.is_control())
                     .take(MAX_CHAT_CHARS)
                     .collect();
-                let Some(from) = self.conns.get(&key).and_then(|c| c.client()).map(|c| c.player) else {
+                let Some(client) = self.conns.get_mut(&key).and_then(|c| c.client_mut()) else {
                     return;
                 };
                 if text.trim().is_empty() {
                     return;
+                }
+                let from = client.player;
+                if !client.chat_allowed(now) {
+                    self.metrics.guard.chat_dropped.inc();
+                    let text = format!("chat limit: at most {CHAT_BURST} lines at once, {CHAT_PER_S} per second");
+                    return self.send(key, &ServerMsg::Event(GameEvent::Notice { text }));
                 }
                 self.pending_chat.push((from, text.clone()));
                 self.broadcast(&ServerMsg::Event(GameEvent::Chat { from, text }));
@@ -118,6 +118,14 @@ impl ServerCore {
 
     /// Refuses a connection that is not playing: the reason on the control stream, then a close.
     pub(super) fn reject(&mut self, key: ClientKey, reason: RejectReason) {
+        let g = &self.metrics.guard;
+        match reason {
+            RejectReason::VersionMismatch { .. } => g.refused_version.inc(),
+            RejectReason::ServerFull { .. } => g.refused_full.inc(),
+            RejectReason::BadName => g.refused_bad_name.inc(),
+            RejectReason::ShuttingDown => g.refused_shutting_down.inc(),
+            RejectReason::Protocol(_) => g.refused_protocol.inc(),
+        };
         self.send(key, &ServerMsg::Reject(reason.clone()));
         self.close(key, CloseReason::Rejected(reason));
     }

@@ -192,6 +192,7 @@ impl ServerCore {
     /// reading. It is closed so that its backlog costs nobody else memory.
     pub fn handle_backlogged(&mut self, key: ClientKey) {
         if self.conns.contains_key(&key) {
+            self.metrics.guard.slow_readers.inc();
             self.close(key, CloseReason::Backlogged);
         }
     }
@@ -228,7 +229,10 @@ impl ServerCore {
                 return;
             }
         };
-        client.snaps.on_ack(&ack);
+        client.last_heard = Some(now);
+        if client.snaps.on_ack(&ack) {
+            client.last_ack_news = now;
+        }
         let before = client.inputs.counters;
         for cmd in inputs {
             client.inputs.receive(cmd, next_tick);
@@ -294,10 +298,17 @@ impl ServerCore {
         self.metrics.overruns.inc();
     }
 
+    /// The next id not held by a live player (or one about to join). Ids count up and wrap, so a
+    /// departed player's id is reused as late as possible; a match holds at most a few hundred
+    /// players, so a free one is always found within that many steps.
     fn alloc_id(&mut self) -> PlayerId {
-        let id = PlayerId(self.next_id);
-        self.next_id = self.next_id.wrapping_add(1);
-        id
+        loop {
+            let id = PlayerId(self.next_id);
+            self.next_id = self.next_id.wrapping_add(1);
+            if !self.names.contains_key(&id) {
+                return id;
+            }
+        }
     }
 
     fn join(&mut self, id: PlayerId, name: String, owner: Owner) {
@@ -367,6 +378,7 @@ impl ServerCore {
     /// the recording and snapshots.
     pub fn tick(&mut self, now: Duration) {
         self.expire_handshakes(now);
+        self.drop_silent(now);
         let joins: Vec<(PlayerId, String)> = std::mem::take(&mut self.pending_joins)
             .into_iter()
             .map(|(id, owner)| {
@@ -385,7 +397,7 @@ impl ServerCore {
         self.handle_sim_events(tick, events);
         self.record(tick, joins, inputs);
         if tick.0.is_multiple_of(self.cfg.snapshot_interval) {
-            self.send_snapshots(tick);
+            self.send_snapshots(tick, now);
         }
     }
 
@@ -402,6 +414,20 @@ impl ServerCore {
                 key,
                 rewind_shared::protocol::RejectReason::Protocol("handshake timeout".into()),
             );
+        }
+    }
+
+    /// Frees the slots of clients that stopped sending (their connection may look alive to QUIC,
+    /// which keeps it open with its own keep-alives).
+    fn drop_silent(&mut self, now: Duration) {
+        let silent: Vec<(ClientKey, Duration)> = self
+            .conns
+            .iter()
+            .filter_map(|(k, c)| Some((*k, c.client()?.silent(now)?)))
+            .collect();
+        for (key, quiet) in silent {
+            self.metrics.guard.dropped_silent.inc();
+            self.close(key, CloseReason::Silent(quiet));
         }
     }
 
@@ -509,7 +535,7 @@ impl ServerCore {
         }
     }
 
-    fn send_snapshots(&mut self, tick: Tick) {
+    fn send_snapshots(&mut self, tick: Tick, now: Duration) {
         if self.clients() == 0 {
             return;
         }
@@ -518,6 +544,10 @@ impl ServerCore {
         for (key, conn) in &mut self.conns {
             let max = conn.max_datagram.min(MAX_DATAGRAM);
             let Some(c) = conn.client_mut() else { continue };
+            if !c.snapshot_due(now) {
+                continue;
+            }
+            c.last_snapshot = Some(now);
             let you = players
                 .binary_search_by_key(&c.player, |p| p.id)
                 .ok()
@@ -561,3 +591,6 @@ pub fn snapshot_datagram(
 ) -> Result<Vec<u8>, CodecError> {
     encode(&snaps.build(meta, set, you, max))
 }
+
+#[cfg(test)]
+mod tests;

@@ -54,6 +54,8 @@ pub enum CloseReason {
     Flood,
     /// The client does not read its control stream and its backlog is full.
     Backlogged,
+    /// The client sent no datagram (no input, no ack) for this long.
+    Silent(std::time::Duration),
     /// The match is over for everyone.
     Shutdown(ShutdownReason),
 }
@@ -64,7 +66,9 @@ impl CloseReason {
         match self {
             CloseReason::Left | CloseReason::Shutdown(_) => close_code::DONE,
             CloseReason::Rejected(_) => close_code::REJECTED,
-            CloseReason::Protocol(_) | CloseReason::Flood | CloseReason::Backlogged => close_code::PROTOCOL,
+            CloseReason::Protocol(_) | CloseReason::Flood | CloseReason::Backlogged | CloseReason::Silent(_) => {
+                close_code::PROTOCOL
+            }
         }
     }
 }
@@ -77,6 +81,7 @@ impl std::fmt::Display for CloseReason {
             CloseReason::Protocol(why) => write!(f, "protocol: {why}"),
             CloseReason::Flood => f.write_str("protocol: datagram flood"),
             CloseReason::Backlogged => f.write_str("not reading its control stream"),
+            CloseReason::Silent(d) => write!(f, "silent for {} s", d.as_secs()),
             CloseReason::Shutdown(s) => s.fmt(f),
         }
     }
