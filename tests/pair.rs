@@ -206,3 +206,62 @@ fn garbage_before_the_hello_is_refused_not_fatal() {
     assert!(matches!(rejected(&pair, i), Some(RejectReason::Protocol(_))));
     assert!(pair.clients[good].session().is_some_and(|s| s.ended().is_none()));
 }
+
+#[test]
+fn a_client_that_goes_silent_is_dropped_and_its_slot_freed() {
+    let mut pair = Pair::new(server(0), 1);
+    let quiet = pair.connect_bot("quiet", bad_link());
+    let other = pair.connect_bot("other", bad_link());
+    pair.run_for(Duration::from_secs(2));
+    assert_eq!(pair.server.clients(), 2);
+    pair.clients[quiet].mute = true;
+    pair.run_for(Duration::from_secs(4));
+    assert_eq!(pair.server.clients(), 2, "not before 5 s of silence");
+    pair.run_for(Duration::from_secs(2));
+    assert_eq!(pair.server.clients(), 1);
+    let why = CloseReason::Silent(Duration::from_secs(5)).to_string();
+    assert_eq!(
+        pair.clients[quiet].ended(),
+        Some(Ended::Session(EndReason::ConnectionLost(why)))
+    );
+    assert!(pair.clients[other].ended().is_none());
+}
+
+#[test]
+fn a_client_silent_from_its_welcome_is_dropped_after_3s() {
+    let mut pair = Pair::new(server(0), 1);
+    let i = pair.connect_bot("mute", LinkConfig::perfect());
+    pair.clients[i].mute = true;
+    pair.run_for(Duration::from_millis(2_900));
+    assert_eq!(pair.server.clients(), 1);
+    pair.run_for(Duration::from_millis(200));
+    assert_eq!(pair.server.clients(), 0);
+}
+
+#[test]
+fn chat_floods_are_cut_and_the_sender_told() {
+    let mut pair = Pair::new(server(0), 1);
+    let loud = pair.connect_bot("loud", bad_link());
+    let ear = pair.connect_bot("ear", bad_link());
+    pair.run_for(Duration::from_secs(2));
+    for n in 0..20 {
+        let line = ClientMsg::Chat {
+            text: format!("spam {n}"),
+        };
+        pair.send_control(loud, encode_frame(&line).unwrap());
+    }
+    pair.run_for(Duration::from_secs(2));
+    let now = pair.now;
+    let heard = pair.clients[ear].session_mut().unwrap().view(now).chat;
+    let spam = heard.iter().filter(|l| l.text.contains("spam")).count();
+    assert_eq!(spam, 5, "{heard:?}");
+    let told = pair.clients[loud].session_mut().unwrap().view(now).chat;
+    assert!(
+        told.iter().any(|l| l.text.starts_with("server: chat limit")),
+        "{told:?}"
+    );
+    assert!(
+        pair.clients[loud].ended().is_none(),
+        "a chatty player is not kicked"
+    );
+}

@@ -252,8 +252,16 @@ impl GuardCounters {
     fn register(registry: &mut Registry) -> GuardCounters {
         let g = GuardCounters::default();
         let rows: [(&str, &str, &Counter); 8] = [
-            ("refused_version", "Handshakes refused: other protocol version", &g.refused_version),
-            ("refused_bad_name", "Handshakes refused: bad name", &g.refused_bad_name),
+            (
+                "refused_version",
+                "Handshakes refused: other protocol version",
+                &g.refused_version,
+            ),
+            (
+                "refused_bad_name",
+                "Handshakes refused: bad name",
+                &g.refused_bad_name,
+            ),
             ("refused_full", "Handshakes refused: server full", &g.refused_full),
             (
                 "refused_protocol",
@@ -270,7 +278,11 @@ impl GuardCounters {
                 "Clients dropped for sending no datagram for too long",
                 &g.dropped_silent,
             ),
-            ("chat_dropped", "Chat lines dropped by the rate limit", &g.chat_dropped),
+            (
+                "chat_dropped",
+                "Chat lines dropped by the rate limit",
+                &g.chat_dropped,
+            ),
             (
                 "slow_readers",
                 "Clients dropped for not reading their control stream",

@@ -158,6 +158,8 @@ pub struct Client {
     closed: Option<(Duration, CloseReason)>,
     /// The client closed the transport (it left, or it gave up).
     gone: bool,
+    /// The client stops sending datagrams (a frozen or hostile client): it still reads.
+    pub mute: bool,
 }
 
 impl Client {
@@ -267,6 +269,7 @@ impl Pair {
             next_tick: self.now,
             closed: None,
             gone: false,
+            mute: false,
         });
         self.route();
         self.clients.len() - 1
@@ -333,7 +336,7 @@ impl Pair {
             if c.gone {
                 continue;
             }
-            if matches!(c.stage, Stage::Playing(_)) {
+            if matches!(c.stage, Stage::Playing(_)) && !c.mute {
                 t = t.min(c.next_tick);
             }
             if let Some(d) = c.path.next_deadline() {
@@ -356,7 +359,7 @@ impl Pair {
             self.route();
         }
         for c in &mut self.clients {
-            if c.gone || now < c.next_tick {
+            if c.gone || c.mute || now < c.next_tick {
                 continue;
             }
             let Stage::Playing(s) = &mut c.stage else { continue };

@@ -105,7 +105,8 @@ impl ServerCore {
                 let from = client.player;
                 if !client.chat_allowed(now) {
                     self.metrics.guard.chat_dropped.inc();
-                    let text = format!("chat limit: at most {CHAT_BURST} lines at once, {CHAT_PER_S} per second");
+                    let text =
+                        format!("chat limit: at most {CHAT_BURST} lines at once, {CHAT_PER_S} per second");
                     return self.send(key, &ServerMsg::Event(GameEvent::Notice { text }));
                 }
                 self.pending_chat.push((from, text.clone()));

@@ -66,9 +66,10 @@ impl CloseReason {
         match self {
             CloseReason::Left | CloseReason::Shutdown(_) => close_code::DONE,
             CloseReason::Rejected(_) => close_code::REJECTED,
-            CloseReason::Protocol(_) | CloseReason::Flood | CloseReason::Backlogged | CloseReason::Silent(_) => {
-                close_code::PROTOCOL
-            }
+            CloseReason::Protocol(_)
+            | CloseReason::Flood
+            | CloseReason::Backlogged
+            | CloseReason::Silent(_) => close_code::PROTOCOL,
         }
     }
 }

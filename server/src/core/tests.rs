@@ -71,13 +71,19 @@ fn seventy_thousand_joins_never_reuse_a_live_id() {
         core.handle_control(key, &hello(name), now);
         key
     };
-    let stayers: Vec<ClientKey> = (0..3).map(|i| connect(&mut core, now, &format!("stay{i}"))).collect();
+    let stayers: Vec<ClientKey> = (0..3)
+        .map(|i| connect(&mut core, now, &format!("stay{i}")))
+        .collect();
     let mut wrapped = false;
     while joins < 70_000 {
         let batch: Vec<ClientKey> = (0..20).map(|_| connect(&mut core, now, "guest")).collect();
         for (_, m) in wire.drain(&mut core) {
             if let ServerMsg::Welcome(w) = m {
-                assert!(live.insert(w.player_id), "live id {} handed out again", w.player_id);
+                assert!(
+                    live.insert(w.player_id),
+                    "live id {} handed out again",
+                    w.player_id
+                );
                 joins += 1;
                 wrapped |= w.player_id.0 < 100 && joins > 65_536;
             }
@@ -113,9 +119,14 @@ fn handshake_timeout_rejects_and_forgets() {
         msgs,
         vec![(
             ClientKey(1),
-            ServerMsg::Reject(rewind_shared::protocol::RejectReason::Protocol("handshake timeout".into()))
+            ServerMsg::Reject(rewind_shared::protocol::RejectReason::Protocol(
+                "handshake timeout".into()
+            ))
         )]
     );
     assert_eq!(core.connections(), 0);
-    assert!(matches!(wire.closed[..], [(ClientKey(1), CloseReason::Rejected(_))]));
+    assert!(matches!(
+        wire.closed[..],
+        [(ClientKey(1), CloseReason::Rejected(_))]
+    ));
 }
