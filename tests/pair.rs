@@ -215,7 +215,16 @@ fn a_client_that_goes_silent_is_dropped_and_its_slot_freed() {
     pair.run_for(Duration::from_secs(2));
     assert_eq!(pair.server.clients(), 2);
     pair.clients[quiet].mute = true;
-    pair.run_for(Duration::from_secs(4));
+    pair.run_for(Duration::from_secs(2));
+    // Acknowledging nothing for a second: snapshots only as probes, four a second.
+    let sent = |p: &Pair| p.clients[quiet].path.down.stats().sent;
+    let before = sent(&pair);
+    pair.run_for(Duration::from_secs(2));
+    let probes = sent(&pair) - before;
+    assert!(
+        (7..=9).contains(&probes),
+        "{probes} snapshots in 2 s to a client that acks nothing"
+    );
     assert_eq!(pair.server.clients(), 2, "not before 5 s of silence");
     pair.run_for(Duration::from_secs(2));
     assert_eq!(pair.server.clients(), 1);
