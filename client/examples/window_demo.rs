@@ -6,8 +6,8 @@
 //!     [--net-graph] [--debug] [--scoreboard] [--phase playing|connecting|ended] [--manual] [--map arena|warehouse]
 //!     [--connect ADDR --cert-hash HEX [--lag 50]]   (a real session against `rewind serve` instead)
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 use rewind_client::game::{ViewSource, WindowOptions, run_window};
 use rewind_client::view::{
     ControlInput, DrawnPlayer, FeedLine, GameView, NetStats, Phase, ScoreRow, ShotReview, Tracer,

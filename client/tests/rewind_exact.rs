@@ -1,7 +1,7 @@
 //! The server's rewind reproduces, bit for bit, the hitboxes the client drew for a view.
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 use rewind_client::interpolation::SnapshotStore;
 use rewind_shared::input::{BUTTON_FIRE, Input, ShotView};
 use rewind_shared::map::Map;

@@ -2,8 +2,8 @@
 //! shoot. They run inside the tick loop as input sources, so to the simulation (and to a replay)
 //! they are players like any other.
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 use rewind_shared::Vec2;
 use rewind_shared::input::{BUTTON_FIRE, Input, aim_from_dir};
 use rewind_shared::map::Map;

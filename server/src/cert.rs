@@ -39,7 +39,7 @@ impl Identity {
         let ck = rcgen::generate_simple_self_signed(vec!["localhost".into(), "rewind".into()])?;
         Ok(Identity {
             cert: ck.cert.der().clone(),
-            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.key_pair.serialize_der())),
+            key: PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der())),
         })
     }
 

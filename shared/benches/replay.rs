@@ -2,8 +2,8 @@
 //! match at 60 Hz (target: any seek under 100 ms), plus parse, verify and writer cost.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 use rewind_shared::map::Map;
 use rewind_shared::replay::synth::{SynthParams, record_synthetic};
 use rewind_shared::replay::{Replay, ReplayHeader, ReplayWriter};

@@ -3,8 +3,8 @@
 //! a lag-compensated view a few ticks back, so the measured step includes rewinds and hits.
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 use rewind_shared::Vec2;
 use rewind_shared::input::{BUTTON_FIRE, Input, ShotView, aim_from_dir};
 use rewind_shared::map::Map;

@@ -1,8 +1,8 @@
 //! Decoders face hostile bytes: they return errors, never panic, never over-allocate.
 
 use proptest::prelude::*;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 use rewind_shared::ack::AckWindow;
 use rewind_shared::codec::{CodecError, decode, encode};
 use rewind_shared::frame::{FrameDecoder, FrameError, encode_frame};

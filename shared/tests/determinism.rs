@@ -1,7 +1,7 @@
 //! The simulation is a pure function: same inputs, same bits, however it is restarted.
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 use rewind_shared::codec::{decode, encode};
 use rewind_shared::input::{BUTTON_FIRE, Input, ShotView};
 use rewind_shared::map::Map;

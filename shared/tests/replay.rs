@@ -1,8 +1,8 @@
 //! Recording files: round trip, verification, seeking, and every kind of damage giving its own
 //! clear error (never a panic).
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 use rewind_shared::codec::{CodecError, DECODE_LIMIT, decode, encode};
 use rewind_shared::map::{MAX_MAP_BYTES, Map};
 use rewind_shared::player::PlayerId;

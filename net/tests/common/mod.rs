@@ -24,7 +24,7 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 pub fn tls_configs() -> (quinn::ServerConfig, quinn::ClientConfig) {
     let ck = rcgen::generate_simple_self_signed(vec!["localhost".into()]).expect("cert");
     let cert: CertificateDer<'static> = ck.cert.der().clone();
-    let key = PrivatePkcs8KeyDer::from(ck.key_pair.serialize_der());
+    let key = PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der());
 
     let mut server = rustls::ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&[&rustls::version::TLS13])

@@ -139,8 +139,8 @@ impl SimCore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::{Rng, SeedableRng};
-    use rand_chacha::ChaCha8Rng;
+    use rand::rngs::ChaCha8Rng;
+    use rand::{RngExt, SeedableRng};
     use rewind_shared::input::{BUTTON_FIRE, ShotView};
 
     /// The ECS server and the shared `World::step` (client prediction, replays) must agree bit

@@ -6,8 +6,8 @@ use std::collections::BinaryHeap;
 use std::fmt;
 use std::time::Duration;
 
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 
 use super::config::{ConfigError, LinkConfig};
 

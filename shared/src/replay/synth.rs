@@ -10,8 +10,8 @@ use crate::player::PlayerId;
 use crate::sim::{SimConfig, World};
 use crate::tick::Tick;
 use glam::Vec2;
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 use std::collections::BTreeMap;
 use std::io::Write;
 
