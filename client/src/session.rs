@@ -122,6 +122,8 @@ pub struct Session {
     last_tick_at: Duration,
     last_render: Option<ShotView>,
     arrivals: VecDeque<Duration>,
+    /// When the last snapshot was kept (not windowed: a stall longer than the window counts).
+    last_arrival: Option<Duration>,
     down: VecDeque<(Duration, usize)>,
     up: VecDeque<(Duration, usize)>,
     rtt: Duration,
@@ -186,6 +188,7 @@ impl Session {
             last_tick_at: now,
             last_render: None,
             arrivals: VecDeque::new(),
+            last_arrival: None,
             down: VecDeque::new(),
             up: VecDeque::new(),
             rtt,
@@ -441,10 +444,11 @@ impl Session {
                 self.counters.reordered += 1;
             }
         }
-        if newer_tick && let Some(prev) = self.arrivals.back() {
-            let gap = now.saturating_sub(*prev).as_millis() as u64;
+        if newer_tick && let Some(prev) = self.last_arrival {
+            let gap = now.saturating_sub(prev).as_millis() as u64;
             self.counters.max_gap_ms = self.counters.max_gap_ms.max(gap);
         }
+        self.last_arrival = Some(now);
         self.arrivals.push_back(now);
         self.interp.on_snapshot(pkt.tick, now, gap);
         if !newer_tick {
