@@ -1,19 +1,24 @@
 //! Rewind client crate: connection, prediction, reconciliation, interpolation, rendering, bots.
 //!
-//! The core is sans-IO (`session` and the modules under it take decoded messages and the time,
-//! and give datagrams and a `GameView`); `net` runs it over QUIC; `bots` runs many of them
+//! The core is sans-IO (`session` and the modules it composes, `uplink`, `downlink`,
+//! `prediction`, `clock`, `interpolation`, `shots`, `feed` and `meter`, take decoded messages and
+//! the time, and give datagrams and a `GameView`); `net` runs it over QUIC; `bots` runs many of them
 //! headless; the window (`game`) only draws `GameView`s and sends `ControlInput`s.
 
 pub mod bots;
 pub mod clock;
+pub mod downlink;
 pub mod end;
+pub mod feed;
 pub mod game;
 pub mod handshake;
 pub mod interpolation;
+pub mod meter;
 pub mod net;
 pub mod prediction;
 pub mod replay_view;
 pub mod session;
 pub mod shots;
 pub mod tls;
+pub mod uplink;
 pub mod view;

@@ -462,3 +462,18 @@ fn server_side_teleport_is_one_smoothed_correction() {
         "no snap: {shown} vs {from}"
     );
 }
+
+#[test]
+fn snapshot_stall_longer_than_the_rate_window_is_measured() {
+    // The gap used to be measured from the newest arrival in the net graph's one-second window,
+    // which a longer stall empties: stalls were reported as at most about a second, or not at all.
+    let mut p = Pair::new(Duration::from_millis(40));
+    p.run(Duration::from_secs(1), &mut idle, &mut |_| Fate::Deliver);
+    p.run(Duration::from_millis(2500), &mut idle, &mut |_| Fate::Drop);
+    p.run(Duration::from_millis(500), &mut idle, &mut |_| Fate::Deliver);
+    let gap = p.client.stats().snapshots.max_gap_ms;
+    assert!(
+        (2400..2700).contains(&gap),
+        "max gap {gap} ms after a 2.5 s stall"
+    );
+}

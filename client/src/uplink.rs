@@ -1,0 +1,209 @@
+//! The input stream up to the server: one input per local tick, resent until the server applied it.
+//!
+//! Input datagrams are unreliable, so each one carries every input the server has not yet
+//! confirmed (up to `MAX_INPUTS_PER_PACKET`): a lost datagram costs nothing as long as a later one
+//! arrives before the server needs the input. The server confirms with `last_input` in its
+//! snapshots; everything up to that sequence is dropped from the next datagram.
+
+use crate::view::ControlInput;
+use rewind_shared::Vec2;
+use rewind_shared::ack::AckWindow;
+use rewind_shared::codec::{CodecError, encode};
+use rewind_shared::input::{BUTTON_FIRE, Input, aim_from_dir};
+use rewind_shared::protocol::{ClientDatagram, InputCmd, MAX_INPUTS_PER_PACKET};
+use rewind_shared::tick::{Seq, Tick};
+use std::collections::VecDeque;
+
+/// The sending side of the inputs: sequence numbers and the redundant copies.
+#[derive(Debug)]
+pub struct Uplink {
+    /// Sequence of the next input sent.
+    next_seq: Seq,
+    /// Inputs sent and not yet applied by the server, oldest first (what the next datagram repeats).
+    unacked: VecDeque<InputCmd>,
+    /// Newest input the server reported applied.
+    last_applied: Option<Seq>,
+    /// Inputs sent since the start.
+    sent: u64,
+}
+
+impl Default for Uplink {
+    fn default() -> Uplink {
+        Uplink {
+            next_seq: Seq(0),
+            unacked: VecDeque::new(),
+            last_applied: None,
+            sent: 0,
+        }
+    }
+}
+
+impl Uplink {
+    /// The sequence the next `send` will use: a shot fired by that input is recorded under it
+    /// before the input is sent, so the verdict can be matched.
+    pub fn upcoming_seq(&self) -> Seq {
+        self.next_seq
+    }
+
+    /// The server applied inputs up to `seq` (from a snapshot's `last_input`): they need no more
+    /// copies. An older report than one seen already changes nothing.
+    pub fn on_applied(&mut self, seq: Seq) {
+        if self.last_applied.is_none_or(|l| seq.is_after(l)) {
+            self.last_applied = Some(seq);
+        }
+    }
+
+    /// Sends the input of `tick` under `upcoming_seq()`: the datagram carries it after the inputs
+    /// the server has not applied yet (at most `MAX_INPUTS_PER_PACKET`, the oldest give way), and
+    /// `ack` says which snapshots arrived, so the server can pick delta baselines.
+    pub fn send(&mut self, tick: Tick, input: Input, ack: AckWindow) -> Result<Vec<u8>, CodecError> {
+        let seq = self.next_seq;
+        self.next_seq = seq.next();
+        self.sent += 1;
+        self.unacked.push_back(InputCmd { seq, tick, input });
+        if let Some(applied) = self.last_applied {
+            self.unacked.retain(|c| c.seq.is_after(applied));
+        }
+        while self.unacked.len() > MAX_INPUTS_PER_PACKET {
+            self.unacked.pop_front();
+        }
+        encode(&ClientDatagram::Inputs {
+            ack,
+            inputs: self.unacked.iter().copied().collect(),
+        })
+    }
+
+    /// Inputs sent since the start (one per local tick).
+    pub fn sent(&self) -> u64 {
+        self.sent
+    }
+}
+
+/// The input the controls of one tick stand for: axes and aim quantized as the wire carries them
+/// (the predictor then fills in the view a shot carries).
+pub fn input_of(control: &ControlInput) -> Input {
+    Input {
+        mv: [axis(control.mv.x), axis(control.mv.y)],
+        aim: if control.aim == Vec2::ZERO {
+            [0, 0]
+        } else {
+            aim_from_dir(control.aim)
+        },
+        buttons: if control.fire { BUTTON_FIRE } else { 0 },
+        view: None,
+    }
+}
+
+/// A movement axis in -1..=1 as the `i8` the wire carries.
+fn axis(v: f32) -> i8 {
+    (v.clamp(-1.0, 1.0) * 127.0).round() as i8
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rewind_shared::codec::decode;
+    use rewind_shared::protocol::MAX_DATAGRAM;
+
+    /// Sends one input for tick `100 + seq` and returns the sequences the datagram carried.
+    fn send(up: &mut Uplink) -> Vec<u16> {
+        let tick = Tick(100 + u32::from(up.upcoming_seq().0));
+        let bytes = up
+            .send(tick, Input::default(), AckWindow::default())
+            .expect("encode");
+        let ClientDatagram::Inputs { inputs, .. } = decode(&bytes, MAX_DATAGRAM).expect("decode");
+        for c in &inputs {
+            assert_eq!(
+                c.tick,
+                Tick(100 + u32::from(c.seq.0)),
+                "each input keeps its tick"
+            );
+        }
+        inputs.iter().map(|c| c.seq.0).collect()
+    }
+
+    #[test]
+    fn every_unapplied_input_is_repeated_oldest_first() {
+        let mut up = Uplink::default();
+        assert_eq!(send(&mut up), vec![0]);
+        assert_eq!(send(&mut up), vec![0, 1]);
+        assert_eq!(send(&mut up), vec![0, 1, 2]);
+        assert_eq!(up.upcoming_seq(), Seq(3));
+        assert_eq!(up.sent(), 3);
+    }
+
+    #[test]
+    fn applied_inputs_are_dropped_from_the_next_datagram() {
+        let mut up = Uplink::default();
+        for _ in 0..4 {
+            send(&mut up);
+        }
+        up.on_applied(Seq(2));
+        assert_eq!(send(&mut up), vec![3, 4]);
+        // A snapshot that was overtaken reports an older input: nothing comes back.
+        up.on_applied(Seq(1));
+        assert_eq!(send(&mut up), vec![3, 4, 5]);
+        up.on_applied(Seq(5));
+        assert_eq!(send(&mut up), vec![6]);
+    }
+
+    #[test]
+    fn redundancy_is_capped_and_the_oldest_give_way() {
+        let mut up = Uplink::default();
+        let n = MAX_INPUTS_PER_PACKET as u16;
+        for _ in 0..n + 5 {
+            send(&mut up);
+        }
+        let carried = send(&mut up);
+        assert_eq!(carried.len(), MAX_INPUTS_PER_PACKET);
+        assert_eq!(carried.first(), Some(&6));
+        assert_eq!(carried.last(), Some(&(n + 5)));
+    }
+
+    #[test]
+    fn applied_is_compared_across_the_sequence_wrap() {
+        let mut up = Uplink {
+            next_seq: Seq(u16::MAX - 1),
+            ..Uplink::default()
+        };
+        let seqs: Vec<Seq> = (0..4)
+            .map(|_| {
+                let s = up.upcoming_seq();
+                up.send(Tick(1), Input::default(), AckWindow::default())
+                    .expect("encode");
+                s
+            })
+            .collect();
+        assert_eq!(seqs, vec![Seq(u16::MAX - 1), Seq(u16::MAX), Seq(0), Seq(1)]);
+        up.on_applied(Seq(u16::MAX));
+        let bytes = up
+            .send(Tick(1), Input::default(), AckWindow::default())
+            .expect("encode");
+        let ClientDatagram::Inputs { inputs, .. } = decode(&bytes, MAX_DATAGRAM).expect("decode");
+        let carried: Vec<Seq> = inputs.iter().map(|c| c.seq).collect();
+        assert_eq!(carried, vec![Seq(0), Seq(1), Seq(2)], "0 comes after 65535");
+    }
+
+    #[test]
+    fn the_datagram_carries_the_snapshot_acks() {
+        let mut up = Uplink::default();
+        let mut ack = AckWindow::default();
+        ack.record(Seq(7));
+        let bytes = up.send(Tick(1), Input::default(), ack).expect("encode");
+        let ClientDatagram::Inputs { ack: sent, .. } = decode(&bytes, MAX_DATAGRAM).expect("decode");
+        assert_eq!(sent, ack);
+    }
+
+    #[test]
+    fn controls_are_clamped_and_quantized() {
+        let c = ControlInput {
+            mv: Vec2::new(2.0, -0.5),
+            fire: true,
+            ..ControlInput::default()
+        };
+        let i = input_of(&c);
+        assert_eq!(i.mv, [127, -64]);
+        assert_eq!(i.aim, [0, 0], "no aim stays no aim");
+        assert_eq!(i.buttons, BUTTON_FIRE);
+    }
+}
