@@ -21,6 +21,11 @@ pub const MAX_EXTRA_LEAD: f32 = 10.0;
 const LATE_MARGIN_DECAY: f32 = 0.002;
 /// Off by more than this many ticks: jump instead of steering.
 pub const JUMP_THRESHOLD: i32 = 16;
+/// Late by more than this many ticks, on average too: jump. Every late input is lost to the
+/// server (it repeats the last one and the prediction is corrected), so steering out of a late
+/// start at 8 % would cost seconds of corrections (measured: a welcome delayed by one lost
+/// packet at a 200 ms round trip gave 158 corrections over 5 s).
+pub const LATE_JUMP_THRESHOLD: i32 = 4;
 
 /// Tracks the tick of the next input and the dilation of the local step.
 #[derive(Clone, Debug)]
@@ -116,7 +121,8 @@ impl ClockSync {
         }
         let target = self.target_lead();
         let off = (lead - target).round() as i32;
-        if off.abs() > JUMP_THRESHOLD {
+        let late = lead < 0.0 && self.lead_avg < 0.0 && -off > LATE_JUMP_THRESHOLD;
+        if off.abs() > JUMP_THRESHOLD || late {
             // The newest reported lead describes inputs already sent; moving the next tick by the
             // error makes the following inputs land on target.
             let old = self.next_input_tick;

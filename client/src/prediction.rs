@@ -230,3 +230,50 @@ fn simulate(state: &mut PlayerState, input: &Input, tick: Tick, map: &Map, cfg: 
             _ => None,
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rewind_shared::player::PlayerId;
+
+    fn predictor() -> Predictor {
+        let map = Arc::new(Map::builtin("arena").expect("built-in map"));
+        let mut me = PlayerState {
+            id: PlayerId(1),
+            ..PlayerState::default()
+        };
+        me.body.pos = Vec2::new(80.0, 56.0);
+        Predictor::new(SimConfig::new(60, true, 400), map, me)
+    }
+
+    /// The server moves our player (as a knock-back would): one correction, and the drawn
+    /// position glides from where it was instead of snapping.
+    #[test]
+    fn server_side_teleport_is_one_smoothed_correction() {
+        let mut p = predictor();
+        let idle = Input::default();
+        let mut server = *p.state();
+        let ms = Duration::from_millis;
+        for t in 1..=10u32 {
+            p.step(Tick(t), idle, None);
+        }
+        assert_eq!(
+            p.reconcile(Tick(5), &server, ms(100)),
+            Reconciled::Reset,
+            "first state"
+        );
+        server.body.pos += Vec2::new(8.0, 0.0);
+        let before = p.render_pos(1.0, ms(200));
+        assert_eq!(p.reconcile(Tick(6), &server, ms(200)), Reconciled::Corrected);
+        assert_eq!(p.corrections(), 1);
+        assert_eq!(p.state().body.pos, server.body.pos, "idle inputs replayed on top");
+        let shown = p.render_pos(1.0, ms(200));
+        assert!((shown - before).length() < 0.01, "no snap: {shown} vs {before}");
+        let later = p.render_pos(1.0, ms(200) + SMOOTH_TAU * 5);
+        assert!(
+            (later - server.body.pos).length() < 0.1,
+            "glides to the server's: {later}"
+        );
+        assert_eq!(p.reconcile(Tick(7), &server, ms(220)), Reconciled::Agreed);
+    }
+}

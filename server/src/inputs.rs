@@ -43,16 +43,19 @@ impl InputBuffer {
             return; // a redundant copy of an input already applied
         }
         let lead = cmd.tick.diff(next_tick);
-        if lead < 0 {
-            self.counters.late += 1;
-            return;
-        }
         if lead > MAX_INPUT_LEAD_TICKS {
             self.counters.too_far_ahead += 1;
             return;
         }
+        // Late inputs count for the reported lead too: a client whose every input is late must
+        // hear how late, or it steers as if on time (measured: a client that joined behind got
+        // lead 0 reported for 4 s and had every input refused).
         if self.newest_tick.is_none_or(|t| cmd.tick.is_after(t)) {
             self.newest_tick = Some(cmd.tick);
+        }
+        if lead < 0 {
+            self.counters.late += 1;
+            return;
         }
         let at = self.pending.partition_point(|c| cmd.tick.is_after(c.tick));
         if self.pending.get(at).is_some_and(|c| c.tick == cmd.tick) {

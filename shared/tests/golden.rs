@@ -7,8 +7,8 @@
 //! Only the `World` API that every runner shares is used (`new`, `add_player`, `remove_player`,
 //! `step`, `hash`, `players`, `tick`), so the test outlives refactors of how a step is composed.
 
-use rand::{RngExt, SeedableRng};
 use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 use rewind_shared::input::{BUTTON_FIRE, Input, ShotView};
 use rewind_shared::map::Map;
 use rewind_shared::player::PlayerId;

@@ -90,7 +90,7 @@ fn seventy_thousand_joins_never_reuse_a_live_id() {
         }
         // Now and then the batch enters the simulation before it leaves; otherwise it leaves
         // while its joins are still pending (both paths must free the ids).
-        if joins % 400 == 0 {
+        if joins.is_multiple_of(400) {
             now += Duration::from_millis(16);
             core.tick(now);
         }
