@@ -71,6 +71,26 @@ pub struct ShotStats {
     pub void: u64,
 }
 
+impl std::ops::AddAssign for ShotStats {
+    /// Field-wise sum, to total several sessions.
+    fn add_assign(&mut self, o: ShotStats) {
+        self.shots += o.shots;
+        self.judged += o.judged;
+        self.client_hits += o.client_hits;
+        self.server_hits += o.server_hits;
+        self.agreed += o.agreed;
+        self.false_hits += o.false_hits;
+        self.missed_hits += o.missed_hits;
+        self.wrong_target += o.wrong_target;
+        self.too_old += o.too_old;
+        self.refused += o.refused;
+        self.present += o.present;
+        self.unexpected_verdicts += o.unexpected_verdicts;
+        self.abandoned += o.abandoned;
+        self.void += o.void;
+    }
+}
+
 /// Our shots, awaiting and recent.
 #[derive(Clone, Debug, Default)]
 pub struct ShotLedger {

@@ -45,6 +45,8 @@ impl Recorder {
         let file = File::create(path).map_err(|e| err(e.to_string()))?;
         let mut writer =
             ReplayWriter::new(BufWriter::new(file), header.clone()).map_err(|e| err(e.to_string()))?;
+        // bounded: one record per tick (chat is rate-limited per player, players capped), and the
+        // writer thread drains it continuously.
         let (tx, rx) = channel::<RecMsg>();
         let shown = path.display().to_string();
         let thread = std::thread::Builder::new()

@@ -448,19 +448,7 @@ impl Pair {
     pub fn shot_stats(&self) -> ShotStats {
         let mut total = ShotStats::default();
         for s in self.clients.iter().filter_map(Client::session) {
-            let st = s.stats().shots;
-            total.shots += st.shots;
-            total.judged += st.judged;
-            total.client_hits += st.client_hits;
-            total.server_hits += st.server_hits;
-            total.agreed += st.agreed;
-            total.false_hits += st.false_hits;
-            total.missed_hits += st.missed_hits;
-            total.wrong_target += st.wrong_target;
-            total.too_old += st.too_old;
-            total.refused += st.refused;
-            total.present += st.present;
-            total.void += st.void;
+            total += s.stats().shots;
         }
         total
     }

@@ -103,7 +103,7 @@ impl ServerCore {
             stats: StatsRecorder::default(),
             metrics: Arc::new(Metrics::new()),
             recorder,
-            out: VecDeque::new(),
+            out: VecDeque::new(), // bounded: the pump drains it after every call into the core
             pending_joins: Vec::new(),
             pending_leaves: Vec::new(),
             pending_chat: Vec::new(),

@@ -1,5 +1,6 @@
 //! The core driven directly: bytes and time in, transmits out, no transport at all.
 
+#[cfg(test)] // the whole file is the core's test module (declared under cfg(test))
 use super::*;
 use rewind_shared::frame::FrameDecoder;
 use rewind_shared::protocol::{ClientMsg, MAX_CONTROL_FRAME, PROTOCOL_VERSION};
