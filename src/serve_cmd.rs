@@ -41,6 +41,9 @@ pub struct ServeArgs {
     /// Human players at most.
     #[arg(long, default_value_t = 64)]
     pub max_clients: u16,
+    /// Connections at most from one IP address (players behind one NAT share an address).
+    #[arg(long, default_value_t = 8)]
+    pub max_per_addr: u16,
     /// End the match after this long (e.g. 30s, 5m).
     #[arg(long, value_parser = parse_duration_arg)]
     pub duration: Option<Duration>,
@@ -85,6 +88,7 @@ impl ServeArgs {
             lagcomp: !self.no_lagcomp,
             map: load_map(&self.map)?,
             max_clients: self.max_clients,
+            max_per_addr: self.max_per_addr,
             data_dir: Some(
                 self.data_dir
                     .clone()

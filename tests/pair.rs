@@ -347,3 +347,61 @@ fn a_snapshot_stall_longer_than_a_second_is_measured() {
         "max gap {gap} ms after a 2.5 s stall"
     );
 }
+
+/// One address cannot take every slot: beyond `--max-per-addr` its connections are refused at
+/// once, while another address still gets in.
+#[test]
+fn one_address_gets_at_most_max_per_addr_connections() {
+    let mut pair = Pair::new(
+        ServerConfig {
+            max_per_addr: 3,
+            ..server(0)
+        },
+        1,
+    );
+    pair.from = "127.0.0.2".parse().unwrap();
+    let squatters: Vec<usize> = (0..6).map(|_| pair.connect_silent(bad_link())).collect();
+    pair.from = "127.0.0.1".parse().unwrap();
+    let honest = pair.connect_bot("honest", bad_link());
+    pair.run_for(Duration::from_secs(1));
+    let refused: Vec<usize> = squatters
+        .iter()
+        .copied()
+        .filter(|i| pair.clients[*i].ended().is_some())
+        .collect();
+    assert_eq!(refused, vec![squatters[3], squatters[4], squatters[5]]);
+    for i in refused {
+        assert_eq!(
+            rejected(&pair, i),
+            Some(RejectReason::TooManyFromAddress { max: 3 })
+        );
+    }
+    assert!(
+        pair.clients[honest]
+            .session()
+            .is_some_and(|s| s.ended().is_none())
+    );
+}
+
+/// A flood of connections that never say hello cannot hold more than the handshake cap.
+#[test]
+fn handshakes_beyond_the_cap_are_told_to_retry() {
+    let mut pair = Pair::new(
+        ServerConfig {
+            max_handshakes: 4,
+            max_per_addr: 100,
+            ..server(0)
+        },
+        1,
+    );
+    for _ in 0..6 {
+        pair.connect_silent(bad_link());
+    }
+    pair.run_for(Duration::from_secs(1));
+    let busy = (0..6)
+        .filter(|i| pair.clients[*i].ended().is_some())
+        .inspect(|i| assert_eq!(rejected(&pair, *i), Some(RejectReason::Busy)))
+        .count();
+    assert_eq!(busy, 2);
+    assert_eq!(pair.server.connections(), 4);
+}

@@ -34,6 +34,10 @@ pub struct ServerConfig {
     pub map: Map,
     /// Human clients at most (AI players do not count).
     pub max_clients: u16,
+    /// Connections at most from one IP address (a LAN party behind one NAT still fits at 8).
+    pub max_per_addr: u16,
+    /// Connections at most that have not said hello yet, from everyone together.
+    pub max_handshakes: u16,
     /// Where the certificate is kept; `None` makes a fresh one in memory (tests).
     pub data_dir: Option<PathBuf>,
     /// End the match after this long.
@@ -66,6 +70,8 @@ impl Default for ServerConfig {
             lagcomp: true,
             map: Map::builtin("arena").expect("built-in arena parses"), // ok: compiled-in asset, pinned by a shared test
             max_clients: 64,
+            max_per_addr: 8,
+            max_handshakes: 128,
             data_dir: None,
             duration: None,
             record: None,
@@ -94,6 +100,9 @@ pub enum ConfigError {
     /// Too many players for the id space and the snapshot budget.
     #[error("{0} players is too many (AI + clients at most 250)")]
     TooManyPlayers(u32),
+    /// A connection limit of zero would refuse everyone.
+    #[error("--max-per-addr and the handshake cap must be at least 1")]
+    ZeroLimit,
 }
 
 impl ServerConfig {
@@ -107,6 +116,9 @@ impl ServerConfig {
         }
         if self.max_rewind > MAX_REWIND {
             return Err(ConfigError::Rewind(self.max_rewind));
+        }
+        if self.max_per_addr == 0 || self.max_handshakes == 0 {
+            return Err(ConfigError::ZeroLimit);
         }
         let players = u32::from(self.ai) + u32::from(self.max_clients);
         if players > 250 {

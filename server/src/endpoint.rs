@@ -125,6 +125,10 @@ impl Link for QuicLink {
         self.conn.max_datagram_size().unwrap_or(1200)
     }
 
+    fn peer_ip(&self) -> std::net::IpAddr {
+        self.conn.remote_address().ip()
+    }
+
     fn send_datagram(&self, bytes: Vec<u8>) {
         // A full send buffer drops it: the next snapshot is a delta against an acked baseline.
         let _ = self.conn.send_datagram(bytes.into());

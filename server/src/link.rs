@@ -34,6 +34,8 @@ pub trait Link: Send {
     fn drain(&self, into: &mut Arrivals);
     /// Largest datagram the transport can send on this connection now.
     fn max_datagram_size(&self) -> usize;
+    /// The peer's IP address (its port may change: QUIC migration).
+    fn peer_ip(&self) -> std::net::IpAddr;
     /// Sends an unreliable datagram (dropped if the transport's buffer is full: the next
     /// snapshot repairs it).
     fn send_datagram(&self, bytes: Vec<u8>);

@@ -240,6 +240,10 @@ pub struct GuardCounters {
     pub refused_protocol: Counter,
     /// Refused: the server was stopping.
     pub refused_shutting_down: Counter,
+    /// Refused: too many connections from one address.
+    pub refused_per_addr: Counter,
+    /// Refused: too many handshakes at once.
+    pub refused_busy: Counter,
     /// Dropped: sent no datagram for too long.
     pub dropped_silent: Counter,
     /// Chat lines dropped by the per-player rate limit.
@@ -251,7 +255,17 @@ pub struct GuardCounters {
 impl GuardCounters {
     fn register(registry: &mut Registry) -> GuardCounters {
         let g = GuardCounters::default();
-        let rows: [(&str, &str, &Counter); 8] = [
+        let rows: [(&str, &str, &Counter); 10] = [
+            (
+                "refused_per_addr",
+                "Connections refused: too many from one address",
+                &g.refused_per_addr,
+            ),
+            (
+                "refused_busy",
+                "Connections refused: too many handshakes at once",
+                &g.refused_busy,
+            ),
             (
                 "refused_version",
                 "Handshakes refused: other protocol version",

@@ -87,6 +87,10 @@ pub struct GuardStats {
     pub refused_protocol: u64,
     /// Handshakes refused: server stopping.
     pub refused_shutting_down: u64,
+    /// Connections refused: too many from one address.
+    pub refused_per_addr: u64,
+    /// Connections refused: too many handshakes at once.
+    pub refused_busy: u64,
     /// Clients dropped for sending no datagram for too long.
     pub dropped_silent: u64,
     /// Chat lines dropped by the rate limit.
@@ -103,6 +107,8 @@ impl GuardStats {
             refused_full: g.refused_full.get(),
             refused_protocol: g.refused_protocol.get(),
             refused_shutting_down: g.refused_shutting_down.get(),
+            refused_per_addr: g.refused_per_addr.get(),
+            refused_busy: g.refused_busy.get(),
             dropped_silent: g.dropped_silent.get(),
             chat_dropped: g.chat_dropped.get(),
             slow_readers: g.slow_readers.get(),

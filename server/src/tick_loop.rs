@@ -90,7 +90,8 @@ impl TickLoop {
     fn accept_links(&mut self) {
         let now = self.origin.elapsed();
         while let Ok((key, link)) = self.incoming.try_recv() {
-            self.core.handle_connect(key, link.max_datagram_size(), now);
+            self.core
+                .handle_connect(key, link.peer_ip(), link.max_datagram_size(), now);
             self.links.insert(key, link);
         }
     }

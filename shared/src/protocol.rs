@@ -68,6 +68,13 @@ pub enum RejectReason {
     ShuttingDown,
     /// The client broke the protocol.
     Protocol(String),
+    /// Too many connections from the client's address (`--max-per-addr`).
+    TooManyFromAddress {
+        /// The limit.
+        max: u16,
+    },
+    /// Too many connections are in their handshake right now; try again shortly.
+    Busy,
 }
 
 impl std::fmt::Display for RejectReason {
@@ -83,6 +90,10 @@ impl std::fmt::Display for RejectReason {
             }
             RejectReason::ShuttingDown => write!(f, "server is shutting down"),
             RejectReason::Protocol(why) => write!(f, "protocol error: {why}"),
+            RejectReason::TooManyFromAddress { max } => {
+                write!(f, "too many connections from your address (at most {max})")
+            }
+            RejectReason::Busy => write!(f, "server busy with other handshakes, try again"),
         }
     }
 }

@@ -135,6 +135,8 @@ const SERVER_REJECT_SHUTTING_DOWN: &str = "01 03";
 const SERVER_REJECT_PROTOCOL: &str = "\
     01 04 0e 65 78 70 65 63 74 65 64 20 68 65 6c 6c \
     6f";
+const SERVER_REJECT_PER_ADDR: &str = "01 05 08";
+const SERVER_REJECT_BUSY: &str = "01 06";
 const SERVER_EVENT_JOIN: &str = "02 00 04 02 42 6f";
 const SERVER_EVENT_LEAVE: &str = "02 01 04 09 74 69 6d 65 64 20 6f 75 74";
 const SERVER_EVENT_KILL: &str = "02 02 03 00";
@@ -191,6 +193,16 @@ fn server_messages_match_their_vectors() {
             "server-reject-protocol",
             reject(RejectReason::Protocol("expected hello".into())),
             SERVER_REJECT_PROTOCOL,
+        ),
+        (
+            "server-reject-per-addr",
+            reject(RejectReason::TooManyFromAddress { max: 8 }),
+            SERVER_REJECT_PER_ADDR,
+        ),
+        (
+            "server-reject-busy",
+            reject(RejectReason::Busy),
+            SERVER_REJECT_BUSY,
         ),
         (
             "server-event-join",
@@ -499,6 +511,8 @@ fn the_spec_appendix_has_no_other_vectors() {
         "server-reject-bad-name",
         "server-reject-shutting-down",
         "server-reject-protocol",
+        "server-reject-per-addr",
+        "server-reject-busy",
         "server-event-join",
         "server-event-leave",
         "server-event-kill",

@@ -20,6 +20,7 @@ use rewind_server::ServerConfig;
 use rewind_server::core::{ClientKey, CloseReason, LinkClosed, ServerCore, Transmit};
 use rewind_shared::conditioner::{Conditioner, LinkConfig, derive_seed};
 use std::collections::VecDeque;
+use std::net::IpAddr;
 use std::time::Duration;
 
 /// What `quinn` offers as datagram room before path MTU discovery.
@@ -201,6 +202,8 @@ pub struct Pair {
     server_ticks: u64,
     next_key: u64,
     seed: u64,
+    /// The IP address the next clients connect from.
+    pub from: IpAddr,
 }
 
 impl Pair {
@@ -215,6 +218,7 @@ impl Pair {
             server_ticks: 0,
             next_key: 1,
             seed,
+            from: IpAddr::from([127, 0, 0, 1]),
         }
     }
 
@@ -259,7 +263,7 @@ impl Pair {
         let key = ClientKey(self.next_key);
         let seed = derive_seed(self.seed, self.next_key);
         self.next_key += 1;
-        self.server.handle_connect(key, MAX_DATAGRAM, self.now);
+        self.server.handle_connect(key, self.from, MAX_DATAGRAM, self.now);
         self.clients.push(Client {
             key,
             stage,

@@ -5,6 +5,7 @@ use crate::snapshots::SnapshotStream;
 use rewind_shared::frame::FrameDecoder;
 use rewind_shared::player::PlayerId;
 use rewind_shared::protocol::MAX_CONTROL_FRAME;
+use std::net::IpAddr;
 use std::time::Duration;
 
 /// Datagrams per second above which a whole window counts as a strike.
@@ -177,12 +178,15 @@ pub struct Conn {
     pub limiter: RateLimiter,
     /// Largest datagram the transport can send to this client now.
     pub max_datagram: usize,
+    /// The peer's IP address (for the per-address limit).
+    pub addr: IpAddr,
 }
 
 impl Conn {
     /// A connection that just arrived at `now`.
-    pub fn new(now: Duration, max_datagrams_per_s: u32, max_datagram: usize) -> Conn {
+    pub fn new(addr: IpAddr, now: Duration, max_datagrams_per_s: u32, max_datagram: usize) -> Conn {
         Conn {
+            addr,
             stage: Stage::AwaitingHello { since: now },
             frames: FrameDecoder::new(MAX_CONTROL_FRAME),
             limiter: RateLimiter::new(max_datagrams_per_s, now),

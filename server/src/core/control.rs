@@ -126,6 +126,8 @@ impl ServerCore {
             RejectReason::BadName => g.refused_bad_name.inc(),
             RejectReason::ShuttingDown => g.refused_shutting_down.inc(),
             RejectReason::Protocol(_) => g.refused_protocol.inc(),
+            RejectReason::TooManyFromAddress { .. } => g.refused_per_addr.inc(),
+            RejectReason::Busy => g.refused_busy.inc(),
         };
         self.send(key, &ServerMsg::Reject(reason.clone()));
         self.close(key, CloseReason::Rejected(reason));

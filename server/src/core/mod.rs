@@ -35,6 +35,7 @@ use rewind_shared::sim::{Shot, ShotMode, SimEvent};
 use rewind_shared::snapshot::{EntitySet, EntityState};
 use rewind_shared::tick::Tick;
 use std::collections::{BTreeMap, VecDeque};
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -164,14 +165,32 @@ impl ServerCore {
         self.out.pop_front()
     }
 
-    /// A new connection from the transport, able to carry datagrams of `max_datagram` bytes.
-    pub fn handle_connect(&mut self, key: ClientKey, max_datagram: usize, now: Duration) {
-        if self.stopped {
-            self.reject(key, rewind_shared::protocol::RejectReason::ShuttingDown);
-            return;
+    /// A new connection from `addr`, able to carry datagrams of `max_datagram` bytes. Refused at
+    /// once when the server is stopping, when `addr` already has `max_per_addr` connections, or
+    /// when `max_handshakes` connections are still waiting to say hello: so one address cannot
+    /// take every slot, and a handshake flood cannot hold the others' slots either.
+    pub fn handle_connect(&mut self, key: ClientKey, addr: IpAddr, max_datagram: usize, now: Duration) {
+        use rewind_shared::protocol::RejectReason;
+        let from_addr = self.conns.values().filter(|c| c.addr == addr).count();
+        let handshaking = self.conns.len() - self.clients();
+        let refusal = if self.stopped {
+            Some(RejectReason::ShuttingDown)
+        } else if from_addr >= usize::from(self.cfg.max_per_addr) {
+            Some(RejectReason::TooManyFromAddress {
+                max: self.cfg.max_per_addr,
+            })
+        } else if handshaking >= usize::from(self.cfg.max_handshakes) {
+            Some(RejectReason::Busy)
+        } else {
+            None
+        };
+        match refusal {
+            Some(reason) => self.reject(key, reason),
+            None => {
+                let conn = Conn::new(addr, now, self.cfg.max_datagrams_per_s, max_datagram);
+                self.conns.insert(key, conn);
+            }
         }
-        self.conns
-            .insert(key, Conn::new(now, self.cfg.max_datagrams_per_s, max_datagram));
     }
 
     /// The transport's datagram size limit for a connection changed (path MTU).

@@ -5,6 +5,7 @@ use super::*;
 use rewind_shared::frame::FrameDecoder;
 use rewind_shared::protocol::{ClientMsg, MAX_CONTROL_FRAME, PROTOCOL_VERSION};
 use std::collections::{BTreeSet, HashMap};
+use std::net::IpAddr;
 
 fn hello(name: &str) -> Vec<u8> {
     encode_frame(&ClientMsg::Hello {
@@ -68,7 +69,12 @@ fn seventy_thousand_joins_never_reuse_a_live_id() {
     let mut connect = |core: &mut ServerCore, now: Duration, name: &str| {
         next_key += 1;
         let key = ClientKey(next_key);
-        core.handle_connect(key, 1200, now);
+        core.handle_connect(
+            key,
+            IpAddr::from([10, 0, (next_key >> 8) as u8, next_key as u8]),
+            1200,
+            now,
+        );
         core.handle_control(key, &hello(name), now);
         key
     };
@@ -111,7 +117,7 @@ fn seventy_thousand_joins_never_reuse_a_live_id() {
 fn handshake_timeout_rejects_and_forgets() {
     let mut core = core(0);
     let mut wire = Wire::default();
-    core.handle_connect(ClientKey(1), 1200, Duration::ZERO);
+    core.handle_connect(ClientKey(1), IpAddr::from([127, 0, 0, 1]), 1200, Duration::ZERO);
     core.tick(Duration::from_millis(4_999));
     assert!(wire.drain(&mut core).is_empty());
     core.tick(Duration::from_secs(5));
