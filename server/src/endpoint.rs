@@ -7,6 +7,7 @@ use crate::cert::Identity;
 use crate::config::ServerConfig;
 use crate::core::{ClientKey, CloseReason, LinkClosed, close_code};
 use crate::link::{Arrivals, Link, NewLink};
+use crate::metrics::Metrics;
 use rewind_shared::protocol::{ALPN, MAX_CONTROL_FRAME};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -77,11 +78,17 @@ pub fn server_config(id: &Identity, cfg: &ServerConfig) -> Result<quinn::ServerC
     Ok(server)
 }
 
+/// Connection attempts per second above which new ones must prove their address first (a QUIC
+/// Retry round trip), so a spoofed-source flood cannot make the server do handshakes.
+pub const RETRY_ABOVE_PER_S: usize = 32;
+
 /// Shared by every connection task.
 #[derive(Clone)]
 pub struct NetContext {
     /// New connections, to the tick thread (bounded: see `link::NEW_LINK_QUEUE`).
     pub links: SyncSender<NewLink>,
+    /// Where retries are counted.
+    pub metrics: Arc<Metrics>,
 }
 
 /// What the tick thread queues for a connection's writer.
@@ -150,7 +157,29 @@ impl Link for QuicLink {
 /// Accepts connections until the endpoint is closed.
 pub async fn accept_loop(endpoint: quinn::Endpoint, ctx: NetContext) {
     let next_key = AtomicU64::new(1);
+    // Arrival times of the last `RETRY_ABOVE_PER_S` attempts. // bounded: capped below
+    let mut recent: VecDeque<std::time::Instant> = VecDeque::with_capacity(RETRY_ABOVE_PER_S + 1);
     while let Some(incoming) = endpoint.accept().await {
+        let now = std::time::Instant::now();
+        let busy = recent.len() >= RETRY_ABOVE_PER_S
+            && recent
+                .front()
+                .is_some_and(|t| now.duration_since(*t) < Duration::from_secs(1));
+        recent.push_back(now);
+        while recent.len() > RETRY_ABOVE_PER_S {
+            recent.pop_front();
+        }
+        let incoming = if busy && !incoming.remote_address_validated() && incoming.may_retry() {
+            match incoming.retry() {
+                Ok(()) => {
+                    ctx.metrics.guard.retries.inc();
+                    continue;
+                }
+                Err(e) => e.into_incoming(),
+            }
+        } else {
+            incoming
+        };
         let key = ClientKey(next_key.fetch_add(1, Ordering::Relaxed));
         let ctx = ctx.clone();
         tokio::spawn(async move {

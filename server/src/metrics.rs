@@ -242,8 +242,10 @@ pub struct GuardCounters {
     pub refused_shutting_down: Counter,
     /// Refused: too many connections from one address.
     pub refused_per_addr: Counter,
-    /// Refused: too many handshakes at once.
+    /// Refused: too many handshakes at once, or one address connecting too often.
     pub refused_busy: Counter,
+    /// Connection attempts sent a QUIC Retry (address validation) during a handshake flood.
+    pub retries: Counter,
     /// Dropped: sent no datagram for too long.
     pub dropped_silent: Counter,
     /// Chat lines dropped by the per-player rate limit.
@@ -255,7 +257,12 @@ pub struct GuardCounters {
 impl GuardCounters {
     fn register(registry: &mut Registry) -> GuardCounters {
         let g = GuardCounters::default();
-        let rows: [(&str, &str, &Counter); 10] = [
+        let rows: [(&str, &str, &Counter); 11] = [
+            (
+                "quic_retries",
+                "Connection attempts asked to validate their address (QUIC Retry)",
+                &g.retries,
+            ),
             (
                 "refused_per_addr",
                 "Connections refused: too many from one address",

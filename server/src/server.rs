@@ -75,7 +75,7 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
     };
     let quic_cfg = server_config(&identity, &cfg)?;
     let (links, incoming) = std::sync::mpsc::sync_channel::<NewLink>(NEW_LINK_QUEUE);
-    let ctx = NetContext { links };
+    let ctx_links = links;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("rewind-net")
@@ -138,6 +138,10 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
     let stop = Arc::new(AtomicBool::new(false));
     let tick_loop = TickLoop::new(ServerCore::new(cfg, recorder), incoming, stop.clone());
     let metrics = tick_loop.metrics();
+    let ctx = NetContext {
+        links: ctx_links,
+        metrics: metrics.clone(),
+    };
     let (net_stop, net_stop_rx) = tokio::sync::oneshot::channel::<()>();
     let net_thread = std::thread::Builder::new()
         .name("rewind-net-main".into())

@@ -89,8 +89,10 @@ pub struct GuardStats {
     pub refused_shutting_down: u64,
     /// Connections refused: too many from one address.
     pub refused_per_addr: u64,
-    /// Connections refused: too many handshakes at once.
+    /// Connections refused: too many handshakes at once, or too frequent from one address.
     pub refused_busy: u64,
+    /// Connection attempts asked to validate their address (QUIC Retry).
+    pub retries: u64,
     /// Clients dropped for sending no datagram for too long.
     pub dropped_silent: u64,
     /// Chat lines dropped by the rate limit.
@@ -109,6 +111,7 @@ impl GuardStats {
             refused_shutting_down: g.refused_shutting_down.get(),
             refused_per_addr: g.refused_per_addr.get(),
             refused_busy: g.refused_busy.get(),
+            retries: g.retries.get(),
             dropped_silent: g.dropped_silent.get(),
             chat_dropped: g.chat_dropped.get(),
             slow_readers: g.slow_readers.get(),

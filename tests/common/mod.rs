@@ -28,6 +28,13 @@ pub struct RawClient {
 
 /// Connects, trusting exactly the server's self-signed certificate.
 pub async fn connect(addr: SocketAddr, cert_der: &[u8]) -> RawClient {
+    connect_from("127.0.0.1:0".parse().expect("test client"), addr, cert_der)
+        .await
+        .expect("test client connects")
+}
+
+/// Connects from a socket bound to `bind` (another loopback address acts as another host).
+pub async fn connect_from(bind: SocketAddr, addr: SocketAddr, cert_der: &[u8]) -> Result<RawClient, String> {
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(rustls::pki_types::CertificateDer::from(cert_der.to_vec()))
@@ -40,16 +47,15 @@ pub async fn connect(addr: SocketAddr, cert_der: &[u8]) -> RawClient {
         .with_no_client_auth();
     tls.alpn_protocols = vec![ALPN.to_vec()];
     let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).expect("test client");
-    let mut endpoint =
-        quinn::Endpoint::client("127.0.0.1:0".parse().expect("test client")).expect("test client");
+    let mut endpoint = quinn::Endpoint::client(bind).map_err(|e| e.to_string())?;
     endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(crypto)));
     let conn = endpoint
         .connect(addr, "localhost")
-        .expect("test client")
+        .map_err(|e| e.to_string())?
         .await
-        .expect("test client");
-    let (send, recv) = conn.open_bi().await.expect("test client");
-    RawClient {
+        .map_err(|e| e.to_string())?;
+    let (send, recv) = conn.open_bi().await.map_err(|e| e.to_string())?;
+    Ok(RawClient {
         endpoint,
         conn,
         send,
@@ -57,7 +63,7 @@ pub async fn connect(addr: SocketAddr, cert_der: &[u8]) -> RawClient {
         frames: FrameDecoder::new(MAX_CONTROL_FRAME),
         sets: BTreeMap::new(),
         ack: AckWindow::default(),
-    }
+    })
 }
 
 impl RawClient {

@@ -73,6 +73,37 @@ pub const CHAT_BURST: f32 = 5.0;
 /// Chat lines per second a player may send on average.
 pub const CHAT_PER_S: f32 = 1.0;
 
+/// Connection attempts one address may make in a burst.
+pub const CONNECT_BURST: f32 = 16.0;
+/// Connection attempts per second one address may make on average.
+pub const CONNECT_PER_S: f32 = 4.0;
+/// Addresses remembered by the connect rate limit; past this, those at full burst are forgotten.
+const CONNECT_RATE_ADDRS: usize = 4096;
+
+/// Per-address connection attempt rate (a token bucket per IP address), so one host cannot keep
+/// the handshake slots busy by reconnecting in a loop.
+#[derive(Debug, Default)]
+pub struct ConnectRate {
+    buckets: std::collections::BTreeMap<IpAddr, (f32, Duration)>,
+}
+
+impl ConnectRate {
+    /// Whether `addr` may connect at `now` (takes a token if so).
+    pub fn allow(&mut self, addr: IpAddr, now: Duration) -> bool {
+        let refill = |(tokens, at): (f32, Duration)| {
+            (tokens + now.saturating_sub(at).as_secs_f32() * CONNECT_PER_S).min(CONNECT_BURST)
+        };
+        if self.buckets.len() >= CONNECT_RATE_ADDRS {
+            self.buckets.retain(|_, b| refill(*b) < CONNECT_BURST);
+        }
+        let tokens = self.buckets.get(&addr).map_or(CONNECT_BURST, |b| refill(*b));
+        let ok = tokens >= 1.0;
+        self.buckets
+            .insert(addr, (if ok { tokens - 1.0 } else { tokens }, now));
+        ok
+    }
+}
+
 /// A playing client.
 #[derive(Debug)]
 pub struct Client {
@@ -214,6 +245,20 @@ impl Conn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_address_reconnecting_in_a_loop_is_slowed_to_the_rate() {
+        let mut r = ConnectRate::default();
+        let a: IpAddr = [127, 0, 0, 2].into();
+        let b: IpAddr = [127, 0, 0, 3].into();
+        let ms = Duration::from_millis;
+        let burst = (0..40).filter(|_| r.allow(a, ms(0))).count();
+        assert_eq!(burst, CONNECT_BURST as usize);
+        assert!(r.allow(b, ms(0)), "other addresses are not affected");
+        // A second later, the rate's worth again.
+        let later = (0..40).filter(|_| r.allow(a, ms(1000))).count();
+        assert_eq!(later, CONNECT_PER_S as usize);
+    }
 
     #[test]
     fn bursts_are_dropped_and_floods_disconnect() {

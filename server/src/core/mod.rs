@@ -87,6 +87,7 @@ pub struct ServerCore {
     pending_joins: Vec<(PlayerId, Owner)>,
     pending_leaves: Vec<PlayerId>,
     pending_chat: Vec<(PlayerId, String)>,
+    connect_rate: conn::ConnectRate,
     stopped: bool,
 }
 
@@ -108,6 +109,7 @@ impl ServerCore {
             pending_joins: Vec::new(),
             pending_leaves: Vec::new(),
             pending_chat: Vec::new(),
+            connect_rate: conn::ConnectRate::default(),
             stopped: false,
             cfg,
         };
@@ -179,7 +181,7 @@ impl ServerCore {
             Some(RejectReason::TooManyFromAddress {
                 max: self.cfg.max_per_addr,
             })
-        } else if handshaking >= usize::from(self.cfg.max_handshakes) {
+        } else if handshaking >= usize::from(self.cfg.max_handshakes) || !self.connect_rate.allow(addr, now) {
             Some(RejectReason::Busy)
         } else {
             None
