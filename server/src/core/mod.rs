@@ -168,9 +168,10 @@ impl ServerCore {
     }
 
     /// A new connection from `addr`, able to carry datagrams of `max_datagram` bytes. Refused at
-    /// once when the server is stopping, when `addr` already has `max_per_addr` connections, or
-    /// when `max_handshakes` connections are still waiting to say hello: so one address cannot
-    /// take every slot, and a handshake flood cannot hold the others' slots either.
+    /// once when the server is stopping, when `addr` already has `max_per_addr` connections, when
+    /// `max_handshakes` connections are still waiting to say hello, or when `addr` connects more
+    /// often than its rate: so one address cannot take every slot, and a handshake flood cannot
+    /// hold the others' slots either.
     pub fn handle_connect(&mut self, key: ClientKey, addr: IpAddr, max_datagram: usize, now: Duration) {
         use rewind_shared::protocol::RejectReason;
         let from_addr = self.conns.values().filter(|c| c.addr == addr).count();
