@@ -12,8 +12,9 @@ use rewind_shared::Vec2;
 use rewind_shared::input::{Input, ShotView};
 use rewind_shared::lagcomp::History;
 use rewind_shared::map::Map;
+use rewind_shared::player::PlayerId;
 use rewind_shared::player::PlayerState;
-use rewind_shared::sim::{PlayerMut, SimConfig, SimEvent, TICK_PHASES, TickContext, run_phases};
+use rewind_shared::sim::{PlayerMut, Shot, SimConfig, SimEvent, TICK_PHASES, TickContext, run_phases};
 use rewind_shared::tick::Tick;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -35,13 +36,13 @@ struct Pending {
 }
 
 /// What one predicted tick produced.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct StepResult {
     /// The input as it must be sent (with the shot view when the weapon fired).
     pub input: Input,
-    /// The ray origin when the weapon fired: the position after this tick's move, before the
-    /// end-of-tick quantization, exactly where `World::step` traces from.
-    pub fired_from: Option<Vec2>,
+    /// The shot, when the weapon fired: traced by the shared `Fire` phase from where the server
+    /// traces (after this tick's move, before the grid snap) against the targets as drawn.
+    pub shot: Option<Shot>,
 }
 
 /// What reconciling one snapshot did.
@@ -117,11 +118,18 @@ impl Predictor {
         self.pending.len()
     }
 
-    /// Predicts one tick. `view` is attached to the input only if the weapon fires.
-    pub fn step(&mut self, tick: Tick, mut input: Input, view: Option<ShotView>) -> StepResult {
+    /// Predicts one tick. `view` is attached to the input only if the weapon fires; a shot is
+    /// judged against `drawn`, the targets as that view showed them.
+    pub fn step(
+        &mut self,
+        tick: Tick,
+        mut input: Input,
+        view: Option<ShotView>,
+        drawn: &[(PlayerId, Vec2)],
+    ) -> StepResult {
         self.prev_pos = self.state.body.pos;
-        let fired_from = simulate(&mut self.state, &input, tick, &self.map, &self.cfg);
-        input.view = if fired_from.is_some() { view } else { None };
+        let shot = simulate(&mut self.state, &input, tick, &self.map, &self.cfg, Some(drawn));
+        input.view = if shot.is_some() { view } else { None };
         if self.pending.len() >= MAX_PENDING {
             self.pending.pop_front();
         }
@@ -130,7 +138,7 @@ impl Predictor {
             input,
             after: self.state,
         });
-        StepResult { input, fired_from }
+        StepResult { input, shot }
     }
 
     /// Reconciles with the server's state of our player at the end of `server_tick`.
@@ -164,7 +172,7 @@ impl Predictor {
         let shown_before = self.state.body.pos;
         self.state = *server;
         for p in self.pending.iter_mut() {
-            simulate(&mut self.state, &p.input, p.tick, &self.map, &self.cfg);
+            simulate(&mut self.state, &p.input, p.tick, &self.map, &self.cfg, None);
             p.after = self.state;
         }
         let shift = shown_before - self.state.body.pos;
@@ -210,23 +218,30 @@ impl Predictor {
 
 /// One tick of the local player: the phases of the shared composition a client predicts
 /// (`Phase::predicted`), run by the same `run_phases` the server and replays use. Returns the
-/// shot origin if the weapon fired (after the move, before the grid snap, where the server
-/// traces from).
-fn simulate(state: &mut PlayerState, input: &Input, tick: Tick, map: &Map, cfg: &SimConfig) -> Option<Vec2> {
-    // The predictor keeps no history: its own shot is judged by `Session` against the drawn view.
+/// shot if the weapon fired, traced against `drawn` (none: nothing to hit).
+fn simulate(
+    state: &mut PlayerState,
+    input: &Input,
+    tick: Tick,
+    map: &Map,
+    cfg: &SimConfig,
+    drawn: Option<&[(PlayerId, Vec2)]>,
+) -> Option<Shot> {
+    // The predictor keeps no history: a shot is traced against what was drawn.
     let mut history = History::new(2);
     let mut ctx = TickContext {
         tick,
         cfg,
         map,
         history: &mut history,
+        drawn: Some(drawn.unwrap_or_default()),
     };
     let mut rows = [PlayerMut::of(state, *input)];
     let predicted = TICK_PHASES.into_iter().filter(|p| p.predicted());
     run_phases(predicted, &mut rows, &mut ctx)
         .into_iter()
         .find_map(|e| match e {
-            SimEvent::Shot(shot) => Some(shot.origin),
+            SimEvent::Shot(shot) => Some(shot),
             _ => None,
         })
 }
@@ -234,7 +249,6 @@ fn simulate(state: &mut PlayerState, input: &Input, tick: Tick, map: &Map, cfg: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rewind_shared::player::PlayerId;
 
     fn predictor() -> Predictor {
         let map = Arc::new(Map::builtin("arena").expect("built-in map"));
@@ -255,7 +269,7 @@ mod tests {
         let mut server = *p.state();
         let ms = Duration::from_millis;
         for t in 1..=10u32 {
-            p.step(Tick(t), idle, None);
+            p.step(Tick(t), idle, None, &[]);
         }
         assert_eq!(
             p.reconcile(Tick(5), &server, ms(100)),

@@ -30,7 +30,7 @@ use rewind_shared::player::score_rank;
 use rewind_shared::player::{PlayerId, PlayerState};
 use rewind_shared::protocol::{ClientMsg, MAX_CONTROL_FRAME, ServerMsg, SnapshotPacket, Welcome};
 use rewind_shared::quant::q_to_pos2;
-use rewind_shared::sim::{RESPAWN_S, SimConfig, resolve_shot};
+use rewind_shared::sim::{RESPAWN_S, Shot, SimConfig};
 use rewind_shared::tick::{Seq, Tick};
 use serde::Serialize;
 use std::sync::Arc;
@@ -337,9 +337,15 @@ impl Session {
         let tick = self.clock.advance();
         let view = self.current_view(tick, now);
         self.last_render = view;
-        let step = self.pred.step(tick, input_of(control), view);
-        if let Some(origin) = step.fired_from {
-            self.judge_own_shot(self.uplink.upcoming_seq(), tick, origin, view, now);
+        let input = input_of(control);
+        // What the view shows, for judging our own shot (only worth computing on the trigger).
+        let drawn = match view {
+            Some(v) if input.fire() => self.downlink.store().hitboxes_at(v).unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        let step = self.pred.step(tick, input, view, &drawn);
+        if let Some(shot) = step.shot {
+            self.record_own_shot(self.uplink.upcoming_seq(), tick, shot, drawn, now);
         }
         let bytes = self.uplink.send(tick, step.input, self.downlink.acks())?;
         self.meter.count_up(now, bytes.len());
@@ -362,23 +368,26 @@ impl Session {
         store.view_at(base, render)
     }
 
-    fn judge_own_shot(&mut self, seq: Seq, tick: Tick, origin: Vec2, view: Option<ShotView>, now: Duration) {
-        let me = self.welcome.player_id;
-        let targets = view
-            .and_then(|v| self.downlink.store().hitboxes_at(v))
-            .unwrap_or_default();
-        let aim = self.pred.state().weapon.aim;
-        let (dir, dist, target) = resolve_shot(&self.map, me, origin, aim, &targets);
-        let end = origin + dir * dist;
-        self.feed.tracer(origin, end, true, now);
+    /// Our shot as the shared `Fire` phase traced it against what we drew: the verdict we
+    /// expect from the server, and the tracer we show at once.
+    fn record_own_shot(
+        &mut self,
+        seq: Seq,
+        tick: Tick,
+        shot: Shot,
+        drawn: Vec<(PlayerId, Vec2)>,
+        now: Duration,
+    ) {
+        let end = shot.origin + shot.dir * shot.dist;
+        self.feed.tracer(shot.origin, end, true, now);
         self.ledger.fired(ShotRecord {
             seq,
             tick,
             fired_at: now,
-            origin,
+            origin: shot.origin,
             end,
-            client_target: target,
-            client_hitboxes: targets,
+            client_target: shot.target,
+            client_hitboxes: drawn,
             server: None,
         });
     }

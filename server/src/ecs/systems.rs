@@ -55,6 +55,7 @@ pub fn simulate_tick(
         cfg: &cfg,
         map: &map.0,
         history: &mut history.0,
+        drawn: None,
     };
     events.0 = sim::step_players(&mut rows, &mut ctx);
 }

@@ -159,6 +159,7 @@ impl World {
             cfg: &self.cfg,
             map,
             history: &mut self.history,
+            drawn: None,
         };
         let events = step_players(&mut rows, &mut ctx);
         self.tick = tick;

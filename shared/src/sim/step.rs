@@ -141,6 +141,10 @@ pub struct TickContext<'a> {
     pub map: &'a Map,
     /// The rewind history (read by `Fire`, appended by `Record`).
     pub history: &'a mut History,
+    /// The targets as the shooter drew them, when the shooter judges its own shot (the client's
+    /// predictor: it has snapshots, not a history). The server and replays pass `None` and
+    /// rebuild the view from the history.
+    pub drawn: Option<&'a [(PlayerId, Vec2)]>,
 }
 
 /// Runs `phases` (a subsequence of `TICK_PHASES`) over `rows`, which must be sorted by id, and
@@ -205,7 +209,10 @@ fn fire(rows: &mut [PlayerMut<'_>], ctx: &TickContext<'_>) -> Vec<Shot> {
         if !try_fire(r.weapon, r.life, &r.input, ctx.tick, ctx.cfg) {
             continue;
         }
-        let (targets, mode) = shot_targets(ctx.history, &present, r.input.view, ctx.cfg);
+        let (targets, mode) = match ctx.drawn {
+            Some(drawn) => (drawn.to_vec(), ShotMode::Rewound),
+            None => shot_targets(ctx.history, &present, r.input.view, ctx.cfg),
+        };
         let (dir, dist, target) = resolve_shot(ctx.map, r.id, r.body.pos, r.weapon.aim, &targets);
         let traced = match mode {
             ShotMode::Rewound | ShotMode::TooOld => {
