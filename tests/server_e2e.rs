@@ -204,3 +204,46 @@ async fn garbage_from_one_client_never_stops_the_tick_loop() {
     );
     assert!(stats.future_inputs > 0, "inputs far in the future are counted");
 }
+
+/// QUIC connection migration: the client's address changes mid-match (a NAT rebinding, a new
+/// port) and the session goes on, same player, no reconnect.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_whose_address_changes_keeps_its_session() {
+    let srv = server(ServerConfig::default());
+    let mut c = connect(srv.local_addr(), srv.cert_der()).await;
+    let ServerMsg::Welcome(w) = c.hello(PROTOCOL_VERSION, "mover").await else {
+        panic!("expected welcome")
+    };
+    let before = c.endpoint.local_addr().unwrap();
+    let mut seq = Seq(0);
+    let mut step = |c: &mut common::RawClient, snap: &SnapshotPacket| {
+        let cmd = InputCmd {
+            seq,
+            tick: snap.tick.offset(2),
+            input: Input::default(),
+        };
+        seq = seq.next();
+        c.send_inputs(vec![cmd]);
+    };
+    for _ in 0..30 {
+        let (snap, _) = c.next_snapshot(true).await;
+        step(&mut c, &snap);
+    }
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    c.endpoint.rebind(socket).expect("rebind");
+    assert_ne!(c.endpoint.local_addr().unwrap(), before);
+    let mut last = None;
+    for _ in 0..60 {
+        let (snap, _) = c.next_snapshot(true).await;
+        step(&mut c, &snap);
+        assert_eq!(snap.you.map(|y| y.id), Some(w.player_id), "still our player");
+        last = Some(snap.last_input);
+    }
+    assert!(
+        last.flatten().is_some(),
+        "inputs sent from the new address are applied"
+    );
+    srv.stop();
+    let stats = srv.wait();
+    assert_eq!(stats.clients_total, 1, "no second handshake");
+}
