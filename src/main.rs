@@ -67,7 +67,22 @@ enum ReplayCmd {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+/// Runs the command; a failure prints its message and its causes on stderr, one per line, and
+/// exits with status 1: a user error is never a backtrace, even with `RUST_BACKTRACE` set.
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            for cause in e.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

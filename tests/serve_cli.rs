@@ -76,8 +76,10 @@ fn serve_prints_its_address_and_cert_hash_and_writes_plausible_stats() {
 #[test]
 fn bad_flags_are_clear_errors() {
     let run = |args: &[&str]| {
+        // Users often have RUST_BACKTRACE set: a user error is still just its message.
         let out = Command::new(env!("CARGO_BIN_EXE_rewind"))
             .args(args)
+            .env("RUST_BACKTRACE", "1")
             .output()
             .expect("runs");
         (
@@ -93,6 +95,12 @@ fn bad_flags_are_clear_errors() {
     assert!(!ok && err.contains("duration"), "{err}");
     let (ok, err) = run(&["serve", "--map", "/nonexistent/map.txt"]);
     assert!(!ok && err.contains("no built-in map or file"), "{err}");
+    let (ok, err) = run(&["serve", "--max-per-addr", "0"]);
+    assert!(!ok && err.starts_with("error: --max-per-addr"), "{err}");
+    assert!(
+        !err.contains("backtrace") && !err.contains("at /"),
+        "no backtrace: {err}"
+    );
 }
 
 #[test]
