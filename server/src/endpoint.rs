@@ -82,6 +82,47 @@ pub fn server_config(id: &Identity, cfg: &ServerConfig) -> Result<quinn::ServerC
 /// Retry round trip), so a spoofed-source flood cannot make the server do handshakes.
 pub const RETRY_ABOVE_PER_S: usize = 32;
 
+/// The bound QUIC endpoint, the server's only socket.
+pub struct Listener {
+    endpoint: quinn::Endpoint,
+}
+
+impl Listener {
+    /// Binds `cfg.addr` inside `runtime`, under the link conditioner when `cfg.link` is not
+    /// perfect; returns the listener and the real address (port 0 picks one).
+    pub fn bind(
+        runtime: &tokio::runtime::Runtime,
+        id: &Identity,
+        cfg: &ServerConfig,
+    ) -> Result<(Listener, std::net::SocketAddr), EndpointError> {
+        let quic_cfg = server_config(id, cfg)?;
+        let addr = cfg.addr;
+        let _guard = runtime.enter();
+        let endpoint = if cfg.link.is_perfect() {
+            quinn::Endpoint::server(quic_cfg, addr).map_err(|source| EndpointError::Bind { addr, source })?
+        } else {
+            let (endpoint, _control) =
+                rewind_net::conditioned_endpoint(addr, Some(quic_cfg), cfg.link, cfg.link_seed)
+                    .map_err(|e| EndpointError::Conditioned(e.to_string()))?;
+            endpoint
+        };
+        let local = endpoint
+            .local_addr()
+            .map_err(|source| EndpointError::Bind { addr, source })?;
+        Ok((Listener { endpoint }, local))
+    }
+
+    /// Accepts connections into `ctx` until `stop` completes, then closes every connection and
+    /// waits up to 2 s for them to go.
+    pub async fn serve(self, ctx: NetContext, stop: impl std::future::Future<Output = ()>) {
+        let accept = tokio::spawn(accept_loop(self.endpoint.clone(), ctx));
+        stop.await;
+        self.endpoint.close(close_code::DONE.into(), b"server stopped");
+        let _ = tokio::time::timeout(Duration::from_secs(2), self.endpoint.wait_idle()).await;
+        accept.abort();
+    }
+}
+
 /// Shared by every connection task.
 #[derive(Clone)]
 pub struct NetContext {
@@ -155,7 +196,7 @@ impl Link for QuicLink {
 }
 
 /// Accepts connections until the endpoint is closed.
-pub async fn accept_loop(endpoint: quinn::Endpoint, ctx: NetContext) {
+async fn accept_loop(endpoint: quinn::Endpoint, ctx: NetContext) {
     let next_key = AtomicU64::new(1);
     // Arrival times of the last `RETRY_ABOVE_PER_S` attempts. // bounded: capped below
     let mut recent: VecDeque<std::time::Instant> = VecDeque::with_capacity(RETRY_ABOVE_PER_S + 1);

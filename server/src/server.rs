@@ -4,8 +4,8 @@
 
 use crate::cert::Identity;
 use crate::config::{ConfigError, ServerConfig};
-use crate::core::{ServerCore, close_code};
-use crate::endpoint::{EndpointError, NetContext, accept_loop, server_config};
+use crate::core::ServerCore;
+use crate::endpoint::{EndpointError, Listener, NetContext};
 use crate::link::{NEW_LINK_QUEUE, NewLink};
 use crate::stats::ServerStats;
 use crate::tick_loop::TickLoop;
@@ -73,7 +73,6 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
         Some(dir) => Identity::load_or_create(dir)?,
         None => Identity::generate()?,
     };
-    let quic_cfg = server_config(&identity, &cfg)?;
     let (links, incoming) = std::sync::mpsc::sync_channel::<NewLink>(NEW_LINK_QUEUE);
     let ctx_links = links;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -82,21 +81,7 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
         .enable_all()
         .build()
         .map_err(StartError::Runtime)?;
-    let addr = cfg.addr;
-    let endpoint = {
-        let _guard = runtime.enter();
-        if cfg.link.is_perfect() {
-            quinn::Endpoint::server(quic_cfg, addr).map_err(|source| EndpointError::Bind { addr, source })?
-        } else {
-            let (endpoint, _control) =
-                rewind_net::conditioned_endpoint(addr, Some(quic_cfg), cfg.link, cfg.link_seed)
-                    .map_err(|e| EndpointError::Conditioned(e.to_string()))?;
-            endpoint
-        }
-    };
-    let local = endpoint
-        .local_addr()
-        .map_err(|source| EndpointError::Bind { addr, source })?;
+    let (listener, local) = Listener::bind(&runtime, &identity, &cfg)?;
     // Bound here, before any thread starts, so a bad address fails `start` and the real port is
     // known at once (port 0 in tests).
     let metrics_listener = match cfg.metrics {
@@ -147,13 +132,13 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
         .name("rewind-net-main".into())
         .spawn(move || {
             runtime.block_on(async move {
-                let accept = tokio::spawn(accept_loop(endpoint.clone(), ctx));
                 let metrics_task = metrics_listener
                     .map(|(listener, _)| tokio::spawn(crate::metrics_http::serve(listener, metrics)));
-                let _ = net_stop_rx.await;
-                endpoint.close(close_code::DONE.into(), b"server stopped");
-                let _ = tokio::time::timeout(Duration::from_secs(2), endpoint.wait_idle()).await;
-                accept.abort();
+                listener
+                    .serve(ctx, async {
+                        let _ = net_stop_rx.await;
+                    })
+                    .await;
                 if let Some(t) = metrics_task {
                     t.abort();
                 }

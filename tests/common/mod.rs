@@ -74,6 +74,12 @@ impl RawClient {
             .expect("test client");
     }
 
+    /// Sends a message if the connection still takes it (the server may already have closed it).
+    pub async fn try_send_msg(&mut self, msg: &ClientMsg) -> bool {
+        let bytes = encode_frame(msg).expect("test client");
+        self.send.write_all(&bytes).await.is_ok()
+    }
+
     pub async fn send_raw(&mut self, bytes: &[u8]) {
         self.send.write_all(bytes).await.expect("test client");
     }

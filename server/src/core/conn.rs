@@ -95,6 +95,11 @@ impl ConnectRate {
         };
         if self.buckets.len() >= CONNECT_RATE_ADDRS {
             self.buckets.retain(|_, b| refill(*b) < CONNECT_BURST);
+            if self.buckets.len() >= CONNECT_RATE_ADDRS / 2 {
+                // Mostly active addresses: forget them all rather than scan on every attempt. An
+                // address gains one more burst at worst, and the handshake cap still holds.
+                self.buckets.clear();
+            }
         }
         let tokens = self.buckets.get(&addr).map_or(CONNECT_BURST, |b| refill(*b));
         let ok = tokens >= 1.0;
@@ -258,6 +263,15 @@ mod tests {
         // A second later, the rate's worth again.
         let later = (0..40).filter(|_| r.allow(a, ms(1000))).count();
         assert_eq!(later, CONNECT_PER_S as usize);
+    }
+
+    #[test]
+    fn the_address_table_stays_bounded() {
+        let mut r = ConnectRate::default();
+        for i in 0..100_000u32 {
+            assert!(r.allow(IpAddr::from(i.to_be_bytes()), Duration::ZERO));
+            assert!(r.buckets.len() <= CONNECT_RATE_ADDRS);
+        }
     }
 
     #[test]
