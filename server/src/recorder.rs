@@ -45,9 +45,9 @@ impl Recorder {
         let file = File::create(path).map_err(|e| err(e.to_string()))?;
         let mut writer =
             ReplayWriter::new(BufWriter::new(file), header.clone()).map_err(|e| err(e.to_string()))?;
-        // bounded: one record per tick (chat is rate-limited per player, players capped), and the
+        // One record per tick (chat is rate-limited per player, players are capped), and the
         // writer thread drains it continuously.
-        let (tx, rx) = channel::<RecMsg>();
+        let (tx, rx) = channel::<RecMsg>(); // bounded: by the tick rate, see above
         let shown = path.display().to_string();
         let thread = std::thread::Builder::new()
             .name("rewind-record".into())
