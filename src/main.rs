@@ -67,6 +67,20 @@ enum ReplayCmd {
     },
 }
 
+/// `rewind --ai 3` means `rewind play --ai 3`: flags without a subcommand go to `play` (the
+/// top-level `--help` and `--version` stay the top level's).
+fn with_default_command(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = args.collect();
+    let first_is_flag = args
+        .get(1)
+        .and_then(|a| a.to_str())
+        .is_some_and(|a| a.starts_with('-') && !matches!(a, "-h" | "--help" | "-V" | "--version"));
+    if first_is_flag {
+        args.insert(1, "play".into());
+    }
+    args
+}
+
 /// Runs the command; a failure prints its message and its causes on stderr, one per line, and
 /// exits with status 1: a user error is never a backtrace, even with `RUST_BACKTRACE` set.
 fn main() -> std::process::ExitCode {
@@ -90,7 +104,7 @@ fn run() -> anyhow::Result<()> {
         )
         .with_writer(std::io::stderr)
         .init();
-    let command = match Cli::parse().command {
+    let command = match Cli::parse_from(with_default_command(std::env::args_os())).command {
         Some(c) => c,
         None => match Cli::parse_from(["rewind", "play"]).command {
             Some(c) => c,

@@ -95,6 +95,9 @@ fn bad_flags_are_clear_errors() {
     assert!(!ok && err.contains("duration"), "{err}");
     let (ok, err) = run(&["serve", "--map", "/nonexistent/map.txt"]);
     assert!(!ok && err.contains("no built-in map or file"), "{err}");
+    // Flags without a subcommand go to `play` (which checks its map before opening a window).
+    let (ok, err) = run(&["--map", "/nonexistent/map.txt"]);
+    assert!(!ok && err.contains("no built-in map or file"), "{err}");
     let (ok, err) = run(&["serve", "--max-per-addr", "0"]);
     assert!(!ok && err.starts_with("error: --max-per-addr"), "{err}");
     assert!(
