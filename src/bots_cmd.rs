@@ -3,7 +3,7 @@
 use crate::cli_util::parse_duration_arg;
 use anyhow::Context;
 use clap::Args;
-use rewind_client::bots::{BotsConfig, run_bots};
+use rewind_client::bots::{BotsConfig, Outage, run_bots};
 use rewind_net::NetArgs;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -29,6 +29,10 @@ pub struct BotsArgs {
     /// Aim error in hitbox radii (about 1: half the shots hit, many graze).
     #[arg(long, default_value_t = 1.0)]
     pub aim_error: f32,
+    /// Cut every bot's link completely for a while, to practise reconnecting: START+LENGTH from
+    /// the beginning of the run, e.g. 10s+15s.
+    #[arg(long, value_name = "START+LENGTH", value_parser = parse_outage)]
+    pub outage: Option<Outage>,
     /// Write the JSON report here.
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
@@ -46,6 +50,7 @@ pub fn run(args: BotsArgs) -> anyhow::Result<()> {
     cfg.seed = args.seed;
     cfg.aim_error = args.aim_error;
     cfg.link = args.net.link_config().context("bad network conditions")?;
+    cfg.outage = args.outage;
     let report = run_bots(cfg)?;
     println!("{}", report.summary());
     if let Some(path) = &args.report {
@@ -56,4 +61,31 @@ pub fn run(args: BotsArgs) -> anyhow::Result<()> {
         anyhow::bail!("no bot could connect");
     }
     Ok(())
+}
+
+/// `START+LENGTH`, two durations.
+fn parse_outage(s: &str) -> Result<Outage, String> {
+    let (at, lasts) = s
+        .split_once('+')
+        .ok_or_else(|| format!("{s:?} is not START+LENGTH (e.g. 10s+15s)"))?;
+    Ok(Outage {
+        at: parse_duration_arg(at)?,
+        lasts: parse_duration_arg(lasts)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outages_parse() {
+        let o = parse_outage("10s+1.5s").unwrap();
+        assert_eq!(
+            (o.at, o.lasts),
+            (Duration::from_secs(10), Duration::from_millis(1500))
+        );
+        assert!(parse_outage("10s").unwrap_err().contains("START+LENGTH"));
+        assert!(parse_outage("x+1s").is_err());
+    }
 }

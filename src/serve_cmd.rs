@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// Connections at most from one IP address (players behind one NAT share an address).
     #[arg(long, default_value_t = 8)]
     pub max_per_addr: u16,
+    /// How long a player whose connection dropped is kept for its client to come back (it stands
+    /// still meanwhile and can be shot); 0s removes it at once. At most 10m.
+    #[arg(long, default_value = "30s", value_parser = parse_duration_arg)]
+    pub resume_grace: Duration,
     /// End the match after this long (e.g. 30s, 5m).
     #[arg(long, value_parser = parse_duration_arg)]
     pub duration: Option<Duration>,
@@ -89,6 +93,7 @@ impl ServeArgs {
             map: load_map(&self.map)?,
             max_clients: self.max_clients,
             max_per_addr: self.max_per_addr,
+            resume_grace: self.resume_grace,
             data_dir: Some(
                 self.data_dir
                     .clone()

@@ -3,7 +3,9 @@
 //! shooting. Each shot's own verdict (from what the bot drew) is compared with the server's; the
 //! report is DESIGN §10's `--report` JSON.
 
-use crate::net::{Brain, ConnectConfig, ConnectError, Slot, client_endpoint, connect, drive, lock};
+use crate::net::{
+    Brain, ConnectConfig, ConnectError, Redial, Resumed, Slot, client_endpoint, connect, drive, lock,
+};
 use crate::session::{Session, SessionStats};
 use crate::tls::Trust;
 use crate::view::ControlInput;
@@ -41,6 +43,18 @@ pub struct BotsConfig {
     pub aim_error: f32,
     /// Name prefix (`bot-3`).
     pub name_prefix: String,
+    /// A total outage of every bot's link: from this long after the start, for this long (to
+    /// practise reconnecting; `--outage 10s+15s`).
+    pub outage: Option<Outage>,
+}
+
+/// A window in which a link drops every packet both ways.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outage {
+    /// From the start of the run.
+    pub at: Duration,
+    /// How long nothing gets through.
+    pub lasts: Duration,
 }
 
 impl BotsConfig {
@@ -63,11 +77,12 @@ impl BotsConfig {
             link: LinkConfig::perfect(),
             aim_error: 1.0,
             name_prefix: "bot".into(),
+            outage: None,
         }
     }
 }
 
-/// Round-trip percentiles.
+/// Percentiles in milliseconds (round trips, resume times).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
 pub struct RttMs {
     /// Median.
@@ -125,6 +140,14 @@ pub struct BotsReport {
     pub resets: u64,
     /// Longest wait for a new snapshot any bot saw, in milliseconds.
     pub max_snapshot_gap_ms: u64,
+    /// Outages after which a bot reconnected (or tried to).
+    pub reconnects: u64,
+    /// Successful resumes of a bot's own player.
+    pub resumed: u64,
+    /// From noticing the drop to having the player back.
+    pub resume_ms: RttMs,
+    /// With `--outage`: from the link coming back to having the player back.
+    pub recovery_ms: RttMs,
     /// Bots that could not connect, with the reason.
     pub failed: Vec<String>,
     /// Sum over bots of why their session ended.
@@ -137,7 +160,7 @@ impl BotsReport {
         format!(
             "{} bots, {:.1} s: {} shots, agreement {:.4} ({} judged, {} unresolved), client hits {}, server hits {}, \
              false hits {}, missed hits {}, corrections {}\nrtt p50 {:.1} ms p99 {:.1} ms, down {:.0} B/s up {:.0} B/s \
-             per client, {} snapshots, snapshot loss {:.2}%{}",
+             per client, {} snapshots, snapshot loss {:.2}%{}{}",
             self.clients,
             self.duration_s,
             self.shots,
@@ -155,6 +178,14 @@ impl BotsReport {
             self.up_bytes_per_s,
             self.snapshots,
             self.snapshot_loss * 100.0,
+            if self.reconnects == 0 {
+                String::new()
+            } else {
+                format!(
+                    "\n{} reconnects, {} resumed, resume p50 {:.0} ms p99 {:.0} ms",
+                    self.reconnects, self.resumed, self.resume_ms.p50, self.resume_ms.p99
+                )
+            },
             if self.failed.is_empty() {
                 String::new()
             } else {
@@ -269,6 +300,10 @@ impl Brain for BotBrain {
 /// One bot's results.
 struct BotResult {
     stats: SessionStats,
+    reconnects: u32,
+    resumes: Vec<Resumed>,
+    /// When its outage ended, in session time.
+    outage_end: Option<Duration>,
     awaiting: u64,
     rtt_us: Vec<u64>,
     udp: (u64, u64),
@@ -276,12 +311,12 @@ struct BotResult {
     reason: String,
 }
 
-async fn run_bot(i: u16, cfg: Arc<BotsConfig>) -> Result<BotResult, ConnectError> {
+async fn run_bot(i: u16, cfg: Arc<BotsConfig>, started_ago: Duration) -> Result<BotResult, ConnectError> {
     let seed = cfg
         .seed
         .wrapping_mul(0x9e37_79b9_7f4a_7c15)
         .wrapping_add(u64::from(i));
-    let (endpoint, _control) = client_endpoint(cfg.link, seed)?;
+    let (endpoint, control) = client_endpoint(cfg.link, seed)?;
     let cc = ConnectConfig {
         addr: cfg.addr.clone(),
         name: format!("{}-{i}", cfg.name_prefix),
@@ -290,21 +325,47 @@ async fn run_bot(i: u16, cfg: Arc<BotsConfig>) -> Result<BotResult, ConnectError
         seed,
     };
     let start = Instant::now();
+    let run_start = start - started_ago;
+    let outage = cfg.outage.map(|o| {
+        let (normal, cut) = (
+            cfg.link,
+            LinkConfig {
+                loss: 1.0,
+                ..cfg.link
+            },
+        );
+        tokio::spawn(async move {
+            tokio::time::sleep_until(tokio::time::Instant::from_std(run_start + o.at)).await;
+            let _ = control.set_link(cut);
+            tokio::time::sleep(o.lasts).await;
+            let _ = control.set_link(normal);
+        })
+    });
     let connected = connect(&cc, &endpoint).await?;
     let slot = Arc::new(Mutex::new(Slot::default()));
     let until = cfg.duration.saturating_sub(start.elapsed());
     let mut brain = BotBrain::new(seed, cfg.aim_error, until.saturating_sub(QUIET_END));
+    let session_start = Instant::now();
+    let redial = Redial {
+        cfg: &cc,
+        endpoint: &endpoint,
+        seed,
+    };
     let reason = drive(
         connected,
         slot.clone(),
         &mut brain,
-        Instant::now(),
+        session_start,
         Arc::new(Notify::new()),
         None,
         Some(until),
+        Some(redial),
     )
     .await;
     let played = start.elapsed();
+    if let Some(t) = outage {
+        t.abort();
+    }
     let _ = tokio::time::timeout(Duration::from_secs(1), endpoint.wait_idle()).await;
     let mut g = lock(&slot);
     let (stats, awaiting) = g
@@ -314,6 +375,12 @@ async fn run_bot(i: u16, cfg: Arc<BotsConfig>) -> Result<BotResult, ConnectError
         .unwrap_or_default();
     Ok(BotResult {
         stats,
+        reconnects: g.reconnects,
+        resumes: std::mem::take(&mut g.resumes),
+        // Session time counts from `drive`'s start, just after connecting.
+        outage_end: cfg
+            .outage
+            .map(|o| (run_start + o.at + o.lasts).saturating_duration_since(session_start)),
         awaiting,
         rtt_us: std::mem::take(&mut g.rtt_us),
         udp: g.udp_bytes,
@@ -332,12 +399,13 @@ pub fn run_bots(cfg: BotsConfig) -> Result<BotsReport, BotsError> {
     let cfg = Arc::new(cfg);
     let results = rt.block_on(async {
         let mut tasks = Vec::new();
+        let run_start = Instant::now();
         for i in 0..cfg.count {
             let cfg = cfg.clone();
             tasks.push(tokio::spawn(async move {
                 // Stagger connections a little so the server's handshakes do not all collide.
                 tokio::time::sleep(Duration::from_millis(u64::from(i % 50) * 10)).await;
-                run_bot(i, cfg).await
+                run_bot(i, cfg, run_start.elapsed()).await
             }));
         }
         let mut out = Vec::new();
@@ -362,6 +430,8 @@ pub fn run_bots(cfg: BotsConfig) -> Result<BotsReport, BotsError> {
 fn aggregate(results: &[Result<BotResult, String>]) -> BotsReport {
     let mut r = BotsReport::default();
     let mut hist = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).ok();
+    let mut resume_hist = Histogram::<u64>::new_with_bounds(1, 3_600_000, 3).ok();
+    let mut recovery_hist = Histogram::<u64>::new_with_bounds(1, 3_600_000, 3).ok();
     let (mut lost, mut down, mut up, mut secs) = (0u64, 0u64, 0u64, 0f64);
     for res in results {
         let b = match res {
@@ -399,6 +469,17 @@ fn aggregate(results: &[Result<BotResult, String>]) -> BotsReport {
                 let _ = h.record((*v).max(1));
             }
         }
+        r.reconnects += u64::from(b.reconnects);
+        r.resumed += b.resumes.len() as u64;
+        for x in &b.resumes {
+            let ms = |d: Duration| (d.as_millis() as u64).max(1);
+            if let Some(h) = resume_hist.as_mut() {
+                let _ = h.record(ms(x.resumed_at.saturating_sub(x.lost_at)));
+            }
+            if let (Some(h), Some(end)) = (recovery_hist.as_mut(), b.outage_end) {
+                let _ = h.record(ms(x.resumed_at.saturating_sub(end)));
+            }
+        }
         if !r.end_reasons.contains(&b.reason) {
             r.end_reasons.push(b.reason.clone());
         }
@@ -419,6 +500,16 @@ fn aggregate(results: &[Result<BotResult, String>]) -> BotsReport {
         r.down_bytes_per_s = down as f64 / secs / f64::from(r.clients);
         r.up_bytes_per_s = up as f64 / secs / f64::from(r.clients);
     }
+    let percentiles = |h: Option<Histogram<u64>>| {
+        h.filter(|h| !h.is_empty())
+            .map(|h| RttMs {
+                p50: h.value_at_quantile(0.5) as f64,
+                p99: h.value_at_quantile(0.99) as f64,
+            })
+            .unwrap_or_default()
+    };
+    r.resume_ms = percentiles(resume_hist);
+    r.recovery_ms = percentiles(recovery_hist);
     if let Some(h) = hist.filter(|h| !h.is_empty()) {
         r.rtt_ms = RttMs {
             p50: h.value_at_quantile(0.5) as f64 / 1000.0,

@@ -33,6 +33,19 @@ pub struct SnapshotCounters {
     pub max_gap_ms: u64,
 }
 
+impl std::ops::AddAssign for SnapshotCounters {
+    /// Counters of two streams (before and after a resume) as one: sums, and the longer gap.
+    fn add_assign(&mut self, o: SnapshotCounters) {
+        self.received += o.received;
+        self.lost += o.lost;
+        self.duplicates += o.duplicates;
+        self.reordered += o.reordered;
+        self.missing_baseline += o.missing_baseline;
+        self.bad_packets += o.bad_packets;
+        self.max_gap_ms = self.max_gap_ms.max(o.max_gap_ms);
+    }
+}
+
 impl SnapshotCounters {
     /// Fraction of the snapshot sequences sent so far that never arrived (0 before any arrived).
     pub fn loss(&self) -> f32 {

@@ -16,6 +16,10 @@ pub enum EndReason {
     ServerClosed(String),
     /// The transport lost the connection (timeout, close, error), with the transport's words.
     ConnectionLost(String),
+    /// The connection dropped in a way the player can come back from (the transport timed out
+    /// or was reset, or the server dropped us for silence and kept our player): reconnect and
+    /// resume.
+    Dropped(String),
     /// The server sent a control frame that does not decode.
     BadControl(String),
     /// The server's welcome was unusable (its map does not parse).
@@ -29,6 +33,11 @@ impl EndReason {
     pub fn is_ours(&self) -> bool {
         matches!(self, EndReason::Left | EndReason::Finished)
     }
+
+    /// Whether reconnecting may get our player back.
+    pub fn resumable(&self) -> bool {
+        matches!(self, EndReason::Dropped(_))
+    }
 }
 
 impl std::fmt::Display for EndReason {
@@ -38,7 +47,7 @@ impl std::fmt::Display for EndReason {
             EndReason::Finished => f.write_str("finished"),
             EndReason::Rejected(r) => write!(f, "the server refused: {r}"),
             EndReason::ServerClosed(why) => write!(f, "server closed: {why}"),
-            EndReason::ConnectionLost(why) => f.write_str(why),
+            EndReason::ConnectionLost(why) | EndReason::Dropped(why) => f.write_str(why),
             EndReason::BadControl(why) => write!(f, "bad control frame from the server: {why}"),
             EndReason::BadWelcome(why) => why.fmt(f),
             EndReason::Encode(why) => write!(f, "cannot encode: {why}"),

@@ -53,6 +53,16 @@ impl Feed {
         }
     }
 
+    /// The roster of a new welcome (after a resume: joins and leaves during the outage were
+    /// never told). Lines already shown stay.
+    pub fn set_roster(&mut self, roster: &[(PlayerId, String)], me: PlayerId) {
+        let mine = self.names.get(&me).cloned();
+        self.names = roster.iter().cloned().collect();
+        if let Some(n) = mine {
+            self.names.entry(me).or_insert(n);
+        }
+    }
+
     /// The name to show for `id` (its number if we never learned its name).
     pub fn name(&self, id: PlayerId) -> String {
         self.names.get(&id).cloned().unwrap_or_else(|| id.to_string())

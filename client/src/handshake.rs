@@ -5,7 +5,7 @@
 
 use rewind_shared::frame::{FrameDecoder, encode_frame};
 use rewind_shared::protocol::{
-    ClientMsg, MAX_CONTROL_FRAME, PROTOCOL_VERSION, RejectReason, ServerMsg, Welcome,
+    ClientMsg, MAX_CONTROL_FRAME, PROTOCOL_VERSION, RejectReason, ResumeToken, ServerMsg, Welcome,
 };
 use thiserror::Error;
 
@@ -47,11 +47,23 @@ pub struct Welcomed {
 impl Handshake {
     /// Starts a handshake as `name`; returns it and the hello frame to write first.
     pub fn start(name: &str) -> Result<(Handshake, Vec<u8>), HandshakeError> {
-        let hello = ClientMsg::Hello {
+        Handshake::opening(&ClientMsg::Hello {
             version: PROTOCOL_VERSION,
             name: name.to_string(),
-        };
-        let bytes = encode_frame(&hello).map_err(|e| HandshakeError::Encode(e.to_string()))?;
+        })
+    }
+
+    /// Starts a handshake that asks for the player `token` was issued for (after a dropped
+    /// connection); the answer is a `Welcome` as for a hello, or `ResumeUnknown`.
+    pub fn resume(token: ResumeToken) -> Result<(Handshake, Vec<u8>), HandshakeError> {
+        Handshake::opening(&ClientMsg::Resume {
+            version: PROTOCOL_VERSION,
+            token,
+        })
+    }
+
+    fn opening(first: &ClientMsg) -> Result<(Handshake, Vec<u8>), HandshakeError> {
+        let bytes = encode_frame(first).map_err(|e| HandshakeError::Encode(e.to_string()))?;
         Ok((
             Handshake {
                 frames: FrameDecoder::new(MAX_CONTROL_FRAME),
@@ -96,6 +108,8 @@ mod tests {
             lagcomp: true,
             max_rewind_ticks: 24,
             roster: vec![],
+            resume_token: ResumeToken([7; 16]),
+            resume_grace_ms: 30_000,
         }
     }
 

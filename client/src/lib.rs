@@ -16,6 +16,7 @@ pub mod interpolation;
 pub mod meter;
 pub mod net;
 pub mod prediction;
+pub mod reconnect;
 pub mod replay_view;
 pub mod session;
 pub mod shots;

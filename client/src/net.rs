@@ -6,11 +6,13 @@
 
 use crate::end::EndReason;
 use crate::handshake::{Handshake, HandshakeError, Welcomed};
+use crate::reconnect::{ATTEMPT_TIMEOUT, Reconnect};
 use crate::session::Session;
 use crate::tls::{FingerprintVerifier, KnownHosts, Trust, TrustError, VerifyOutcome, client_crypto};
 use crate::view::{ControlInput, GameView, NetStats, Phase};
 use rewind_net::ConditionerControl;
 use rewind_shared::conditioner::LinkConfig;
+use rewind_shared::protocol::{CLOSE_RESUMABLE, RejectReason, ResumeToken};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -134,6 +136,15 @@ async fn resolve(addr: &str) -> Result<SocketAddr, ConnectError> {
 
 /// Connects, checks the certificate, says hello and waits for the welcome.
 pub async fn connect(cfg: &ConnectConfig, endpoint: &quinn::Endpoint) -> Result<Connected, ConnectError> {
+    connect_as(cfg, endpoint, None).await
+}
+
+/// `connect`, opening with `Resume` for `token`'s player instead of a hello when given.
+async fn connect_as(
+    cfg: &ConnectConfig,
+    endpoint: &quinn::Endpoint,
+    token: Option<ResumeToken>,
+) -> Result<Connected, ConnectError> {
     let addr = resolve(&cfg.addr).await?;
     let (verifier, outcome) = FingerprintVerifier::new(&cfg.trust, &cfg.addr)?;
     let crypto = client_crypto(verifier).map_err(|e| ConnectError::Endpoint(e.to_string()))?;
@@ -187,7 +198,10 @@ pub async fn connect(cfg: &ConnectConfig, endpoint: &quinn::Endpoint) -> Result<
             .open_bi()
             .await
             .map_err(|e| ConnectError::Handshake(e.to_string()))?;
-        let (mut handshake, hello) = Handshake::start(&cfg.name)?;
+        let (mut handshake, hello) = match token {
+            Some(t) => Handshake::resume(t)?,
+            None => Handshake::start(&cfg.name)?,
+        };
         send.write_all(&hello)
             .await
             .map_err(|e| ConnectError::Handshake(e.to_string()))?;
@@ -241,8 +255,24 @@ pub struct Slot {
     pub phase: Phase,
     /// RTT samples in microseconds.
     pub rtt_us: Vec<u64>,
-    /// Transport bytes received / sent (QUIC wire, with headers), last sampled.
+    /// Transport bytes received / sent (QUIC wire, with headers), last sampled, over every
+    /// connection of the session.
     pub udp_bytes: (u64, u64),
+    /// Transport bytes of the connections that already ended.
+    pub udp_done: (u64, u64),
+    /// Outages that started a reconnect.
+    pub reconnects: u32,
+    /// Successful resumes.
+    pub resumes: Vec<Resumed>,
+}
+
+/// One successful resume, in session time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Resumed {
+    /// When the drop was noticed.
+    pub lost_at: Duration,
+    /// When the server gave our player back.
+    pub resumed_at: Duration,
 }
 
 impl Default for Slot {
@@ -252,6 +282,9 @@ impl Default for Slot {
             phase: Phase::Connecting,
             rtt_us: Vec::new(),
             udp_bytes: (0, 0),
+            udp_done: (0, 0),
+            reconnects: 0,
+            resumes: Vec::new(),
         }
     }
 }
@@ -262,9 +295,49 @@ pub trait Brain: Send {
     fn control(&mut self, session: &Session, now: Duration) -> ControlInput;
 }
 
-/// Runs a welcomed connection until it ends, `stop` is notified or `until` (session time) passes:
-/// the pump between QUIC and the sans-IO `Session`, which makes every decision. Returns why it
-/// ended.
+/// How to dial again after a drop: the same address and trust, on the same endpoint (so the
+/// link conditioner and its live settings stay in force).
+#[derive(Clone, Copy)]
+pub struct Redial<'a> {
+    /// Where and how.
+    pub cfg: &'a ConnectConfig,
+    /// Our QUIC endpoint.
+    pub endpoint: &'a quinn::Endpoint,
+    /// Spreads the reconnect jitter between clients.
+    pub seed: u64,
+}
+
+/// One live connection's parts.
+struct LinkParts {
+    conn: quinn::Connection,
+    send: quinn::SendStream,
+    recv: quinn::RecvStream,
+}
+
+/// What stops a session from outside: the stop signal and the planned end.
+struct Limits {
+    stop: Arc<Notify>,
+    deadline: Option<tokio::time::Instant>,
+}
+
+impl Limits {
+    /// Resolves with the reason once stopped or past the deadline.
+    async fn reached(&self) -> EndReason {
+        tokio::select! {
+            _ = self.stop.notified() => EndReason::Left,
+            _ = async { match self.deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => {
+                EndReason::Finished
+            }
+        }
+    }
+}
+
+/// Runs a welcomed connection until the session ends, `stop` is notified or `until` (session
+/// time) passes: the pump between QUIC and the sans-IO `Session`, which makes every decision.
+/// With `redial`, a connection that drops in a way the player can come back from is replaced:
+/// the client reconnects with backoff and resumes its player (the match stays on screen under
+/// "Reconnecting… n s"). Returns why the session ended.
+#[allow(clippy::too_many_arguments)] // the pump's whole context; each caller fills every slot
 pub async fn drive(
     c: Connected,
     slot: Arc<Mutex<Slot>>,
@@ -273,11 +346,12 @@ pub async fn drive(
     stop: Arc<Notify>,
     mut chat: Option<mpsc::UnboundedReceiver<String>>,
     until: Option<Duration>,
+    redial: Option<Redial<'_>>,
 ) -> EndReason {
     let Connected {
         conn,
-        mut send,
-        mut recv,
+        send,
+        recv,
         welcomed,
         ..
     } = c;
@@ -296,81 +370,27 @@ pub async fn drive(
             return reason;
         }
     }
-    let mut buf = vec![0u8; 16 * 1024];
-    let mut next_tick = tokio::time::Instant::now();
-    let mut next_rtt = start.elapsed();
-    let mut stream_open = true;
-    let deadline = until.map(|u| tokio::time::Instant::from_std(start + u));
-    let reason: EndReason = loop {
-        tokio::select! {
-            dg = conn.read_datagram() => match dg {
-                Ok(bytes) => {
-                    if let Some(s) = lock(&slot).session.as_mut() {
-                        s.on_datagram(&bytes, start.elapsed());
-                    }
-                }
-                Err(e) => break EndReason::ConnectionLost(closed_reason(&e.to_string(), &conn)),
-            },
-            r = recv.read(&mut buf), if stream_open => match r {
-                Ok(Some(n)) => {
-                    if let Some(s) = lock(&slot).session.as_mut() {
-                        s.on_control_bytes(&buf[..n], start.elapsed());
-                    }
-                }
-                Ok(None) => stream_open = false,
-                Err(e) => break EndReason::ConnectionLost(closed_reason(&e.to_string(), &conn)),
-            },
-            Some(line) = async { match chat.as_mut() { Some(rx) => rx.recv().await, None => None } } => {
-                let frame = lock(&slot).session.as_mut().map(|s| s.chat_frame(line, start.elapsed()));
-                match frame {
-                    Some(Ok(bytes)) if send.write_all(&bytes).await.is_err() => {
-                        break EndReason::ConnectionLost(closed_reason("control stream closed", &conn));
-                    }
-                    Some(Err(e)) => tracing::warn!("chat line not sent: {e}"),
-                    Some(Ok(_)) | None => {}
-                }
-            }
-            _ = tokio::time::sleep_until(next_tick) => {
-                let now = start.elapsed();
-                let mut g = lock(&slot);
-                if now >= next_rtt {
-                    next_rtt = now + RTT_SAMPLE_EVERY;
-                    let rtt = conn.rtt();
-                    if g.rtt_us.len() < MAX_RTT_SAMPLES {
-                        g.rtt_us.push(rtt.as_micros() as u64);
-                    }
-                    let st = conn.stats();
-                    g.udp_bytes = (st.udp_rx.bytes, st.udp_tx.bytes);
-                    if let Some(s) = g.session.as_mut() {
-                        s.set_rtt(rtt);
-                    }
-                }
-                let Some(s) = g.session.as_mut() else { break EndReason::Left };
-                if let Some(reason) = s.ended() {
-                    break reason.clone();
-                }
-                let control = brain.control(s, now);
-                match s.tick(&control, now) {
-                    Ok(bytes) => {
-                        if bytes.len() <= conn.max_datagram_size().unwrap_or(0) {
-                            // A full send buffer drops the datagram: the next one repeats it.
-                            let _ = conn.send_datagram(bytes.into());
-                        }
-                    }
-                    Err(e) => break EndReason::Encode(e.to_string()),
-                }
-                let period = s.tick_period();
-                next_tick += period;
-                let behind = tokio::time::Instant::now().saturating_duration_since(next_tick);
-                if behind > Duration::from_millis(100) {
-                    // Stalled (debugger, overloaded machine): do not burst to catch up.
-                    next_tick = tokio::time::Instant::now() + period;
-                }
-            }
-            _ = stop.notified() => break EndReason::Left,
-            _ = async { match deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => {
-                break EndReason::Finished;
-            }
+    let limits = Limits {
+        stop,
+        deadline: until.map(|u| tokio::time::Instant::from_std(start + u)),
+    };
+    let mut link = LinkParts { conn, send, recv };
+    let reason = loop {
+        let reason = pump(&mut link, &slot, brain, start, &limits, &mut chat).await;
+        let st = link.conn.stats();
+        {
+            let mut g = lock(&slot);
+            g.udp_done.0 += st.udp_rx.bytes;
+            g.udp_done.1 += st.udp_tx.bytes;
+            g.udp_bytes = g.udp_done;
+        }
+        let Some(redial) = redial.filter(|_| reason.resumable()) else {
+            break reason;
+        };
+        tracing::info!("connection dropped ({reason}); reconnecting to resume");
+        match reconnect(redial, &slot, start, &limits, &reason).await {
+            Ok(next) => link = next,
+            Err(r) => break r,
         }
     };
     if reason.is_ours() {
@@ -379,14 +399,12 @@ pub async fn drive(
             .as_mut()
             .map(|s| s.leave_frame(start.elapsed()));
         if let Some(Ok(bytes)) = bye {
-            let _ = send.write_all(&bytes).await;
+            let _ = link.send.write_all(&bytes).await;
         }
-        let _ = send.finish();
-        conn.close(CLOSE_BYE.into(), b"bye");
+        let _ = link.send.finish();
+        link.conn.close(CLOSE_BYE.into(), b"bye");
     }
-    let st = conn.stats();
     let mut g = lock(&slot);
-    g.udp_bytes = (st.udp_rx.bytes, st.udp_tx.bytes);
     let reason = match g.session.as_mut() {
         Some(s) => {
             s.end(reason);
@@ -398,6 +416,191 @@ pub async fn drive(
         reason: reason.to_string(),
     };
     reason
+}
+
+/// How the transport's end of a connection reads to the session: a drop we can come back from
+/// (a timeout, a reset, the server keeping our player), or the end.
+fn lost(e: &quinn::ConnectionError, conn: &quinn::Connection) -> EndReason {
+    use quinn::ConnectionError as E;
+    match e {
+        E::TimedOut | E::Reset => EndReason::Dropped(e.to_string()),
+        E::ApplicationClosed(c) if c.error_code == quinn::VarInt::from_u32(CLOSE_RESUMABLE) => {
+            EndReason::Dropped(closed_reason(&e.to_string(), conn))
+        }
+        _ => EndReason::ConnectionLost(closed_reason(&e.to_string(), conn)),
+    }
+}
+
+/// One connection's pump: datagrams and control bytes into the session, its ticks out.
+async fn pump(
+    link: &mut LinkParts,
+    slot: &Arc<Mutex<Slot>>,
+    brain: &mut dyn Brain,
+    start: Instant,
+    limits: &Limits,
+    chat: &mut Option<mpsc::UnboundedReceiver<String>>,
+) -> EndReason {
+    let LinkParts { conn, send, recv } = link;
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut next_tick = tokio::time::Instant::now();
+    let mut next_rtt = start.elapsed();
+    let mut stream_open = true;
+    loop {
+        tokio::select! {
+            dg = conn.read_datagram() => match dg {
+                Ok(bytes) => {
+                    if let Some(s) = lock(slot).session.as_mut() {
+                        s.on_datagram(&bytes, start.elapsed());
+                    }
+                }
+                Err(e) => return lost(&e, conn),
+            },
+            r = recv.read(&mut buf), if stream_open => match r {
+                Ok(Some(n)) => {
+                    if let Some(s) = lock(slot).session.as_mut() {
+                        s.on_control_bytes(&buf[..n], start.elapsed());
+                    }
+                }
+                Ok(None) => stream_open = false,
+                Err(quinn::ReadError::ConnectionLost(e)) => return lost(&e, conn),
+                Err(e) => return EndReason::ConnectionLost(closed_reason(&e.to_string(), conn)),
+            },
+            Some(line) = async { match chat.as_mut() { Some(rx) => rx.recv().await, None => None } } => {
+                let frame = lock(slot).session.as_mut().map(|s| s.chat_frame(line, start.elapsed()));
+                match frame {
+                    Some(Ok(bytes)) if send.write_all(&bytes).await.is_err() => {
+                        return EndReason::ConnectionLost(closed_reason("control stream closed", conn));
+                    }
+                    Some(Err(e)) => tracing::warn!("chat line not sent: {e}"),
+                    Some(Ok(_)) | None => {}
+                }
+            }
+            _ = tokio::time::sleep_until(next_tick) => {
+                let now = start.elapsed();
+                let mut g = lock(slot);
+                if now >= next_rtt {
+                    next_rtt = now + RTT_SAMPLE_EVERY;
+                    let rtt = conn.rtt();
+                    if g.rtt_us.len() < MAX_RTT_SAMPLES {
+                        g.rtt_us.push(rtt.as_micros() as u64);
+                    }
+                    let st = conn.stats();
+                    g.udp_bytes = (g.udp_done.0 + st.udp_rx.bytes, g.udp_done.1 + st.udp_tx.bytes);
+                    if let Some(s) = g.session.as_mut() {
+                        s.set_rtt(rtt);
+                    }
+                }
+                let Some(s) = g.session.as_mut() else { return EndReason::Left };
+                if let Some(reason) = s.ended() {
+                    return reason.clone();
+                }
+                let control = brain.control(s, now);
+                match s.tick(&control, now) {
+                    Ok(bytes) => {
+                        if bytes.len() <= conn.max_datagram_size().unwrap_or(0) {
+                            // A full send buffer drops the datagram: the next one repeats it.
+                            let _ = conn.send_datagram(bytes.into());
+                        }
+                    }
+                    Err(e) => return EndReason::Encode(e.to_string()),
+                }
+                let period = s.tick_period();
+                next_tick += period;
+                let behind = tokio::time::Instant::now().saturating_duration_since(next_tick);
+                if behind > Duration::from_millis(100) {
+                    // Stalled (debugger, overloaded machine): do not burst to catch up.
+                    next_tick = tokio::time::Instant::now() + period;
+                }
+            }
+            reason = limits.reached() => return reason,
+        }
+    }
+}
+
+/// Dials again until the server gives our player back, the grace period is over, or the
+/// session is stopped. The session shows "Reconnecting… n s" meanwhile.
+async fn reconnect(
+    redial: Redial<'_>,
+    slot: &Arc<Mutex<Slot>>,
+    start: Instant,
+    limits: &Limits,
+    why: &EndReason,
+) -> Result<LinkParts, EndReason> {
+    let lost_at = start.elapsed();
+    let ticket = {
+        let mut g = lock(slot);
+        g.reconnects += 1;
+        g.session.as_mut().map(|s| {
+            s.set_reconnecting(Some(lost_at));
+            s.resume_ticket()
+        })
+    };
+    let Some((token, grace)) = ticket else {
+        return Err(why.clone());
+    };
+    let mut plan = Reconnect::new(lost_at, grace, redial.seed);
+    loop {
+        let Some(wait) = plan.next(start.elapsed()) else {
+            return Err(EndReason::ConnectionLost(format!(
+                "{why}; not back within the server's {} s grace period",
+                grace.as_secs()
+            )));
+        };
+        let attempt = async {
+            tokio::time::sleep(wait).await;
+            tokio::time::timeout(
+                ATTEMPT_TIMEOUT,
+                connect_as(redial.cfg, redial.endpoint, Some(token)),
+            )
+            .await
+        };
+        let answer = tokio::select! {
+            a = attempt => a,
+            reason = limits.reached() => return Err(reason),
+        };
+        let c = match answer {
+            Ok(Ok(c)) => c,
+            Ok(Err(ConnectError::Refused(HandshakeError::Rejected(r)))) if !retry_after(&r) => {
+                return Err(EndReason::Rejected(r));
+            }
+            Ok(Err(e @ (ConnectError::Trust(_) | ConnectError::Resolve { .. }))) => {
+                return Err(EndReason::ConnectionLost(e.to_string()));
+            }
+            Ok(Err(e)) => {
+                tracing::debug!(attempt = plan.attempts(), "reconnect attempt failed: {e}");
+                continue;
+            }
+            Err(_) => continue,
+        };
+        let now = start.elapsed();
+        let mut g = lock(slot);
+        let Some(s) = g.session.as_mut() else {
+            return Err(why.clone());
+        };
+        s.resume(c.welcomed, now, c.conn.rtt());
+        if let Some(reason) = s.ended() {
+            return Err(reason.clone());
+        }
+        s.set_reconnecting(None);
+        g.resumes.push(Resumed {
+            lost_at,
+            resumed_at: now,
+        });
+        tracing::info!(
+            after_ms = now.saturating_sub(lost_at).as_millis() as u64,
+            "resumed our player"
+        );
+        return Ok(LinkParts {
+            conn: c.conn,
+            send: c.send,
+            recv: c.recv,
+        });
+    }
+}
+
+/// Refusals worth another attempt during a reconnect: the server was only busy.
+fn retry_after(r: &RejectReason) -> bool {
+    matches!(r, RejectReason::Busy | RejectReason::TooManyFromAddress { .. })
 }
 
 /// The latest input from the window, with clicks latched until a tick has seen them.
@@ -472,8 +675,22 @@ pub fn spawn_session(cfg: ConnectConfig) -> SessionHandle {
                 match connected {
                     Ok(c) => {
                         let mut brain = WindowBrain(t_input);
-                        let reason =
-                            drive(c, t_slot.clone(), &mut brain, start, t_stop, Some(chat_rx), None).await;
+                        let redial = Redial {
+                            cfg: &cfg,
+                            endpoint: &endpoint,
+                            seed: cfg.seed,
+                        };
+                        let reason = drive(
+                            c,
+                            t_slot.clone(),
+                            &mut brain,
+                            start,
+                            t_stop,
+                            Some(chat_rx),
+                            None,
+                            Some(redial),
+                        )
+                        .await;
                         tracing::info!("session ended: {reason}");
                     }
                     Err(e) => fail(e),

@@ -91,6 +91,21 @@ pub struct Session {
     last_tick_at: Duration,
     /// The view the last local tick rendered.
     last_render: Option<ShotView>,
+    /// Counters of the parts a resume replaced (snapshot stream, prediction, clock).
+    carried: Carried,
+    /// Resumes so far.
+    resumes: u32,
+    /// When the connection dropped, while reconnecting.
+    reconnecting_since: Option<Duration>,
+}
+
+/// What the replaced parts had counted before a resume.
+#[derive(Clone, Copy, Debug, Default)]
+struct Carried {
+    snapshots: SnapshotCounters,
+    corrections: u64,
+    resets: u64,
+    clock_jumps: u64,
 }
 
 impl Session {
@@ -139,9 +154,72 @@ impl Session {
             welcome,
             last_tick_at: now,
             last_render: None,
+            carried: Carried::default(),
+            resumes: 0,
+            reconnecting_since: None,
         };
         session.on_control_bytes(&[], now);
         Ok(session)
+    }
+
+    /// Our player back on a new connection after a drop. The parts that belong to the old
+    /// connection start afresh (the snapshot stream and its acknowledgements, interpolation, the
+    /// clock, prediction until the first snapshot), their counters carried over; the feed, the
+    /// shots and the meters go on. Shots still awaiting a verdict are given up: it went out on
+    /// the old connection. A welcome for another player or another map ends the session.
+    pub fn resume(&mut self, welcomed: Welcomed, now: Duration, rtt: Duration) {
+        let Welcomed { welcome, frames } = welcomed;
+        if welcome.player_id != self.welcome.player_id || welcome.map_text != self.welcome.map_text {
+            return self.end(EndReason::BadWelcome(format!(
+                "the resumed session is not ours (player {} on {}, expected player {} on {})",
+                welcome.player_id, welcome.map_name, self.welcome.player_id, self.welcome.map_name
+            )));
+        }
+        let old = self.stats();
+        self.carried = Carried {
+            snapshots: old.snapshots,
+            corrections: old.corrections,
+            resets: old.resets,
+            clock_jumps: old.clock_jumps,
+        };
+        let tick_rate = welcome.tick_rate.max(1);
+        let rtt_ticks = rtt.as_secs_f32() * tick_rate as f32;
+        let local = PlayerState {
+            id: welcome.player_id,
+            ..PlayerState::default()
+        };
+        self.downlink = Downlink::default();
+        self.interp = Interpolator::new(tick_rate, welcome.snapshot_interval);
+        self.clock = ClockSync::new(welcome.server_tick, rtt_ticks);
+        self.pred = Predictor::new(self.cfg, self.map.clone(), local);
+        self.ledger.abandon_awaited();
+        self.feed.set_roster(&welcome.roster, welcome.player_id);
+        self.control = frames;
+        self.welcome = welcome;
+        self.phase = Phase::Playing;
+        self.last_render = None;
+        self.last_tick_at = now;
+        self.resumes += 1;
+        self.on_control_bytes(&[], now);
+    }
+
+    /// Resumes so far.
+    pub fn resumes(&self) -> u32 {
+        self.resumes
+    }
+
+    /// The token that resumes our player, and how long the server keeps it after a drop.
+    pub fn resume_ticket(&self) -> (rewind_shared::protocol::ResumeToken, Duration) {
+        (
+            self.welcome.resume_token,
+            Duration::from_millis(u64::from(self.welcome.resume_grace_ms)),
+        )
+    }
+
+    /// Shows the match frozen under "Reconnecting… n s", counting from `since` (session time;
+    /// `None`: back to playing).
+    pub fn set_reconnecting(&mut self, since: Option<Duration>) {
+        self.reconnecting_since = since;
     }
 
     /// The welcome the server sent.
@@ -261,13 +339,15 @@ impl Session {
 
     /// All counters.
     pub fn stats(&self) -> SessionStats {
+        let mut snapshots = self.carried.snapshots;
+        snapshots += self.downlink.counters();
         SessionStats {
-            snapshots: self.downlink.counters(),
+            snapshots,
             shots: self.ledger.stats(),
-            corrections: self.pred.corrections(),
-            resets: self.pred.resets(),
+            corrections: self.carried.corrections + self.pred.corrections(),
+            resets: self.carried.resets + self.pred.resets(),
             inputs: self.uplink.sent(),
-            clock_jumps: self.clock.jumps(),
+            clock_jumps: self.carried.clock_jumps + self.clock.jumps(),
             bytes_down: self.meter.bytes_down(),
             bytes_up: self.meter.bytes_up(),
         }
@@ -451,8 +531,14 @@ impl Session {
             })
             .unwrap_or_default();
         scoreboard.sort_by_key(|r| score_rank(r.id, r.kills, r.deaths));
+        let phase = match (self.reconnecting_since, &self.phase) {
+            (Some(since), Phase::Playing) => Phase::Reconnecting {
+                for_s: now.saturating_sub(since).as_secs_f32(),
+            },
+            _ => self.phase.clone(),
+        };
         GameView {
-            phase: self.phase.clone(),
+            phase,
             map: Some(self.map.clone()),
             local_id: Some(me),
             players,

@@ -160,6 +160,13 @@ impl ShotLedger {
         self.stats.void += (before - self.awaiting.len()) as u64;
     }
 
+    /// The connection that would have carried their verdicts is gone: every shot still
+    /// awaited is given up (counted as abandoned).
+    pub fn abandon_awaited(&mut self) {
+        self.stats.abandoned += self.awaiting.len() as u64;
+        self.awaiting.clear();
+    }
+
     /// Counters so far.
     pub fn stats(&self) -> ShotStats {
         self.stats

@@ -111,6 +111,12 @@ pub enum Phase {
     Connecting,
     /// In the match.
     Playing,
+    /// The connection dropped; the client is reconnecting to resume its player. The match stays
+    /// on screen, frozen as last seen.
+    Reconnecting {
+        /// Seconds since the drop was noticed.
+        for_s: f32,
+    },
     /// The connection ended or never started: show the reason, do not crash.
     Ended {
         /// Human-readable reason (unreachable, rejected with reason, server went away, match over).

@@ -48,6 +48,9 @@ pub struct ServerConfig {
     pub idle_timeout: Duration,
     /// A client must finish its hello within this long.
     pub handshake_timeout: Duration,
+    /// A player whose connection drops is kept (standing still) this long for its client to
+    /// reconnect and resume it; zero removes it at once.
+    pub resume_grace: Duration,
     /// Datagrams per second one connection may send before packets are dropped.
     pub max_datagrams_per_s: u32,
     /// Artificial network conditions on the server's socket (each direction).
@@ -77,6 +80,7 @@ impl Default for ServerConfig {
             record: None,
             idle_timeout: Duration::from_secs(10),
             handshake_timeout: Duration::from_secs(5),
+            resume_grace: Duration::from_secs(30),
             max_datagrams_per_s: 600,
             link: LinkConfig::perfect(),
             link_seed: 1,
@@ -103,7 +107,13 @@ pub enum ConfigError {
     /// A connection limit of zero would refuse everyone.
     #[error("--max-per-addr and the handshake cap must be at least 1")]
     ZeroLimit,
+    /// Grace period longer than the protocol can state.
+    #[error("--resume-grace {0:?} is longer than {MAX_RESUME_GRACE:?}")]
+    ResumeGrace(Duration),
 }
+
+/// Longest `--resume-grace`: a seat held longer than this is a seat lost to the others.
+pub const MAX_RESUME_GRACE: Duration = Duration::from_secs(600);
 
 impl ServerConfig {
     /// Checks the ranges the rest of the server relies on.
@@ -119,6 +129,9 @@ impl ServerConfig {
         }
         if self.max_per_addr == 0 || self.max_handshakes == 0 {
             return Err(ConfigError::ZeroLimit);
+        }
+        if self.resume_grace > MAX_RESUME_GRACE {
+            return Err(ConfigError::ResumeGrace(self.resume_grace));
         }
         let players = u32::from(self.ai) + u32::from(self.max_clients);
         if players > 250 {

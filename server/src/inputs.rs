@@ -1,6 +1,7 @@
 //! Per-client input buffer keyed by tick. Clients are not trusted: redundant copies are
 //! de-duplicated by sequence, inputs for ticks already simulated or too far ahead are dropped and
-//! counted, and a tick with no input repeats the last movement (counted as missing).
+//! counted, and a tick with no input repeats the last movement (counted as missing) for a short
+//! while, then stands still: a player whose inputs stopped coming is not walked on as a ghost.
 
 use rewind_shared::input::Input;
 use rewind_shared::protocol::InputCmd;
@@ -9,6 +10,10 @@ use std::collections::VecDeque;
 
 /// How far ahead of the server an input may be (about a second at 60 Hz).
 pub const MAX_INPUT_LEAD_TICKS: i32 = 64;
+/// Consecutive ticks without input during which the last movement is repeated (a quarter of a
+/// second at 60 Hz: a lost packet or two is bridged smoothly); after that the player stands still,
+/// keeping its aim.
+pub const REPEAT_MOVE_TICKS: u32 = 15;
 
 /// Counters the buffer keeps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -32,6 +37,8 @@ pub struct InputBuffer {
     last_applied: Option<Seq>,
     /// Newest tick any input was received for.
     newest_tick: Option<Tick>,
+    /// Ticks in a row simulated without an input.
+    missing_run: u32,
     /// Counters.
     pub counters: InputCounters,
 }
@@ -76,19 +83,32 @@ impl InputBuffer {
                 self.pending.pop_front();
                 self.last = c.input;
                 self.last_applied = Some(c.seq);
+                self.missing_run = 0;
                 c.input
             }
             _ => {
                 if self.last_applied.is_some() {
                     self.counters.missing += 1;
                 }
+                self.missing_run = self.missing_run.saturating_add(1);
+                let mv = if self.missing_run <= REPEAT_MOVE_TICKS {
+                    self.last.mv
+                } else {
+                    [0, 0]
+                };
                 Input {
+                    mv,
                     buttons: 0,
                     view: None,
                     ..self.last
                 }
             }
         }
+    }
+
+    /// The aim of the last input applied (a dropped player keeps facing where it faced).
+    pub fn last_aim(&self) -> [i16; 2] {
+        self.last.aim
     }
 
     /// Sequence of the newest real input applied.
@@ -149,6 +169,28 @@ mod tests {
         assert!(!repeated.fire());
         assert_eq!(b.counters.missing, 1);
         assert_eq!(b.last_applied(), Some(Seq(1)));
+    }
+
+    #[test]
+    fn a_long_gap_stands_still_keeping_the_aim() {
+        let mut b = InputBuffer::default();
+        let mut c = cmd(1, 10, 7);
+        c.input.aim = [0, 300];
+        b.receive(c, Tick(10));
+        b.take(Tick(10));
+        let gap: Vec<Input> = (11..11 + REPEAT_MOVE_TICKS + 3)
+            .map(|t| b.take(Tick(t)))
+            .collect();
+        assert!(gap[..REPEAT_MOVE_TICKS as usize].iter().all(|i| i.mv == [7, 0]));
+        assert!(
+            gap[REPEAT_MOVE_TICKS as usize..]
+                .iter()
+                .all(|i| i.mv == [0, 0] && i.aim == [0, 300])
+        );
+        // An input arriving again moves at once, and the next gap repeats it again.
+        b.receive(cmd(2, 40, -3), Tick(40));
+        assert_eq!(b.take(Tick(40)).mv, [-3, 0]);
+        assert_eq!(b.take(Tick(41)).mv, [-3, 0]);
     }
 
     #[test]

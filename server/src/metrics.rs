@@ -252,12 +252,18 @@ pub struct GuardCounters {
     pub chat_dropped: Counter,
     /// Dropped: did not read its control stream (backlog full).
     pub slow_readers: Counter,
+    /// Players given back to a reconnecting client (`ClientMsg::Resume`).
+    pub resumed: Counter,
+    /// Resumes refused: unknown or expired token.
+    pub refused_resume: Counter,
+    /// Dropped players whose grace period ran out before they came back.
+    pub resume_expired: Counter,
 }
 
 impl GuardCounters {
     fn register(registry: &mut Registry) -> GuardCounters {
         let g = GuardCounters::default();
-        let rows: [(&str, &str, &Counter); 11] = [
+        let rows: [(&str, &str, &Counter); 14] = [
             (
                 "quic_retries",
                 "Connection attempts asked to validate their address (QUIC Retry)",
@@ -308,6 +314,21 @@ impl GuardCounters {
                 "slow_readers",
                 "Clients dropped for not reading their control stream",
                 &g.slow_readers,
+            ),
+            (
+                "resumed",
+                "Players given back to a reconnecting client",
+                &g.resumed,
+            ),
+            (
+                "refused_resume",
+                "Resumes refused: unknown or expired token",
+                &g.refused_resume,
+            ),
+            (
+                "resume_expired",
+                "Dropped players removed when their grace period ran out",
+                &g.resume_expired,
             ),
         ];
         for (name, help, c) in rows {

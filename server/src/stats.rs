@@ -99,6 +99,12 @@ pub struct GuardStats {
     pub chat_dropped: u64,
     /// Clients dropped for not reading their control stream.
     pub slow_readers: u64,
+    /// Players given back to a reconnecting client.
+    pub resumed: u64,
+    /// Resumes refused: unknown or expired token.
+    pub refused_resume: u64,
+    /// Dropped players removed when their grace period ran out.
+    pub resume_expired: u64,
 }
 
 impl GuardStats {
@@ -115,6 +121,9 @@ impl GuardStats {
             dropped_silent: g.dropped_silent.get(),
             chat_dropped: g.chat_dropped.get(),
             slow_readers: g.slow_readers.get(),
+            resumed: g.resumed.get(),
+            refused_resume: g.refused_resume.get(),
+            resume_expired: g.resume_expired.get(),
         }
     }
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change. `ClientMsg::Hello` stays variant 0 with `version` as its
 /// first field forever, so any two versions can at least tell each other they differ.
-pub const PROTOCOL_VERSION: u32 = 2;
+pub const PROTOCOL_VERSION: u32 = 3;
 /// ALPN of the QUIC connection.
 pub const ALPN: &[u8] = b"rewind/1";
 /// Largest control frame body.
@@ -27,6 +27,10 @@ pub const MAX_NAME_CHARS: usize = 24;
 pub const MAX_CHAT_CHARS: usize = 200;
 /// Most inputs one datagram carries (the newest and the unacknowledged ones before it).
 pub const MAX_INPUTS_PER_PACKET: usize = 16;
+
+/// QUIC application close code of a connection the server dropped (silence, a control backlog)
+/// while keeping its player: the client should reconnect and send `ClientMsg::Resume`.
+pub const CLOSE_RESUMABLE: u32 = 3;
 
 /// Client to server, on the control stream.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -45,6 +49,27 @@ pub enum ClientMsg {
     },
     /// Leaving on purpose.
     Leave,
+    /// First message of a reconnecting client instead of `Hello`: give me back the player this
+    /// token was issued for (in its `Welcome`).
+    Resume {
+        /// The client's `PROTOCOL_VERSION`.
+        version: u32,
+        /// The token from the last `Welcome`.
+        token: ResumeToken,
+    },
+}
+
+/// A secret the server hands each player in its `Welcome`: presenting it on a new connection
+/// within the grace period gets that player back. Random, 128 bits, and replaced at every
+/// welcome, so a token that leaked with an old connection is worth nothing after a resume.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ResumeToken(pub [u8; 16]);
+
+impl std::fmt::Debug for ResumeToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A secret: never printed whole in logs.
+        write!(f, "ResumeToken({:02x}{:02x}..)", self.0[0], self.0[1])
+    }
 }
 
 /// Why the server refused a client.
@@ -75,6 +100,9 @@ pub enum RejectReason {
     },
     /// Too many connections are in their handshake right now; try again shortly.
     Busy,
+    /// The resume token names no player the server still holds (the grace period is over, the
+    /// player resumed elsewhere, or the server restarted).
+    ResumeUnknown,
 }
 
 impl std::fmt::Display for RejectReason {
@@ -94,6 +122,9 @@ impl std::fmt::Display for RejectReason {
                 write!(f, "too many connections from your address (at most {max})")
             }
             RejectReason::Busy => write!(f, "server busy with other handshakes, try again"),
+            RejectReason::ResumeUnknown => {
+                write!(f, "the server no longer holds your player (grace period over)")
+            }
         }
     }
 }
@@ -121,6 +152,11 @@ pub struct Welcome {
     pub max_rewind_ticks: u32,
     /// Everyone already playing.
     pub roster: Vec<(PlayerId, String)>,
+    /// Presented in `ClientMsg::Resume` after a dropped connection.
+    pub resume_token: ResumeToken,
+    /// How long the server keeps a dropped player for a resume, in milliseconds (the client
+    /// stops trying after this).
+    pub resume_grace_ms: u32,
 }
 
 /// Things that happened in the match, sent reliably.

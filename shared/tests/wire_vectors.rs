@@ -13,8 +13,8 @@ use rewind_shared::frame::{FrameDecoder, encode_frame};
 use rewind_shared::input::{BUTTON_FIRE, Input, ShotView};
 use rewind_shared::player::{Body, Life, PlayerId, PlayerState, Score, Weapon};
 use rewind_shared::protocol::{
-    ClientDatagram, ClientMsg, GameEvent, InputCmd, MAX_CONTROL_FRAME, MAX_DATAGRAM, RejectReason, ServerMsg,
-    ShotVerdict, SnapshotPacket, Welcome,
+    ClientDatagram, ClientMsg, GameEvent, InputCmd, MAX_CONTROL_FRAME, MAX_DATAGRAM, RejectReason,
+    ResumeToken, ServerMsg, ShotVerdict, SnapshotPacket, Welcome,
 };
 use rewind_shared::sim::ShotMode;
 use rewind_shared::snapshot::{EntityDelta, EntitySet, EntityState, apply_delta, build_delta};
@@ -101,6 +101,12 @@ fn assert_all(wrong: Vec<String>) {
 const CLIENT_HELLO: &str = "00 01 04 5a 6f c3 ab";
 const CLIENT_CHAT: &str = "01 02 67 67";
 const CLIENT_LEAVE: &str = "02";
+const CLIENT_RESUME: &str = "03 03 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f";
+
+/// The token of the vectors: bytes 0 to 15.
+fn token() -> ResumeToken {
+    ResumeToken(std::array::from_fn(|i| i as u8))
+}
 
 #[test]
 fn client_messages_match_their_vectors() {
@@ -118,6 +124,11 @@ fn client_messages_match_their_vectors() {
         CLIENT_LEAVE,
         MAX_CONTROL_FRAME,
     ));
+    let resume = ClientMsg::Resume {
+        version: 3,
+        token: token(),
+    };
+    wrong.extend(check("client-resume", &resume, CLIENT_RESUME, MAX_CONTROL_FRAME));
     assert_all(wrong);
 }
 
@@ -127,7 +138,8 @@ const SERVER_WELCOME: &str = "\
     00 01 03 3c 02 04 64 75 65 6c 12 23 23 23 23 23 \
     0a 23 53 2e 53 23 0a 23 23 23 23 23 0a fb e8 03 \
     01 0f 02 00 06 41 49 20 41 64 61 03 04 5a 6f c3 \
-    ab";
+    ab 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e \
+    0f fb 30 75";
 const SERVER_REJECT_VERSION: &str = "01 00 01 02";
 const SERVER_REJECT_FULL: &str = "01 01 40";
 const SERVER_REJECT_BAD_NAME: &str = "01 02";
@@ -137,6 +149,7 @@ const SERVER_REJECT_PROTOCOL: &str = "\
     6f";
 const SERVER_REJECT_PER_ADDR: &str = "01 05 08";
 const SERVER_REJECT_BUSY: &str = "01 06";
+const SERVER_REJECT_RESUME_UNKNOWN: &str = "01 07";
 const SERVER_EVENT_JOIN: &str = "02 00 04 02 42 6f";
 const SERVER_EVENT_LEAVE: &str = "02 01 04 09 74 69 6d 65 64 20 6f 75 74";
 const SERVER_EVENT_KILL: &str = "02 02 03 00";
@@ -164,6 +177,8 @@ fn server_messages_match_their_vectors() {
         lagcomp: true,
         max_rewind_ticks: 15,
         roster: vec![(PlayerId(0), "AI Ada".into()), (PlayerId(3), "Zoë".into())],
+        resume_token: token(),
+        resume_grace_ms: 30_000,
     });
     let reject = ServerMsg::Reject;
     let event = ServerMsg::Event;
@@ -203,6 +218,11 @@ fn server_messages_match_their_vectors() {
             "server-reject-busy",
             reject(RejectReason::Busy),
             SERVER_REJECT_BUSY,
+        ),
+        (
+            "server-reject-resume-unknown",
+            reject(RejectReason::ResumeUnknown),
+            SERVER_REJECT_RESUME_UNKNOWN,
         ),
         (
             "server-event-join",
@@ -505,6 +525,7 @@ fn the_spec_appendix_has_no_other_vectors() {
         "client-hello",
         "client-chat",
         "client-leave",
+        "client-resume",
         "server-welcome",
         "server-reject-version",
         "server-reject-full",
@@ -513,6 +534,7 @@ fn the_spec_appendix_has_no_other_vectors() {
         "server-reject-protocol",
         "server-reject-per-addr",
         "server-reject-busy",
+        "server-reject-resume-unknown",
         "server-event-join",
         "server-event-leave",
         "server-event-kill",

@@ -96,7 +96,7 @@ impl Renderer {
                 screens::draw_ended(reason, w, h);
                 return;
             }
-            Phase::Playing => {}
+            Phase::Playing | Phase::Reconnecting { .. } => {}
         }
         self.effects.update(view, dt);
         self.zoom = ui.zoom;
@@ -139,6 +139,9 @@ impl Renderer {
         }
         hud::draw_hurt(&self.effects, w, h);
         self.draw_hud(view, ui, w, h);
+        if let Phase::Reconnecting { for_s } = view.phase {
+            screens::draw_reconnecting(for_s, macroquad::time::get_time(), w, h);
+        }
     }
 
     fn draw_hud(&self, view: &GameView, ui: &Overlays<'_>, w: f32, h: f32) {

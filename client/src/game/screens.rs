@@ -43,6 +43,29 @@ pub fn draw_connecting(time: f64, w: f32, h: f32) {
     text::draw_centered("Esc to quit", w / 2.0, h - 30.0, 18.0, palette::TEXT_DIM);
 }
 
+/// Over the frozen match: "Reconnecting… n s", dimming the world so it is clearly not live.
+pub fn draw_reconnecting(for_s: f32, time: f64, w: f32, h: f32) {
+    draw_rectangle(0.0, 0.0, w, h, fade(palette::BACKGROUND, 0.55));
+    let text = format!("Reconnecting\u{2026} {} s", for_s.floor() as u32);
+    let pw = text::width(&text, 34.0) + 80.0;
+    text::panel(w / 2.0 - pw / 2.0, h * 0.4, pw, 96.0);
+    text::draw_centered(&text, w / 2.0, h * 0.4 + 44.0, 34.0, palette::TEXT);
+    text::draw_centered(
+        "your player waits for you on the server",
+        w / 2.0,
+        h * 0.4 + 78.0,
+        18.0,
+        palette::TEXT_DIM,
+    );
+    let a = time as f32 * 4.0;
+    draw_circle(
+        w / 2.0 + a.cos() * 18.0,
+        h * 0.4 - 24.0 + a.sin() * 6.0,
+        5.0,
+        palette::LOCAL,
+    );
+}
+
 /// The end screen with the reason, wrapped to the window.
 pub fn draw_ended(reason: &str, w: f32, h: f32) {
     backdrop(w, h);

@@ -4,7 +4,7 @@ use crate::inputs::InputBuffer;
 use crate::snapshots::SnapshotStream;
 use rewind_shared::frame::FrameDecoder;
 use rewind_shared::player::PlayerId;
-use rewind_shared::protocol::MAX_CONTROL_FRAME;
+use rewind_shared::protocol::{MAX_CONTROL_FRAME, ResumeToken};
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -114,6 +114,8 @@ impl ConnectRate {
 pub struct Client {
     /// Its player.
     pub player: PlayerId,
+    /// The secret its `Welcome` carried; a reconnecting client presents it to resume `player`.
+    pub token: ResumeToken,
     /// Buffered inputs.
     pub inputs: InputBuffer,
     /// Snapshot stream (sent ring, acks, baselines).
@@ -133,10 +135,11 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client welcomed at `now` as `player`.
-    pub fn new(player: PlayerId, now: Duration) -> Client {
+    /// A client welcomed at `now` as `player`, given `token` to resume it with.
+    pub fn new(player: PlayerId, token: ResumeToken, now: Duration) -> Client {
         Client {
             player,
+            token,
             inputs: InputBuffer::default(),
             snaps: SnapshotStream::default(),
             welcomed_at: now,

@@ -1,17 +1,18 @@
 //! The control stream inside the core: the handshake (hello → welcome or reject) and, once
 //! playing, chat and leave. Bytes arrive as the transport reads them; frames are cut here.
 
-use super::conn::{CHAT_BURST, CHAT_PER_S, Client, Stage};
+use super::conn::{CHAT_BURST, CHAT_PER_S};
 use super::{ClientKey, CloseReason, ServerCore};
 use crate::ecs::components::Owner;
 use rewind_shared::protocol::{
-    ClientMsg, GameEvent, MAX_CHAT_CHARS, PROTOCOL_VERSION, RejectReason, ServerMsg, Welcome, valid_name,
+    ClientMsg, GameEvent, MAX_CHAT_CHARS, PROTOCOL_VERSION, RejectReason, ServerMsg, valid_name,
 };
 use std::time::Duration;
 
 impl ServerCore {
     /// Bytes read from a connection's control stream, in order.
     pub fn handle_control(&mut self, key: ClientKey, bytes: &[u8], now: Duration) {
+        self.advance(now);
         self.metrics.bytes_in.inc_by(bytes.len() as u64);
         let Some(conn) = self.conns.get_mut(&key) else {
             return;
@@ -36,10 +37,12 @@ impl ServerCore {
         }
     }
 
-    /// The first message of a connection.
+    /// The first message of a connection: a new player, or a resume.
     fn on_hello(&mut self, key: ClientKey, msg: ClientMsg, now: Duration) {
-        let ClientMsg::Hello { version, name } = msg else {
-            return self.reject(key, RejectReason::Protocol("expected hello".into()));
+        let (version, name) = match msg {
+            ClientMsg::Hello { version, name } => (version, name),
+            ClientMsg::Resume { version, token } => return self.on_resume(key, version, token, now),
+            _ => return self.reject(key, RejectReason::Protocol("expected hello".into())),
         };
         if version != PROTOCOL_VERSION {
             return self.reject(
@@ -53,7 +56,9 @@ impl ServerCore {
         if !valid_name(&name) {
             return self.reject(key, RejectReason::BadName);
         }
-        if self.clients() >= usize::from(self.cfg.max_clients) {
+        // Seats held by players waiting to resume count too: dropping and coming back must not
+        // lose a seat to a newcomer, and parking must not let one address hold more seats.
+        if self.seats() >= usize::from(self.cfg.max_clients) {
             return self.reject(
                 key,
                 RejectReason::ServerFull {
@@ -61,29 +66,23 @@ impl ServerCore {
                 },
             );
         }
+        let addr = self.conns.get(&key).map(|c| c.addr);
+        if addr.is_some_and(|a| self.seats_of(a) >= usize::from(self.cfg.max_per_addr)) {
+            return self.reject(
+                key,
+                RejectReason::TooManyFromAddress {
+                    max: self.cfg.max_per_addr,
+                },
+            );
+        }
         let id = self.alloc_id();
         self.join(id, name.clone(), Owner::Client(key.0));
-        let welcome = Welcome {
-            version: PROTOCOL_VERSION,
-            player_id: id,
-            tick_rate: self.cfg.tick_rate,
-            snapshot_interval: self.cfg.snapshot_interval,
-            map_name: self.cfg.map.name.clone(),
-            map_text: self.cfg.map.source.clone(),
-            server_tick: self.sim.tick(),
-            lagcomp: self.cfg.lagcomp,
-            max_rewind_ticks: self.sim.cfg().max_rewind_ticks,
-            roster: self.names.iter().map(|(id, n)| (*id, n.clone())).collect(),
-        };
         // Everyone else hears of the join before the newcomer is in the broadcast list.
         self.broadcast(&ServerMsg::Event(GameEvent::Join {
             id,
             name: name.clone(),
         }));
-        self.send(key, &ServerMsg::Welcome(welcome));
-        if let Some(conn) = self.conns.get_mut(&key) {
-            conn.stage = Stage::Playing(Box::new(Client::new(id, now)));
-        }
+        self.welcome(key, id, now);
         self.metrics.handshakes.inc();
         tracing::info!(player = %id, %name, %key, "client joined");
     }
@@ -113,7 +112,9 @@ impl ServerCore {
                 self.broadcast(&ServerMsg::Event(GameEvent::Chat { from, text }));
             }
             ClientMsg::Leave => self.close(key, CloseReason::Left),
-            ClientMsg::Hello { .. } => self.close(key, CloseReason::Protocol("second hello".into())),
+            ClientMsg::Hello { .. } | ClientMsg::Resume { .. } => {
+                self.close(key, CloseReason::Protocol("second hello".into()))
+            }
         }
     }
 
@@ -128,6 +129,7 @@ impl ServerCore {
             RejectReason::Protocol(_) => g.refused_protocol.inc(),
             RejectReason::TooManyFromAddress { .. } => g.refused_per_addr.inc(),
             RejectReason::Busy => g.refused_busy.inc(),
+            RejectReason::ResumeUnknown => g.refused_resume.inc(),
         };
         self.send(key, &ServerMsg::Reject(reason.clone()));
         self.close(key, CloseReason::Rejected(reason));

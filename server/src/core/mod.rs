@@ -11,6 +11,7 @@
 mod conn;
 mod control;
 mod reason;
+mod resume;
 
 pub use conn::{RateLimiter, RateVerdict};
 pub use reason::{ClientKey, CloseReason, LinkClosed, ShutdownReason, close_code};
@@ -88,6 +89,11 @@ pub struct ServerCore {
     pending_leaves: Vec<PlayerId>,
     pending_chat: Vec<(PlayerId, String)>,
     connect_rate: conn::ConnectRate,
+    /// Players whose connection dropped, by the token that resumes them.
+    parked: BTreeMap<rewind_shared::protocol::ResumeToken, resume::Parked>,
+    tokens: resume::Tokens,
+    /// The latest time the core was given (when a connection closes without a time of its own).
+    now: Duration,
     stopped: bool,
 }
 
@@ -110,6 +116,9 @@ impl ServerCore {
             pending_leaves: Vec::new(),
             pending_chat: Vec::new(),
             connect_rate: conn::ConnectRate::default(),
+            parked: BTreeMap::new(),
+            tokens: resume::Tokens::from_os(),
+            now: Duration::ZERO,
             stopped: false,
             cfg,
         };
@@ -152,6 +161,16 @@ impl ServerCore {
         self.conns.values().filter(|c| c.client().is_some()).count()
     }
 
+    /// Players whose connection dropped and who wait for their client to resume them.
+    pub fn parked(&self) -> usize {
+        self.parked.len()
+    }
+
+    /// Moves the core's clock to `now` (it never goes back).
+    fn advance(&mut self, now: Duration) {
+        self.now = self.now.max(now);
+    }
+
     /// Connections the core knows (welcomed or waiting for their hello).
     pub fn connections(&self) -> usize {
         self.conns.len()
@@ -174,6 +193,7 @@ impl ServerCore {
     /// hold the others' slots either.
     pub fn handle_connect(&mut self, key: ClientKey, addr: IpAddr, max_datagram: usize, now: Duration) {
         use rewind_shared::protocol::RejectReason;
+        self.advance(now);
         let from_addr = self.conns.values().filter(|c| c.addr == addr).count();
         let handshaking = self.conns.len() - self.clients();
         let refusal = if self.stopped {
@@ -203,10 +223,11 @@ impl ServerCore {
         }
     }
 
-    /// The transport lost a connection (timeout, peer closed, error).
+    /// The transport lost a connection (timeout, peer closed, error). Its player is kept for a
+    /// resume (see `resume`).
     pub fn handle_closed(&mut self, key: ClientKey, why: LinkClosed) {
         if let Some(conn) = self.conns.remove(&key) {
-            self.leave(conn, &why.to_string());
+            self.end_session(conn, why.to_string(), true);
         }
     }
 
@@ -222,6 +243,7 @@ impl ServerCore {
     /// Datagrams the transport had to drop for this connection before the core saw them (its
     /// inbox was full); they still count against the rate limit.
     pub fn handle_dropped(&mut self, key: ClientKey, n: u64, now: Duration) {
+        self.advance(now);
         self.metrics.rate_limited.inc_by(n);
         let Some(conn) = self.conns.get_mut(&key) else {
             return;
@@ -235,6 +257,7 @@ impl ServerCore {
     /// One datagram from a connection: rate-limited, decoded with the size limit; garbage is
     /// counted and dropped, never fatal.
     pub fn handle_datagram(&mut self, key: ClientKey, bytes: &[u8], now: Duration) {
+        self.advance(now);
         self.metrics.bytes_in.inc_by(bytes.len() as u64);
         if !self.rate_check(key, now) {
             return;
@@ -301,6 +324,7 @@ impl ServerCore {
                     self.reject(key, rewind_shared::protocol::RejectReason::ShuttingDown);
                 }
             }
+            self.parked.clear();
             if let Some(rec) = self.recorder.take() {
                 rec.finish();
             }
@@ -338,29 +362,11 @@ impl ServerCore {
         self.pending_joins.push((id, owner));
     }
 
-    /// Forgets a connection's player, telling everyone.
-    fn leave(&mut self, conn: Conn, reason: &str) {
-        let Stage::Playing(c) = conn.stage else {
-            return;
-        };
-        self.names.remove(&c.player);
-        let before = self.pending_joins.len();
-        self.pending_joins.retain(|(id, _)| *id != c.player);
-        if self.pending_joins.len() == before {
-            self.sim.remove_player(c.player);
-            self.pending_leaves.push(c.player);
-        }
-        tracing::info!(player = %c.player, %reason, "client left");
-        self.broadcast(&ServerMsg::Event(GameEvent::Leave {
-            id: c.player,
-            reason: reason.to_string(),
-        }));
-    }
-
-    /// Closes a connection from the server's side.
+    /// Closes a connection from the server's side (its player is kept for a resume when the
+    /// reason is one a client can come back from).
     fn close(&mut self, key: ClientKey, reason: CloseReason) {
         if let Some(conn) = self.conns.remove(&key) {
-            self.leave(conn, &reason.to_string());
+            self.end_session(conn, reason.to_string(), reason.resumable());
         }
         self.out.push_back(Transmit::Close { key, reason });
     }
@@ -399,8 +405,10 @@ impl ServerCore {
     /// One tick at `now`: timers, joins, inputs gathered, the simulation step, verdicts, events,
     /// the recording and snapshots.
     pub fn tick(&mut self, now: Duration) {
+        self.advance(now);
         self.expire_handshakes(now);
         self.drop_silent(now);
+        self.expire_parked(now);
         let joins: Vec<(PlayerId, String)> = std::mem::take(&mut self.pending_joins)
             .into_iter()
             .map(|(id, owner)| {
@@ -463,6 +471,7 @@ impl ServerCore {
                 .missing_inputs
                 .inc_by(client.inputs.counters.missing - missing);
         }
+        self.parked_inputs(&mut inputs);
         let map = self.sim.map();
         for (id, brain) in &mut self.ai {
             if let Ok(at) = players.binary_search_by_key(id, |p| p.id) {

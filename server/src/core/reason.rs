@@ -21,6 +21,8 @@ pub mod close_code {
     pub const REJECTED: u32 = 1;
     /// Protocol violation or abuse.
     pub const PROTOCOL: u32 = 2;
+    /// Dropped for silence or a backlog; the player is kept and the client may resume it.
+    pub const RESUMABLE: u32 = rewind_shared::protocol::CLOSE_RESUMABLE;
 }
 
 /// Why the server is stopping the whole match.
@@ -58,19 +60,25 @@ pub enum CloseReason {
     Silent(std::time::Duration),
     /// The match is over for everyone.
     Shutdown(ShutdownReason),
+    /// The client resumed its player on a new connection; this one is stale.
+    Replaced,
 }
 
 impl CloseReason {
     /// The QUIC application close code.
     pub fn code(&self) -> u32 {
         match self {
-            CloseReason::Left | CloseReason::Shutdown(_) => close_code::DONE,
+            CloseReason::Left | CloseReason::Shutdown(_) | CloseReason::Replaced => close_code::DONE,
             CloseReason::Rejected(_) => close_code::REJECTED,
-            CloseReason::Protocol(_)
-            | CloseReason::Flood
-            | CloseReason::Backlogged
-            | CloseReason::Silent(_) => close_code::PROTOCOL,
+            CloseReason::Protocol(_) | CloseReason::Flood => close_code::PROTOCOL,
+            CloseReason::Backlogged | CloseReason::Silent(_) => close_code::RESUMABLE,
         }
+    }
+
+    /// Whether the player is kept for a resume: the client may simply be on a bad network.
+    /// Abuse (floods, protocol violations) and endings on purpose are final.
+    pub fn resumable(&self) -> bool {
+        matches!(self, CloseReason::Backlogged | CloseReason::Silent(_))
     }
 }
 
@@ -84,6 +92,7 @@ impl std::fmt::Display for CloseReason {
             CloseReason::Backlogged => f.write_str("not reading its control stream"),
             CloseReason::Silent(d) => write!(f, "silent for {} s", d.as_secs()),
             CloseReason::Shutdown(s) => s.fmt(f),
+            CloseReason::Replaced => f.write_str("resumed on another connection"),
         }
     }
 }

@@ -137,3 +137,248 @@ fn handshake_timeout_rejects_and_forgets() {
         [(ClientKey(1), CloseReason::Rejected(_))]
     ));
 }
+
+mod resume {
+    use super::*;
+    use rewind_shared::ack::AckWindow;
+    use rewind_shared::protocol::{ClientDatagram, InputCmd, RejectReason, ResumeToken};
+    use rewind_shared::tick::Seq;
+
+    const ALICE: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 1));
+    const BOB: IpAddr = IpAddr::V4(std::net::Ipv4Addr::new(10, 0, 0, 2));
+
+    fn resume(token: ResumeToken) -> Vec<u8> {
+        encode_frame(&ClientMsg::Resume {
+            version: PROTOCOL_VERSION,
+            token,
+        })
+        .unwrap()
+    }
+
+    /// One input moving right for `tick`.
+    fn walk(seq: u16, tick: Tick) -> Vec<u8> {
+        encode(&ClientDatagram::Inputs {
+            ack: AckWindow::default(),
+            inputs: vec![InputCmd {
+                seq: Seq(seq),
+                tick,
+                input: Input {
+                    mv: [127, 0],
+                    aim: [0, 100],
+                    ..Input::default()
+                },
+            }],
+        })
+        .unwrap()
+    }
+
+    /// Connects `key` from `addr` with `first` as its first frame; returns what it was answered.
+    fn open(
+        core: &mut ServerCore,
+        wire: &mut Wire,
+        key: u64,
+        addr: IpAddr,
+        first: &[u8],
+        now: Duration,
+    ) -> ServerMsg {
+        core.handle_connect(ClientKey(key), addr, 1200, now);
+        core.handle_control(ClientKey(key), first, now);
+        let msgs = wire.drain(core);
+        msgs.into_iter()
+            .find(|(k, _)| *k == ClientKey(key))
+            .map(|(_, m)| m)
+            .expect("an answer")
+    }
+
+    fn welcome(m: ServerMsg) -> rewind_shared::protocol::Welcome {
+        match m {
+            ServerMsg::Welcome(w) => w,
+            other => panic!("expected a welcome, got {other:?}"),
+        }
+    }
+
+    fn pos(core: &mut ServerCore, id: PlayerId) -> rewind_shared::Vec2 {
+        core.players()
+            .into_iter()
+            .find(|p| p.id == id)
+            .expect("in the match")
+            .body
+            .pos
+    }
+
+    /// Plays `ticks` ticks from `*now`, the connections `walkers` walking right.
+    fn play(
+        core: &mut ServerCore,
+        wire: &mut Wire,
+        now: &mut Duration,
+        ticks: u32,
+        walkers: &[u64],
+    ) -> Vec<ServerMsg> {
+        let mut msgs = Vec::new();
+        for _ in 0..ticks {
+            *now += Duration::from_micros(16_667);
+            for key in walkers {
+                let next = core.current_tick().next();
+                core.handle_datagram(ClientKey(*key), &walk(next.0 as u16, next), *now);
+            }
+            core.tick(*now);
+            msgs.extend(wire.drain(core).into_iter().map(|(_, m)| m));
+        }
+        msgs
+    }
+
+    #[test]
+    fn a_dropped_player_stands_still_and_comes_back_whole() {
+        let mut core = core(0);
+        let mut wire = Wire::default();
+        let mut now = Duration::ZERO;
+        let w1 = welcome(open(&mut core, &mut wire, 1, ALICE, &hello("alice"), now));
+        assert_eq!(w1.resume_grace_ms, 30_000);
+        welcome(open(&mut core, &mut wire, 2, BOB, &hello("bob"), now));
+        play(&mut core, &mut wire, &mut now, 60, &[1, 2]);
+        let before = core.players().into_iter().find(|p| p.id == w1.player_id).unwrap();
+
+        core.handle_closed(ClientKey(1), LinkClosed::TimedOut);
+        assert_eq!((core.clients(), core.parked()), (1, 1));
+        // It glides to a stop (movement has momentum), then stays there.
+        let mut gap = play(&mut core, &mut wire, &mut now, 60, &[2]);
+        let stood = pos(&mut core, w1.player_id);
+        assert!(
+            stood.distance(before.body.pos) < 40.0,
+            "no ghost walk: {stood} vs {}",
+            before.body.pos
+        );
+        gap.extend(play(&mut core, &mut wire, &mut now, 540, &[2]));
+        assert_eq!(pos(&mut core, w1.player_id), stood, "stands still");
+        assert!(
+            !gap.iter()
+                .any(|m| matches!(m, ServerMsg::Event(GameEvent::Leave { .. }))),
+            "nobody is told of a leave during the grace period: {gap:?}"
+        );
+
+        let w2 = welcome(open(
+            &mut core,
+            &mut wire,
+            3,
+            ALICE,
+            &resume(w1.resume_token),
+            now,
+        ));
+        assert_eq!(w2.player_id, w1.player_id);
+        assert_ne!(w2.resume_token, w1.resume_token, "a new token at every welcome");
+        assert_eq!((core.clients(), core.parked()), (2, 0));
+        let after = core.players().into_iter().find(|p| p.id == w1.player_id).unwrap();
+        assert_eq!(after.score, before.score);
+        assert_eq!(after.life.health, before.life.health);
+        // It walks again under the new connection.
+        play(&mut core, &mut wire, &mut now, 30, &[2, 3]);
+        assert!(pos(&mut core, w1.player_id).x > stood.x);
+
+        // The old token is spent.
+        let again = open(&mut core, &mut wire, 4, ALICE, &resume(w1.resume_token), now);
+        assert_eq!(again, ServerMsg::Reject(RejectReason::ResumeUnknown));
+        assert_eq!(core.metrics.guard.resumed.get(), 1);
+        assert_eq!(core.metrics.guard.refused_resume.get(), 1);
+    }
+
+    #[test]
+    fn after_the_grace_period_the_player_leaves_and_the_token_is_refused() {
+        let mut core = core(0);
+        let mut wire = Wire::default();
+        let mut now = Duration::ZERO;
+        let w1 = welcome(open(&mut core, &mut wire, 1, ALICE, &hello("alice"), now));
+        welcome(open(&mut core, &mut wire, 2, BOB, &hello("bob"), now));
+        play(&mut core, &mut wire, &mut now, 10, &[1]);
+        core.handle_closed(ClientKey(1), LinkClosed::Lost("reset".into()));
+        // Bob keeps sending so that he is not dropped for silence himself.
+        let mut left = Vec::new();
+        for _ in 0..(31 * 60) {
+            now += Duration::from_micros(16_667);
+            let next = core.current_tick().next();
+            core.handle_datagram(ClientKey(2), &walk(next.0 as u16, next), now);
+            core.tick(now);
+            left.extend(wire.drain(&mut core).into_iter().filter_map(|(_, m)| match m {
+                ServerMsg::Event(GameEvent::Leave { id, reason }) => Some((id, reason)),
+                _ => None,
+            }));
+        }
+        assert_eq!(left, vec![(w1.player_id, "reset".to_string())]);
+        assert_eq!(core.parked(), 0);
+        assert_eq!(core.metrics.guard.resume_expired.get(), 1);
+        let late = open(&mut core, &mut wire, 3, ALICE, &resume(w1.resume_token), now);
+        assert_eq!(late, ServerMsg::Reject(RejectReason::ResumeUnknown));
+    }
+
+    #[test]
+    fn a_squatter_that_never_sent_a_datagram_is_not_kept() {
+        let mut core = core(0);
+        let mut wire = Wire::default();
+        let mut now = Duration::ZERO;
+        welcome(open(&mut core, &mut wire, 1, ALICE, &hello("squatter"), now));
+        play(&mut core, &mut wire, &mut now, 4 * 60, &[]);
+        assert!(matches!(
+            wire.closed[..],
+            [(ClientKey(1), CloseReason::Silent(_))]
+        ));
+        assert_eq!((core.clients(), core.parked(), core.players().len()), (0, 0, 0));
+    }
+
+    #[test]
+    fn a_live_connection_is_taken_over_by_its_token() {
+        let mut core = core(0);
+        let mut wire = Wire::default();
+        let mut now = Duration::ZERO;
+        let w1 = welcome(open(&mut core, &mut wire, 1, ALICE, &hello("alice"), now));
+        play(&mut core, &mut wire, &mut now, 10, &[1]);
+        // A new network: the server has not noticed the old connection is gone.
+        let w2 = welcome(open(&mut core, &mut wire, 2, BOB, &resume(w1.resume_token), now));
+        assert_eq!(w2.player_id, w1.player_id);
+        assert!(wire.closed.contains(&(ClientKey(1), CloseReason::Replaced)));
+        assert_eq!((core.clients(), core.parked(), core.players().len()), (1, 0, 1));
+    }
+
+    #[test]
+    fn kept_seats_count_against_the_address_limit_but_resumes_pass() {
+        let mut core = ServerCore::new(
+            ServerConfig {
+                max_per_addr: 2,
+                ..ServerConfig::default()
+            },
+            None,
+        );
+        let mut wire = Wire::default();
+        let mut now = Duration::ZERO;
+        let a = welcome(open(&mut core, &mut wire, 1, ALICE, &hello("a"), now));
+        welcome(open(&mut core, &mut wire, 2, ALICE, &hello("b"), now));
+        for key in [1, 2] {
+            core.handle_datagram(ClientKey(key), &walk(1, core.current_tick().next()), now);
+        }
+        play(&mut core, &mut wire, &mut now, 2, &[]);
+        core.handle_closed(ClientKey(1), LinkClosed::TimedOut);
+        core.handle_closed(ClientKey(2), LinkClosed::TimedOut);
+        assert_eq!(core.parked(), 2);
+        let third = open(&mut core, &mut wire, 3, ALICE, &hello("c"), now);
+        assert_eq!(
+            third,
+            ServerMsg::Reject(RejectReason::TooManyFromAddress { max: 2 })
+        );
+        let back = welcome(open(&mut core, &mut wire, 4, ALICE, &resume(a.resume_token), now));
+        assert_eq!(back.player_id, a.player_id);
+    }
+
+    #[test]
+    fn abuse_and_leaving_are_final() {
+        let mut core = core(0);
+        let mut wire = Wire::default();
+        let now = Duration::ZERO;
+        welcome(open(&mut core, &mut wire, 1, ALICE, &hello("a"), now));
+        core.handle_datagram(ClientKey(1), &walk(1, core.current_tick().next()), now);
+        core.handle_control(ClientKey(1), &encode_frame(&ClientMsg::Leave).unwrap(), now);
+        assert_eq!(core.parked(), 0);
+        welcome(open(&mut core, &mut wire, 2, ALICE, &hello("b"), now));
+        core.handle_datagram(ClientKey(2), &walk(1, core.current_tick().next()), now);
+        core.handle_control(ClientKey(2), &hello("again"), now);
+        assert_eq!(core.parked(), 0);
+        assert!(!CloseReason::Flood.resumable());
+    }
+}
