@@ -1,6 +1,6 @@
 //! `rewind bots`: N headless QUIC clients that play, and a JSON report of what they measured.
 
-use crate::cli_util::parse_duration_arg;
+use crate::cli_util::{parse_duration_arg, parse_outage};
 use anyhow::Context;
 use clap::Args;
 use rewind_client::bots::{BotsConfig, Outage, run_bots};
@@ -61,31 +61,4 @@ pub fn run(args: BotsArgs) -> anyhow::Result<()> {
         anyhow::bail!("no bot could connect");
     }
     Ok(())
-}
-
-/// `START+LENGTH`, two durations.
-fn parse_outage(s: &str) -> Result<Outage, String> {
-    let (at, lasts) = s
-        .split_once('+')
-        .ok_or_else(|| format!("{s:?} is not START+LENGTH (e.g. 10s+15s)"))?;
-    Ok(Outage {
-        at: parse_duration_arg(at)?,
-        lasts: parse_duration_arg(lasts)?,
-    })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn outages_parse() {
-        let o = parse_outage("10s+1.5s").unwrap();
-        assert_eq!(
-            (o.at, o.lasts),
-            (Duration::from_secs(10), Duration::from_millis(1500))
-        );
-        assert!(parse_outage("10s").unwrap_err().contains("START+LENGTH"));
-        assert!(parse_outage("x+1s").is_err());
-    }
 }

@@ -5,6 +5,17 @@ use rewind_shared::map::Map;
 use std::path::Path;
 use std::time::Duration;
 
+/// `--outage START+LENGTH`: two durations, e.g. `10s+15s`.
+pub fn parse_outage(s: &str) -> Result<rewind_client::net::Outage, String> {
+    let (at, lasts) = s
+        .split_once('+')
+        .ok_or_else(|| format!("{s:?} is not START+LENGTH (e.g. 10s+15s)"))?;
+    Ok(rewind_client::net::Outage {
+        at: parse_duration_arg(at)?,
+        lasts: parse_duration_arg(lasts)?,
+    })
+}
+
 /// Parses a duration with a unit: "250ms", "30s", "2.5m", "1h" (a bare number is seconds).
 pub fn parse_duration_arg(s: &str) -> Result<Duration, String> {
     let t = s.trim();
@@ -72,6 +83,17 @@ pub fn default_name() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outages_parse() {
+        let o = parse_outage("10s+1.5s").unwrap();
+        assert_eq!(
+            (o.at, o.lasts),
+            (Duration::from_secs(10), Duration::from_millis(1500))
+        );
+        assert!(parse_outage("10s").unwrap_err().contains("START+LENGTH"));
+        assert!(parse_outage("x+1s").is_err());
+    }
 
     #[test]
     fn durations_parse_with_units_and_refuse_garbage() {

@@ -1,12 +1,12 @@
 //! `rewind play` (also `rewind` alone): a local server with AI players and the window, playable
 //! at once; and `rewind connect ADDR`: the window against a remote server.
 
-use crate::cli_util::{default_name, load_map, parse_duration_arg};
+use crate::cli_util::{default_name, load_map, parse_duration_arg, parse_outage};
 use crate::window_args::WindowArgs;
 use anyhow::Context;
 use clap::Args;
 use rewind_client::game::run_window;
-use rewind_client::net::{ConnectConfig, spawn_session};
+use rewind_client::net::{ConnectConfig, Outage, spawn_session};
 use rewind_client::tls::Trust;
 use rewind_net::NetArgs;
 use rewind_server::ServerConfig;
@@ -43,6 +43,9 @@ pub struct PlayArgs {
     /// Artificial network conditions between you and the local server.
     #[command(flatten)]
     pub net: NetArgs,
+    /// Cut your link completely for a while to see a reconnect: START+LENGTH, e.g. 5s+15s.
+    #[arg(long, value_name = "START+LENGTH", value_parser = parse_outage)]
+    pub outage: Option<Outage>,
     /// Window flags.
     #[command(flatten)]
     pub window: WindowArgs,
@@ -69,6 +72,7 @@ pub fn play(args: PlayArgs) -> anyhow::Result<()> {
     );
     cfg.link = link;
     cfg.seed = args.net.seed();
+    cfg.outage = args.outage;
     let session = spawn_session(cfg);
     let result = run_window(args.window.options("Rewind"), session);
     server.stop();
@@ -94,6 +98,9 @@ pub struct ConnectArgs {
     /// Artificial network conditions on your side.
     #[command(flatten)]
     pub net: NetArgs,
+    /// Cut your link completely for a while to see a reconnect: START+LENGTH, e.g. 5s+15s.
+    #[arg(long, value_name = "START+LENGTH", value_parser = parse_outage)]
+    pub outage: Option<Outage>,
     /// Window flags.
     #[command(flatten)]
     pub window: WindowArgs,
@@ -107,5 +114,6 @@ pub fn connect(args: ConnectArgs) -> anyhow::Result<()> {
     }
     cfg.link = args.net.link_config().context("bad network conditions")?;
     cfg.seed = args.net.seed();
+    cfg.outage = args.outage;
     run_window(args.window.options("Rewind"), spawn_session(cfg)).context("the game window failed")
 }

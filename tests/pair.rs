@@ -276,6 +276,41 @@ fn chat_floods_are_cut_and_the_sender_told() {
     );
 }
 
+/// Many senders, each within its own limit, cannot together multiply everyone's downstream: the
+/// server broadcasts at most `CHAT_SERVER_BURST` lines at once and 2 per second.
+#[test]
+fn chat_from_many_senders_is_capped_for_the_whole_server() {
+    let mut pair = Pair::new(server(0), 1);
+    let loud: Vec<usize> = (0..4)
+        .map(|i| pair.connect_bot(&format!("loud{i}"), LinkConfig::perfect()))
+        .collect();
+    let ear = pair.connect_bot("ear", LinkConfig::perfect());
+    pair.run_for(Duration::from_secs(5));
+    for &c in &loud {
+        for n in 0..5 {
+            let line = ClientMsg::Chat {
+                text: format!("spam {c}.{n}"),
+            };
+            pair.send_control(c, encode_frame(&line).unwrap());
+        }
+    }
+    pair.run_for(Duration::from_millis(500));
+    let now = pair.now;
+    let heard = pair.clients[ear].session_mut().unwrap().view(now).chat;
+    let spam = heard.iter().filter(|l| l.text.contains("spam")).count();
+    assert_eq!(spam, 8, "{heard:?}");
+    let told: usize = loud
+        .iter()
+        .map(|&c| {
+            let chat = pair.clients[c].session_mut().unwrap().view(now).chat;
+            chat.iter()
+                .filter(|l| l.text.starts_with("server: chat busy"))
+                .count()
+        })
+        .sum();
+    assert_eq!(told, 12, "every line beyond the cap is answered");
+}
+
 #[test]
 fn a_clean_network_means_no_corrections_and_full_agreement() {
     let mut pair = Pair::new(server(2), 5);

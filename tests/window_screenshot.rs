@@ -67,3 +67,47 @@ fn unreachable_server_shows_a_screen_instead_of_crashing() {
     check_png(&png);
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+/// A dropped connection keeps the match on screen under "Reconnecting... n s": the link is cut
+/// from 1 s on, the QUIC idle timeout notices after 10 s, and the screenshot at 13 s shows the
+/// panel in the middle of the frozen match.
+#[test]
+fn a_dropped_connection_shows_reconnecting_over_the_match() {
+    if let Some(why) = skip_reason() {
+        eprintln!("window_screenshot skipped: {why}");
+        return;
+    }
+    let dir = scratch("reconnecting");
+    let png = dir.join("reconnecting.png");
+    let png_arg = png.to_string_lossy().into_owned();
+    let (ok, err) = run_under_xvfb(&[
+        "play",
+        "--outage",
+        "1s+60s",
+        "--screenshot",
+        &png_arg,
+        "--screenshot-after",
+        "13s",
+    ]);
+    assert!(ok, "rewind play --outage failed:\n{err}");
+    assert!(err.contains("reconnecting to resume"), "{err}");
+    let img = check_png(&png);
+    // The panel's title: near-white text in the middle of the screen.
+    let white = (300..345)
+        .flat_map(|y| (480..800).map(move |x| (x, y)))
+        .filter_map(|(x, y)| img.pixel(x, y))
+        .filter(|p| p[0] > 200 && p[1] > 200 && p[2] > 200)
+        .count();
+    assert!(
+        white > 150,
+        "no Reconnecting panel in the middle ({white} white pixels)"
+    );
+    // The match is still drawn around it (the HUD title top left).
+    let hud = (14..38)
+        .flat_map(|y| (12..200).map(move |x| (x, y)))
+        .filter_map(|(x, y)| img.pixel(x, y))
+        .filter(|p| p[0] > 110 && p[1] > 110 && p[2] > 110)
+        .count();
+    assert!(hud > 30, "the match is not on screen behind the panel");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

@@ -48,14 +48,7 @@ pub struct BotsConfig {
     pub outage: Option<Outage>,
 }
 
-/// A window in which a link drops every packet both ways.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Outage {
-    /// From the start of the run.
-    pub at: Duration,
-    /// How long nothing gets through.
-    pub lasts: Duration,
-}
+pub use crate::net::Outage;
 
 impl BotsConfig {
     /// `count` bots against `addr` for `duration`, pinned to `cert_hash` when given.
@@ -323,24 +316,12 @@ async fn run_bot(i: u16, cfg: Arc<BotsConfig>, started_ago: Duration) -> Result<
         trust: cfg.trust.clone(),
         link: cfg.link,
         seed,
+        // Scheduled here, from the start of the whole run rather than of this bot.
+        outage: None,
     };
     let start = Instant::now();
     let run_start = start - started_ago;
-    let outage = cfg.outage.map(|o| {
-        let (normal, cut) = (
-            cfg.link,
-            LinkConfig {
-                loss: 1.0,
-                ..cfg.link
-            },
-        );
-        tokio::spawn(async move {
-            tokio::time::sleep_until(tokio::time::Instant::from_std(run_start + o.at)).await;
-            let _ = control.set_link(cut);
-            tokio::time::sleep(o.lasts).await;
-            let _ = control.set_link(normal);
-        })
-    });
+    let outage = cfg.outage.map(|o| o.schedule(control, cfg.link, run_start));
     let connected = connect(&cc, &endpoint).await?;
     let slot = Arc::new(Mutex::new(Slot::default()));
     let until = cfg.duration.saturating_sub(start.elapsed());

@@ -25,6 +25,8 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const RTT_SAMPLE_EVERY: Duration = Duration::from_millis(100);
 /// RTT samples kept per session (for percentiles).
 const MAX_RTT_SAMPLES: usize = 100_000;
+/// How long a leaving client waits for the server to close after its `Leave`.
+const LEAVE_LINGER: Duration = Duration::from_millis(500);
 /// Application close code of a client leaving normally.
 const CLOSE_BYE: u32 = 0;
 
@@ -41,6 +43,38 @@ pub struct ConnectConfig {
     pub link: LinkConfig,
     /// Seed of the link conditioner.
     pub seed: u64,
+    /// Cut the link completely for a while (to practise reconnecting).
+    pub outage: Option<Outage>,
+}
+
+/// A window in which a link drops every packet both ways, to practise losing the connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outage {
+    /// From the start (of the run, or of the session).
+    pub at: Duration,
+    /// How long nothing gets through.
+    pub lasts: Duration,
+}
+
+impl Outage {
+    /// Cuts `control`'s link at `origin + at` and restores `normal` after `lasts` (a task on
+    /// the current runtime; abort it to cancel).
+    pub fn schedule(
+        self,
+        control: ConditionerControl,
+        normal: LinkConfig,
+        origin: Instant,
+    ) -> tokio::task::JoinHandle<()> {
+        let cut = LinkConfig { loss: 1.0, ..normal };
+        tokio::spawn(async move {
+            tokio::time::sleep_until(tokio::time::Instant::from_std(origin + self.at)).await;
+            tracing::info!("outage: the link drops everything for {:?}", self.lasts);
+            let _ = control.set_link(cut);
+            tokio::time::sleep(self.lasts).await;
+            let _ = control.set_link(normal);
+            tracing::info!("outage over");
+        })
+    }
 }
 
 impl ConnectConfig {
@@ -56,6 +90,7 @@ impl ConnectConfig {
             },
             link: LinkConfig::perfect(),
             seed: 1,
+            outage: None,
         }
     }
 }
@@ -402,6 +437,8 @@ pub async fn drive(
             let _ = link.send.write_all(&bytes).await;
         }
         let _ = link.send.finish();
+        // The server closes once it has read our leave; closing first could drop the frame.
+        let _ = tokio::time::timeout(LEAVE_LINGER, link.conn.closed()).await;
         link.conn.close(CLOSE_BYE.into(), b"bye");
     }
     let mut g = lock(&slot);
@@ -667,6 +704,9 @@ pub fn spawn_session(cfg: ConnectConfig) -> SessionHandle {
                     Ok(x) => x,
                     Err(e) => return fail(e),
                 };
+                if let Some(o) = cfg.outage {
+                    o.schedule(control.clone(), cfg.link, start);
+                }
                 *lock(&t_cond) = Some(control);
                 let connected = tokio::select! {
                     c = connect(&cfg, &endpoint) => c,

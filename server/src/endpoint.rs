@@ -10,7 +10,7 @@ use crate::link::{Arrivals, Link, NewLink};
 use crate::metrics::Metrics;
 use rewind_shared::protocol::{ALPN, MAX_CONTROL_FRAME};
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -25,6 +25,12 @@ pub const INBOX_CONTROL_BYTES: usize = 2 * MAX_CONTROL_FRAME;
 /// Control writes queued per connection; a client that lets this fill is not reading and is
 /// closed by the core.
 pub const OUTBOX_MESSAGES: usize = 1024;
+/// Control bytes queued per connection (besides what QUIC buffers within the client's
+/// flow-control window); past this the client is closed as not reading.
+pub const OUTBOX_BYTES: usize = 1024 * 1024;
+/// A control write blocked this long means the client has stopped reading (its flow-control
+/// window is full): it is closed, however little it has queued.
+pub const CONTROL_STALL: Duration = Duration::from_secs(10);
 /// How long a close waits for the reason to be delivered before the connection goes.
 const CLOSE_GRACE: Duration = Duration::from_millis(200);
 /// How long a rejection waits for the client to read its reason.
@@ -158,6 +164,38 @@ struct QuicLink {
     conn: quinn::Connection,
     inbox: Arc<Mutex<Inbox>>,
     out: mpsc::Sender<Out>,
+    backlog: Arc<Backlog>,
+}
+
+/// What a connection's writer has not delivered to QUIC yet, shared between the tick thread
+/// (which queues) and the writer task (which writes).
+#[derive(Debug)]
+struct Backlog {
+    bytes: AtomicUsize,
+    /// Milliseconds since `epoch` at which the current write started (0: none in progress).
+    writing_since_ms: AtomicU64,
+    epoch: std::time::Instant,
+}
+
+impl Backlog {
+    fn new() -> Backlog {
+        Backlog {
+            bytes: AtomicUsize::new(0),
+            writing_since_ms: AtomicU64::new(0),
+            epoch: std::time::Instant::now(),
+        }
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.epoch.elapsed().as_millis() as u64 + 1
+    }
+
+    /// Whether the client has stopped reading: too much queued, or one write blocked too long.
+    fn stuck(&self, adding: usize) -> bool {
+        let since = self.writing_since_ms.load(Ordering::Relaxed);
+        self.bytes.load(Ordering::Relaxed) + adding > OUTBOX_BYTES
+            || (since != 0 && self.now_ms().saturating_sub(since) > CONTROL_STALL.as_millis() as u64)
+    }
 }
 
 impl Link for QuicLink {
@@ -183,11 +221,25 @@ impl Link for QuicLink {
     }
 
     fn send_control(&self, bytes: Vec<u8>) -> bool {
-        self.out.try_send(Out::Control(bytes)).is_ok()
+        let len = bytes.len();
+        if self.backlog.stuck(len) {
+            return false;
+        }
+        match self.out.try_send(Out::Control(bytes)) {
+            Ok(()) => {
+                self.backlog.bytes.fetch_add(len, Ordering::Relaxed);
+                true
+            }
+            Err(mpsc::error::TrySendError::Full(_)) => false,
+            // The writer ended with the connection; the close is on its way to the core.
+            Err(mpsc::error::TrySendError::Closed(_)) => true,
+        }
     }
 
     fn close(&self, reason: &CloseReason) {
-        if self.out.try_send(Out::Close(reason.clone())).is_err() {
+        // A client that stopped reading would never let the writer reach the close.
+        let stuck = *reason == CloseReason::Backlogged || self.backlog.stuck(0);
+        if stuck || self.out.try_send(Out::Close(reason.clone())).is_err() {
             // The writer is gone or stuck: close without delivering the reason.
             self.conn
                 .close(reason.code().into(), reason.to_string().as_bytes());
@@ -240,10 +292,12 @@ async fn accept_loop(endpoint: quinn::Endpoint, ctx: NetContext) {
 async fn serve_connection(conn: quinn::Connection, key: ClientKey, ctx: &NetContext) -> LinkClosed {
     let inbox = Arc::new(Mutex::new(Inbox::default()));
     let (out_tx, mut out_rx) = mpsc::channel::<Out>(OUTBOX_MESSAGES);
+    let backlog = Arc::new(Backlog::new());
     let link = QuicLink {
         conn: conn.clone(),
         inbox: inbox.clone(),
         out: out_tx,
+        backlog: backlog.clone(),
     };
     match ctx.links.try_send((key, Box::new(link))) {
         Ok(()) => {}
@@ -272,7 +326,7 @@ async fn serve_connection(conn: quinn::Connection, key: ClientKey, ctx: &NetCont
     let why = tokio::select! {
         why = read_datagrams(&conn, &inbox) => why,
         why = read_control(recv, &inbox) => why,
-        () = write_control(&conn, send, &mut out_rx) => LinkClosed::Lost("closed by the server".into()),
+        () = write_control(&conn, send, &mut out_rx, &backlog) => LinkClosed::Lost("closed by the server".into()),
     };
     closed(&inbox, why)
 }
@@ -330,11 +384,22 @@ async fn read_control(mut recv: quinn::RecvStream, inbox: &Mutex<Inbox>) -> Link
 }
 
 /// Writes the core's control bytes in order; on a close, delivers the reason, then closes.
-async fn write_control(conn: &quinn::Connection, mut send: quinn::SendStream, out: &mut mpsc::Receiver<Out>) {
+async fn write_control(
+    conn: &quinn::Connection,
+    mut send: quinn::SendStream,
+    out: &mut mpsc::Receiver<Out>,
+    backlog: &Backlog,
+) {
     while let Some(msg) = out.recv().await {
         match msg {
             Out::Control(bytes) => {
-                if send.write_all(&bytes).await.is_err() {
+                backlog
+                    .writing_since_ms
+                    .store(backlog.now_ms(), Ordering::Relaxed);
+                let written = send.write_all(&bytes).await;
+                backlog.writing_since_ms.store(0, Ordering::Relaxed);
+                backlog.bytes.fetch_sub(bytes.len(), Ordering::Relaxed);
+                if written.is_err() {
                     // The connection is going; the datagram reader reports why.
                     std::future::pending::<()>().await;
                 }

@@ -35,6 +35,17 @@ pub async fn connect(addr: SocketAddr, cert_der: &[u8]) -> RawClient {
 
 /// Connects from a socket bound to `bind` (another loopback address acts as another host).
 pub async fn connect_from(bind: SocketAddr, addr: SocketAddr, cert_der: &[u8]) -> Result<RawClient, String> {
+    connect_tuned(bind, addr, cert_der, |_| {}).await
+}
+
+/// `connect_from` with the client's transport settings changed by `tune` (e.g. a tiny receive
+/// window, as a client that wants to cost the server memory would advertise).
+pub async fn connect_tuned(
+    bind: SocketAddr,
+    addr: SocketAddr,
+    cert_der: &[u8],
+    tune: impl FnOnce(&mut quinn::TransportConfig),
+) -> Result<RawClient, String> {
     let mut roots = rustls::RootCertStore::empty();
     roots
         .add(rustls::pki_types::CertificateDer::from(cert_der.to_vec()))
@@ -48,7 +59,11 @@ pub async fn connect_from(bind: SocketAddr, addr: SocketAddr, cert_der: &[u8]) -
     tls.alpn_protocols = vec![ALPN.to_vec()];
     let crypto = quinn::crypto::rustls::QuicClientConfig::try_from(tls).expect("test client");
     let mut endpoint = quinn::Endpoint::client(bind).map_err(|e| e.to_string())?;
-    endpoint.set_default_client_config(quinn::ClientConfig::new(Arc::new(crypto)));
+    let mut client = quinn::ClientConfig::new(Arc::new(crypto));
+    let mut transport = quinn::TransportConfig::default();
+    tune(&mut transport);
+    client.transport_config(Arc::new(transport));
+    endpoint.set_default_client_config(client);
     let conn = endpoint
         .connect(addr, "localhost")
         .map_err(|e| e.to_string())?

@@ -46,7 +46,7 @@ pub fn draw_connecting(time: f64, w: f32, h: f32) {
 /// Over the frozen match: "Reconnecting… n s", dimming the world so it is clearly not live.
 pub fn draw_reconnecting(for_s: f32, time: f64, w: f32, h: f32) {
     draw_rectangle(0.0, 0.0, w, h, fade(palette::BACKGROUND, 0.55));
-    let text = format!("Reconnecting\u{2026} {} s", for_s.floor() as u32);
+    let text = format!("Reconnecting... {} s", for_s.floor() as u32);
     let pw = text::width(&text, 34.0) + 80.0;
     text::panel(w / 2.0 - pw / 2.0, h * 0.4, pw, 96.0);
     text::draw_centered(&text, w / 2.0, h * 0.4 + 44.0, 34.0, palette::TEXT);

@@ -68,6 +68,47 @@ impl RateLimiter {
     }
 }
 
+/// A token bucket: `rate` per second on average, `burst` at once.
+#[derive(Clone, Copy, Debug)]
+pub struct TokenBucket {
+    rate: f32,
+    burst: f32,
+    tokens: f32,
+    at: Duration,
+}
+
+impl TokenBucket {
+    /// A full bucket at `now`.
+    pub fn new(rate: f32, burst: f32, now: Duration) -> TokenBucket {
+        TokenBucket {
+            rate,
+            burst,
+            tokens: burst,
+            at: now,
+        }
+    }
+
+    /// Takes a token at `now` if there is one.
+    pub fn take(&mut self, now: Duration) -> bool {
+        let dt = now.saturating_sub(self.at).as_secs_f32();
+        self.at = self.at.max(now);
+        self.tokens = (self.tokens + dt * self.rate).min(self.burst);
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Chat lines the whole server broadcasts per second on average: every line goes to every
+/// player, so without a cap many senders, each within its own limit, would together multiply
+/// everyone's downstream.
+pub const CHAT_SERVER_PER_S: f32 = 2.0;
+/// Chat lines the whole server broadcasts in a burst.
+pub const CHAT_SERVER_BURST: f32 = 8.0;
+
 /// Chat lines a player may send in a burst.
 pub const CHAT_BURST: f32 = 5.0;
 /// Chat lines per second a player may send on average.
@@ -129,9 +170,8 @@ pub struct Client {
     pub last_ack_news: Duration,
     /// When the last snapshot was sent to it.
     pub last_snapshot: Option<Duration>,
-    /// Chat tokens (a line costs one; refilled at `CHAT_PER_S` up to `CHAT_BURST`).
-    chat_tokens: f32,
-    chat_at: Duration,
+    /// Chat lines it may send (`CHAT_PER_S`, bursts of `CHAT_BURST`).
+    chat: TokenBucket,
 }
 
 impl Client {
@@ -146,22 +186,13 @@ impl Client {
             last_heard: None,
             last_ack_news: now,
             last_snapshot: None,
-            chat_tokens: CHAT_BURST,
-            chat_at: now,
+            chat: TokenBucket::new(CHAT_PER_S, CHAT_BURST, now),
         }
     }
 
     /// Whether a chat line at `now` is within the rate (and takes a token if so).
     pub fn chat_allowed(&mut self, now: Duration) -> bool {
-        let dt = now.saturating_sub(self.chat_at).as_secs_f32();
-        self.chat_at = now;
-        self.chat_tokens = (self.chat_tokens + dt * CHAT_PER_S).min(CHAT_BURST);
-        if self.chat_tokens >= 1.0 {
-            self.chat_tokens -= 1.0;
-            true
-        } else {
-            false
-        }
+        self.chat.take(now)
     }
 
     /// How long it has been silent at `now`, if longer than its limit: `SILENT_AFTER_WELCOME`

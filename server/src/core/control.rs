@@ -1,7 +1,7 @@
 //! The control stream inside the core: the handshake (hello → welcome or reject) and, once
 //! playing, chat and leave. Bytes arrive as the transport reads them; frames are cut here.
 
-use super::conn::{CHAT_BURST, CHAT_PER_S};
+use super::conn::{CHAT_BURST, CHAT_PER_S, CHAT_SERVER_PER_S};
 use super::{ClientKey, CloseReason, ServerCore};
 use crate::ecs::components::Owner;
 use rewind_shared::protocol::{
@@ -102,10 +102,19 @@ impl ServerCore {
                     return;
                 }
                 let from = client.player;
-                if !client.chat_allowed(now) {
+                let refusal = if !client.chat_allowed(now) {
+                    Some(format!(
+                        "chat limit: at most {CHAT_BURST} lines at once, {CHAT_PER_S} per second"
+                    ))
+                } else if !self.chat_budget.take(now) {
+                    Some(format!(
+                        "chat busy: the server carries at most {CHAT_SERVER_PER_S} lines per second; try again"
+                    ))
+                } else {
+                    None
+                };
+                if let Some(text) = refusal {
                     self.metrics.guard.chat_dropped.inc();
-                    let text =
-                        format!("chat limit: at most {CHAT_BURST} lines at once, {CHAT_PER_S} per second");
                     return self.send(key, &ServerMsg::Event(GameEvent::Notice { text }));
                 }
                 self.pending_chat.push((from, text.clone()));

@@ -89,6 +89,8 @@ pub struct ServerCore {
     pending_leaves: Vec<PlayerId>,
     pending_chat: Vec<(PlayerId, String)>,
     connect_rate: conn::ConnectRate,
+    /// Chat lines the server still broadcasts (all senders together).
+    chat_budget: conn::TokenBucket,
     /// Players whose connection dropped, by the token that resumes them.
     parked: BTreeMap<rewind_shared::protocol::ResumeToken, resume::Parked>,
     tokens: resume::Tokens,
@@ -116,6 +118,11 @@ impl ServerCore {
             pending_leaves: Vec::new(),
             pending_chat: Vec::new(),
             connect_rate: conn::ConnectRate::default(),
+            chat_budget: conn::TokenBucket::new(
+                conn::CHAT_SERVER_PER_S,
+                conn::CHAT_SERVER_BURST,
+                Duration::ZERO,
+            ),
             parked: BTreeMap::new(),
             tokens: resume::Tokens::from_os(),
             now: Duration::ZERO,
@@ -224,10 +231,12 @@ impl ServerCore {
     }
 
     /// The transport lost a connection (timeout, peer closed, error). Its player is kept for a
-    /// resume (see `resume`).
+    /// resume (see `resume`) unless the peer closed on purpose: a client that closes its
+    /// connection has left, even if its `Leave` frame did not make it first.
     pub fn handle_closed(&mut self, key: ClientKey, why: LinkClosed) {
         if let Some(conn) = self.conns.remove(&key) {
-            self.end_session(conn, why.to_string(), true);
+            let resumable = why != LinkClosed::ClosedByPeer;
+            self.end_session(conn, why.to_string(), resumable);
         }
     }
 

@@ -379,6 +379,11 @@ mod resume {
         core.handle_datagram(ClientKey(2), &walk(1, core.current_tick().next()), now);
         core.handle_control(ClientKey(2), &hello("again"), now);
         assert_eq!(core.parked(), 0);
+        // A peer that closes its connection itself has left, Leave frame or not.
+        welcome(open(&mut core, &mut wire, 3, ALICE, &hello("c"), now));
+        core.handle_datagram(ClientKey(3), &walk(1, core.current_tick().next()), now);
+        core.handle_closed(ClientKey(3), LinkClosed::ClosedByPeer);
+        assert_eq!(core.parked(), 0);
         assert!(!CloseReason::Flood.resumable());
     }
 }
