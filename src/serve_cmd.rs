@@ -35,6 +35,14 @@ pub struct ServeArgs {
     /// Trace shots against present positions instead of the shooter's view (to measure the difference).
     #[arg(long)]
     pub no_lagcomp: bool,
+    /// Believe every shot's claimed view within the rewind window, as before the view checks (only
+    /// to measure what the checks prevent, e.g. against `rewind bots --cheat backtrack`).
+    #[arg(long)]
+    pub trust_views: bool,
+    /// Send every player's position to every client, even behind walls (no fog of war; for
+    /// comparison).
+    #[arg(long)]
+    pub no_fog: bool,
     /// Built-in map name (`rewind map list`) or a map file.
     #[arg(long, default_value = "arena")]
     pub map: String,
@@ -90,6 +98,8 @@ impl ServeArgs {
             seed: self.seed,
             max_rewind: self.max_rewind,
             lagcomp: !self.no_lagcomp,
+            trust_views: self.trust_views,
+            fog: !self.no_fog,
             map: load_map(&self.map)?,
             max_clients: self.max_clients,
             max_per_addr: self.max_per_addr,

@@ -111,10 +111,12 @@ impl SnapshotStore {
     /// Every player of the view, interpolated with the shared integer function: players present
     /// in both sets move between them, players only in the newer set are shown where it has them.
     pub fn entities_at(&self, view: ShotView) -> Vec<(EntityState, [i32; 2])> {
+        // Players hidden by the fog of war at the newer end are not drawn at all.
         let (Some(a), Some(b)) = (self.get(view.tick_a), self.get(view.tick_b)) else {
             return Vec::new();
         };
         b.values()
+            .filter(|eb| !eb.hidden)
             .map(|eb| match a.get(&eb.id) {
                 Some(ea) if ea.alive && eb.alive => (*eb, interp_q(ea.pos, eb.pos, view.alpha)),
                 _ => (*eb, eb.pos),

@@ -111,11 +111,12 @@ impl Bench {
                     v.ack.record(seq);
                 }
             }
-            v.snaps.on_ack(&v.ack);
+            v.snaps.on_ack(&v.ack, std::time::Duration::ZERO);
             let meta = SnapshotMeta {
                 tick,
                 last_input: Some(Seq(tick.0 as u16)),
                 input_lead: 2,
+                sent_at: std::time::Duration::ZERO,
             };
             let bytes = snapshot_datagram(&mut v.snaps, meta, &set, Some(me), MAX_BYTES).expect("encodes");
             out.push(inspect(v, &bytes));
@@ -162,6 +163,7 @@ fn report() {
         tick: b.lp.current_tick(),
         last_input: None,
         input_lead: 0,
+        sent_at: std::time::Duration::ZERO,
     };
     let mut fresh = SnapshotStream::default();
     let full = snapshot_datagram(&mut fresh, meta, &set, players.first(), MAX_BYTES).expect("encodes");
@@ -215,11 +217,12 @@ fn bench(c: &mut Criterion) {
             |(tick, players)| {
                 let set = std::sync::Arc::new(entity_set(&players));
                 let v = &mut b.viewers[0];
-                v.snaps.on_ack(&v.ack);
+                v.snaps.on_ack(&v.ack, std::time::Duration::ZERO);
                 let meta = SnapshotMeta {
                     tick,
                     last_input: None,
                     input_lead: 0,
+                    sent_at: std::time::Duration::ZERO,
                 };
                 let bytes =
                     snapshot_datagram(&mut v.snaps, meta, &set, players.first(), MAX_BYTES).expect("encodes");

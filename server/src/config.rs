@@ -30,6 +30,11 @@ pub struct ServerConfig {
     pub max_rewind: Duration,
     /// Rewind shots (false: trace against the present, to measure the difference).
     pub lagcomp: bool,
+    /// Believe every view a shot claims within the rewind window (no per-client checks): only to
+    /// measure what the checks prevent.
+    pub trust_views: bool,
+    /// Tell each client where the others are only when it may see them (fog of war).
+    pub fog: bool,
     /// The map.
     pub map: Map,
     /// Human clients at most (AI players do not count).
@@ -71,6 +76,8 @@ impl Default for ServerConfig {
             seed: 1,
             max_rewind: Duration::from_millis(400),
             lagcomp: true,
+            trust_views: false,
+            fog: true,
             map: Map::builtin("arena").expect("built-in arena parses"), // ok: compiled-in asset, pinned by a shared test
             max_clients: 64,
             max_per_addr: 8,

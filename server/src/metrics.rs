@@ -71,6 +71,8 @@ pub struct Metrics {
     pub rejected_too_old: Counter,
     /// Shots whose view was impossible.
     pub refused_views: Counter,
+    /// Shots whose view was older than that client could have drawn (clamped to what it could).
+    pub clamped_views: Counter,
 }
 
 impl Metrics {
@@ -99,6 +101,7 @@ impl Metrics {
         let hits = Counter::default();
         let rejected_too_old = Counter::default();
         let refused_views = Counter::default();
+        let clamped_views = Counter::default();
         registry.register("ticks", "Ticks simulated", ticks.clone());
         registry.register_with_unit(
             "tick_duration",
@@ -158,8 +161,13 @@ impl Metrics {
         );
         registry.register(
             "refused_views",
-            "Shots whose view was impossible (future or backwards)",
+            "Shots whose view this client could not have drawn (never sent or received, gap, future)",
             refused_views.clone(),
+        );
+        registry.register(
+            "clamped_views",
+            "Shots whose view was older than this client's latency allows (clamped)",
+            clamped_views.clone(),
         );
         registry.register("snapshots", "Snapshot datagrams sent", snapshots.clone());
         registry.register(
@@ -209,6 +217,7 @@ impl Metrics {
             hits,
             rejected_too_old,
             refused_views,
+            clamped_views,
         }
     }
 

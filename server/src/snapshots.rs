@@ -7,12 +7,14 @@
 
 use rewind_shared::ack::AckWindow;
 use rewind_shared::codec::encode;
+use rewind_shared::input::ShotView;
 use rewind_shared::player::{PlayerId, PlayerState};
 use rewind_shared::protocol::SnapshotPacket;
 use rewind_shared::snapshot::{EntitySet, build_delta};
 use rewind_shared::tick::{Seq, Tick};
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Snapshots remembered per client for use as baselines.
 pub const SENT_RING: usize = 64;
@@ -24,6 +26,15 @@ struct Sent {
     /// Shared with every other client that received everything this tick.
     set: Arc<EntitySet>,
     acked: bool,
+    /// When it was handed to the transport (for round-trip samples).
+    at: Duration,
+}
+
+/// Round-trip estimate from snapshot acknowledgements (RFC 6298's smoothing), in seconds.
+#[derive(Clone, Copy, Debug)]
+struct RttEstimate {
+    srtt: f64,
+    rttvar: f64,
 }
 
 /// One client's snapshot stream.
@@ -35,6 +46,72 @@ pub struct SnapshotStream {
     deferred_since: std::collections::BTreeMap<PlayerId, Tick>,
     /// Entities left out of snapshots for lack of room, since the start.
     pub deferred: u64,
+    rtt: Option<RttEstimate>,
+    lead_hint: i16,
+}
+
+/// What a shot's view may be. An honest client draws remote players between two snapshots it
+/// received, `interp_delay` behind the newest, and fires `input_lead` ticks ahead of the server,
+/// so the view of a shot simulated at tick T is `T − tick_b = lead + RTT + delay` ticks old. The
+/// reference client's delay is 2 snapshot intervals, plus 2× its measured arrival jitter, plus
+/// one interval under loss (`client::interpolation`). The server allows
+/// `lead + (srtt + 4·rttvar) + 3·interval + 2·rttvar + VIEW_SLACK_TICKS`: 4·rttvar covers the
+/// round trip's jitter (as TCP's retransmission timer does), 2·rttvar the client's jitter term
+/// (one-way jitter is at most the round trip's), and the slack the tick rounding on both sides
+/// and the client's wait before it acknowledges. Beyond that, a view is clamped to the oldest
+/// snapshot the client could have drawn; a view between snapshots more than `MAX_GAP_INTERVALS`
+/// apart, or naming a snapshot the server never sent this client or the client never
+/// acknowledged, is refused.
+#[derive(Clone, Copy, Debug)]
+pub struct ViewRules {
+    /// Simulation ticks per second.
+    pub tick_rate: u32,
+    /// Ticks between snapshots.
+    pub interval: u32,
+}
+
+/// Ticks of slack in the age rule.
+pub const VIEW_SLACK_TICKS: i32 = 2;
+/// Widest interval a view may interpolate across, in snapshot intervals (three snapshots lost
+/// in a row; the reference client then still interpolates between what it has).
+pub const MAX_GAP_INTERVALS: i32 = 4;
+
+impl ViewRules {
+    fn max_gap(&self) -> i32 {
+        MAX_GAP_INTERVALS * self.interval.max(1) as i32
+    }
+
+    fn max_age(&self, rtt: RttEstimate, lead: i16) -> i32 {
+        let secs = rtt.srtt + 6.0 * rtt.rttvar;
+        let rtt_ticks = (secs * f64::from(self.tick_rate)).ceil() as i32;
+        i32::from(lead.max(0)) + rtt_ticks + 3 * self.interval.max(1) as i32 + VIEW_SLACK_TICKS
+    }
+}
+
+/// The server's judgement of a shot's view.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViewVerdict {
+    /// As claimed.
+    Valid,
+    /// Older than this client could have drawn: replaced by the oldest view it could have.
+    Clamped(ShotView),
+    /// Not a view this client could have drawn at all: no hit possible.
+    Refused(ViewFault),
+}
+
+/// Why a view was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViewFault {
+    /// Backwards, or newer than the shot.
+    Impossible,
+    /// Names a snapshot never sent to this client (or no longer remembered).
+    NotSent,
+    /// Names a snapshot the client has not acknowledged.
+    NotReceived,
+    /// Interpolates across more than `MAX_GAP_INTERVALS`.
+    Gap,
+    /// Older than allowed, and no snapshot the client received is recent enough.
+    TooOld,
 }
 
 /// What to put in one snapshot besides the entities.
@@ -46,19 +123,90 @@ pub struct SnapshotMeta {
     pub last_input: Option<Seq>,
     /// Input lead (see `InputBuffer::lead`).
     pub input_lead: i16,
+    /// When the snapshot goes out (core time).
+    pub sent_at: Duration,
 }
 
 impl SnapshotStream {
-    /// Marks the snapshots the client reports as received; true if any was news.
-    pub fn on_ack(&mut self, ack: &AckWindow) -> bool {
-        let mut news = false;
+    /// Marks the snapshots the client reports as received at `now`; true if any was news. The
+    /// newest newly acknowledged one gives a round-trip sample (it includes the client's wait
+    /// for its next input datagram, at most a client tick, which the view rules allow for).
+    pub fn on_ack(&mut self, ack: &AckWindow, now: Duration) -> bool {
+        let mut newest = None;
         for s in &mut self.sent {
             if !s.acked && ack.contains(s.seq) {
                 s.acked = true;
-                news = true;
+                newest = Some(s.at);
             }
         }
-        news
+        if let Some(at) = newest {
+            let r = now.saturating_sub(at).as_secs_f64();
+            self.rtt = Some(match self.rtt {
+                None => RttEstimate {
+                    srtt: r,
+                    rttvar: r / 2.0,
+                },
+                Some(e) => RttEstimate {
+                    rttvar: 0.75 * e.rttvar + 0.25 * (e.srtt - r).abs(),
+                    srtt: 0.875 * e.srtt + 0.125 * r,
+                },
+            });
+        }
+        newest.is_some()
+    }
+
+    /// The smoothed round trip and its mean deviation, once measured.
+    pub fn rtt(&self) -> Option<(Duration, Duration)> {
+        self.rtt
+            .map(|e| (Duration::from_secs_f64(e.srtt), Duration::from_secs_f64(e.rttvar)))
+    }
+
+    /// Judges the view a shot of `tick` claims (see `ViewRules`).
+    pub fn judge_view(&self, view: ShotView, tick: Tick, rules: &ViewRules) -> ViewVerdict {
+        if view.tick_b.is_after(tick) || view.tick_a.is_after(view.tick_b) {
+            return ViewVerdict::Refused(ViewFault::Impossible);
+        }
+        let received = |t: Tick| self.sent.iter().find(|s| s.tick == t).map(|s| s.acked);
+        match (received(view.tick_a), received(view.tick_b)) {
+            (Some(true), Some(true)) => {}
+            (Some(_), Some(_)) => return ViewVerdict::Refused(ViewFault::NotReceived),
+            _ => return ViewVerdict::Refused(ViewFault::NotSent),
+        }
+        if view.tick_b.diff(view.tick_a) > rules.max_gap() {
+            return ViewVerdict::Refused(ViewFault::Gap);
+        }
+        let Some(max_age) = self.rtt.map(|e| rules.max_age(e, self.lead_hint)) else {
+            return ViewVerdict::Valid;
+        };
+        if tick.diff(view.tick_b) <= max_age {
+            return ViewVerdict::Valid;
+        }
+        // Too old for this client's latency: the oldest view it could honestly have drawn.
+        match self
+            .sent
+            .iter()
+            .find(|s| s.acked && !s.tick.is_after(tick) && tick.diff(s.tick) <= max_age)
+        {
+            Some(s) => ViewVerdict::Clamped(ShotView {
+                tick_a: s.tick,
+                tick_b: s.tick,
+                alpha: 0,
+            }),
+            None => ViewVerdict::Refused(ViewFault::TooOld),
+        }
+    }
+
+    /// The client's input lead in ticks, as the last snapshot reported it.
+    pub fn set_lead_hint(&mut self, lead: i16) {
+        self.lead_hint = lead;
+    }
+
+    /// The entity set this client holds for the snapshot of `tick`, if it received it.
+    pub fn received_set(&self, tick: Tick) -> Option<&Arc<EntitySet>> {
+        self.sent
+            .iter()
+            .find(|s| s.tick == tick && s.acked)
+            .map(|s| &s.set)
     }
 
     /// Builds the next snapshot for a client whose own player is `you`, fitting `max_bytes`.
@@ -118,7 +266,9 @@ impl SnapshotStream {
             tick: meta.tick,
             set,
             acked: false,
+            at: meta.sent_at,
         });
+        self.lead_hint = meta.input_lead;
         self.next_seq = self.next_seq.next();
         packet
     }
@@ -177,6 +327,7 @@ mod tests {
             tick: Tick(t),
             last_input: None,
             input_lead: 0,
+            sent_at: Duration::from_millis(u64::from(t) * 16),
         }
     }
 
@@ -192,7 +343,7 @@ mod tests {
         assert_eq!(p2.baseline, None);
         let mut ack = AckWindow::default();
         ack.record(p1.seq);
-        s.on_ack(&ack);
+        s.on_ack(&ack, Duration::from_millis(40));
         let p3 = s.build(meta(3), &set(3, 12), None, 1200);
         assert_eq!(p3.baseline, Some(Tick(1)));
         assert_eq!(p3.removed, vec![PlayerId(3)]);
@@ -210,5 +361,73 @@ mod tests {
         let p = s.build(meta(1), &big, None, 600);
         assert!(rewind_shared::codec::encode(&p).unwrap().len() <= 600);
         assert!(s.deferred > 0);
+    }
+
+    /// A stream that sent ticks 1..=n, all acknowledged 3 ticks (50 ms) later.
+    fn played(n: u32) -> SnapshotStream {
+        let mut s = SnapshotStream::default();
+        for t in 1..=n {
+            let p = s.build(meta(t), &set(2, t as i32), None, 1200);
+            let mut ack = AckWindow::default();
+            ack.record(p.seq);
+            s.on_ack(&ack, Duration::from_millis(u64::from(t) * 16 + 50));
+        }
+        s
+    }
+
+    fn view(a: u32, b: u32) -> ShotView {
+        ShotView {
+            tick_a: Tick(a),
+            tick_b: Tick(b),
+            alpha: 30_000,
+        }
+    }
+
+    const RULES: ViewRules = ViewRules {
+        tick_rate: 60,
+        interval: 1,
+    };
+
+    #[test]
+    fn a_view_must_be_two_snapshots_this_client_received() {
+        let mut s = played(40);
+        let (srtt, _) = s.rtt().unwrap();
+        assert!((45..=55).contains(&srtt.as_millis()), "{srtt:?}");
+        // An honest view: a few ticks behind the newest.
+        assert_eq!(s.judge_view(view(36, 37), Tick(41), &RULES), ViewVerdict::Valid);
+        assert_eq!(
+            s.judge_view(view(37, 36), Tick(41), &RULES),
+            ViewVerdict::Refused(ViewFault::Impossible)
+        );
+        assert_eq!(
+            s.judge_view(view(36, 45), Tick(46), &RULES),
+            ViewVerdict::Refused(ViewFault::NotSent)
+        );
+        assert_eq!(
+            s.judge_view(view(30, 36), Tick(41), &RULES),
+            ViewVerdict::Refused(ViewFault::Gap)
+        );
+        // Sent but never acknowledged.
+        s.build(meta(41), &set(2, 41), None, 1200);
+        assert_eq!(
+            s.judge_view(view(40, 41), Tick(42), &RULES),
+            ViewVerdict::Refused(ViewFault::NotReceived)
+        );
+    }
+
+    #[test]
+    fn a_view_older_than_the_latency_allows_is_clamped_to_what_it_could_have_drawn() {
+        let s = played(40);
+        // 50 ms round trip, no jitter yet settled: the allowance is a handful of ticks.
+        let max = RULES.max_age(s.rtt.unwrap(), 0);
+        assert!((8..=14).contains(&max), "{max}");
+        let old = view(20, 21);
+        match s.judge_view(old, Tick(41), &RULES) {
+            ViewVerdict::Clamped(v) => {
+                assert_eq!(v.tick_a, v.tick_b);
+                assert_eq!(Tick(41).diff(v.tick_b), max);
+            }
+            other => panic!("expected a clamp, got {other:?}"),
+        }
     }
 }

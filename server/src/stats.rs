@@ -54,8 +54,10 @@ pub struct ServerStats {
     pub hits: u64,
     /// Shots whose view was older than the rewind window (clamped).
     pub rejected_too_old: u64,
-    /// Shots whose view was impossible (future or backwards).
+    /// Shots whose view this client could not have drawn (refused: no hit possible).
     pub refused_views: u64,
+    /// Shots whose view was older than that client's latency allows (clamped to what it could have drawn).
+    pub clamped_views: u64,
     /// Datagrams that failed to decode.
     pub bad_datagrams: u64,
     /// Datagrams dropped by the per-connection rate limit.
@@ -184,6 +186,7 @@ impl StatsRecorder {
             hits: m.hits.get(),
             rejected_too_old: m.rejected_too_old.get(),
             refused_views: m.refused_views.get(),
+            clamped_views: m.clamped_views.get(),
             bad_datagrams: m.bad_datagrams.get(),
             rate_limited: m.rate_limited.get(),
             snapshot_bytes: Percentiles::of(&self.snapshot_bytes),

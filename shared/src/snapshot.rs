@@ -31,10 +31,13 @@ pub struct EntityState {
     pub kills: u16,
     /// Deaths.
     pub deaths: u16,
+    /// Hidden from this client by the fog of war: only the score is real (position, aim and
+    /// health are zero, and it is neither drawn nor a target).
+    pub hidden: bool,
 }
 
 /// Number of integer fields in an entity.
-const FIELDS: usize = 8;
+const FIELDS: usize = 9;
 
 /// Length of the replicated aim vector: about one degree of resolution, and a change between two
 /// snapshots always fits a one-byte varint.
@@ -51,7 +54,24 @@ impl EntityState {
             alive: p.life.alive(),
             kills: p.score.kills,
             deaths: p.score.deaths,
+            hidden: false,
         }
+    }
+
+    /// What a client that may not see this player is told: its score only.
+    pub fn fogged(&self) -> EntityState {
+        EntityState {
+            id: self.id,
+            kills: self.kills,
+            deaths: self.deaths,
+            hidden: true,
+            ..EntityState::default()
+        }
+    }
+
+    /// Whether a client draws it (and may hit it): alive and not hidden.
+    pub fn in_view(&self) -> bool {
+        self.alive && !self.hidden
     }
 
     fn fields(&self) -> [i64; FIELDS] {
@@ -64,6 +84,7 @@ impl EntityState {
             i64::from(self.alive),
             self.kills.into(),
             self.deaths.into(),
+            i64::from(self.hidden),
         ]
     }
 
@@ -87,6 +108,11 @@ impl EntityState {
             },
             kills: u16::try_from(f[6]).map_err(|_| bad(6))?,
             deaths: u16::try_from(f[7]).map_err(|_| bad(7))?,
+            hidden: match f[8] {
+                0 => false,
+                1 => true,
+                _ => return Err(bad(8)),
+            },
         })
     }
 }

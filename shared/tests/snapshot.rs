@@ -13,16 +13,20 @@ fn arb_entity(id: u16) -> impl Strategy<Value = EntityState> {
         any::<bool>(),
         any::<u16>(),
         any::<u16>(),
+        any::<bool>(),
     )
-        .prop_map(move |(pos, aim, health, alive, kills, deaths)| EntityState {
-            id: PlayerId(id),
-            pos,
-            aim,
-            health,
-            alive,
-            kills,
-            deaths,
-        })
+        .prop_map(
+            move |(pos, aim, health, alive, kills, deaths, hidden)| EntityState {
+                id: PlayerId(id),
+                pos,
+                aim,
+                health,
+                alive,
+                kills,
+                deaths,
+                hidden,
+            },
+        )
 }
 
 fn arb_set() -> impl Strategy<Value = EntitySet> {

@@ -383,6 +383,7 @@ fn entity(id: u16, pos: [i32; 2], aim: [i16; 2], health: u8, kills: u16, deaths:
         alive: health > 0,
         kills,
         deaths,
+        hidden: false,
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod conn;
 mod control;
+mod fog;
 mod reason;
 mod resume;
 
@@ -22,10 +23,11 @@ use crate::ecs::SimCore;
 use crate::ecs::components::Owner;
 use crate::metrics::Metrics;
 use crate::recorder::Recorder;
-use crate::snapshots::SnapshotMeta;
+use crate::snapshots::{SnapshotMeta, ViewRules, ViewVerdict};
 use crate::stats::{ServerStats, StatsRecorder};
 use conn::{Conn, Stage};
 use rewind_shared::codec::{CodecError, decode, encode};
+use rewind_shared::fog::FogMargins;
 use rewind_shared::frame::encode_frame;
 use rewind_shared::input::Input;
 use rewind_shared::player::{PlayerId, PlayerState};
@@ -43,6 +45,14 @@ use std::time::Duration;
 /// Most dropped datagrams fed to the rate limiter per call: enough to tell a flood, and a bound on
 /// the work one report can cause.
 const MAX_DROPPED_CHECKS: u64 = 10_000;
+
+/// The view a refused shot carries into the simulation (and the recording): backwards, so every
+/// simulation of it, live or replayed, traces it as `ShotMode::Refused` (no hit possible).
+pub const REFUSED_VIEW: rewind_shared::input::ShotView = rewind_shared::input::ShotView {
+    tick_a: Tick(1),
+    tick_b: Tick(0),
+    alpha: 0,
+};
 
 /// Something the core wants the transport to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -284,7 +294,7 @@ impl ServerCore {
             }
         };
         client.last_heard = Some(now);
-        if client.snaps.on_ack(&ack) {
+        if client.snaps.on_ack(&ack, now) {
             client.last_ack_news = now;
         }
         let before = client.inputs.counters;
@@ -472,10 +482,29 @@ impl ServerCore {
 
     fn gather_inputs(&mut self, tick: Tick, players: &[PlayerState]) -> BTreeMap<PlayerId, Input> {
         let mut inputs: BTreeMap<PlayerId, Input> = BTreeMap::new();
+        let rules = ViewRules {
+            tick_rate: self.cfg.tick_rate,
+            interval: self.cfg.snapshot_interval,
+        };
+        let judge = self.cfg.lagcomp && !self.cfg.trust_views;
         for client in self.conns.values_mut().filter_map(Conn::client_mut) {
             self.metrics.input_depth.observe(client.inputs.depth() as f64);
             let missing = client.inputs.counters.missing;
-            inputs.insert(client.player, client.inputs.take(tick));
+            let mut input = client.inputs.take(tick);
+            if let Some(view) = input.view.filter(|_| judge && input.fire()) {
+                input.view = match client.snaps.judge_view(view, tick, &rules) {
+                    ViewVerdict::Valid => Some(view),
+                    ViewVerdict::Clamped(v) => {
+                        self.metrics.clamped_views.inc();
+                        Some(v)
+                    }
+                    ViewVerdict::Refused(why) => {
+                        tracing::debug!(player = %client.player, ?why, ?view, "view refused");
+                        Some(REFUSED_VIEW)
+                    }
+                };
+            }
+            inputs.insert(client.player, input);
             self.metrics
                 .missing_inputs
                 .inc_by(client.inputs.counters.missing - missing);
@@ -543,6 +572,15 @@ impl ServerCore {
         }) else {
             return;
         };
+        // Only the targets the shooter had in view: the verdict must not reveal the others.
+        let seen = shot.view.and_then(|v| {
+            let c = self.conns.get(&key)?.client()?;
+            c.snaps.received_set(v.tick_b).cloned()
+        });
+        let mut hitboxes = shot.traced;
+        if let Some(seen) = seen {
+            hitboxes.retain(|(id, _)| seen.get(id).is_some_and(|e| e.in_view()));
+        }
         let verdict = ShotVerdict {
             seq,
             tick,
@@ -550,7 +588,7 @@ impl ServerCore {
             mode: shot.mode,
             origin: pos2_to_q(shot.origin),
             end: pos2_to_q(shot.origin + shot.dir * shot.dist),
-            hitboxes: shot.traced,
+            hitboxes,
         };
         self.send(key, &ServerMsg::Verdict(verdict));
     }
@@ -581,6 +619,9 @@ impl ServerCore {
         }
         let players: Vec<PlayerState> = self.sim.players();
         let set = Arc::new(entity_set(&players));
+        let map = self.cfg.fog.then(|| self.sim.map());
+        let tick_len = Duration::from_secs_f64(1.0 / f64::from(self.cfg.tick_rate.max(1)));
+        let interval = tick_len * self.cfg.snapshot_interval;
         for (key, conn) in &mut self.conns {
             let max = conn.max_datagram.min(MAX_DATAGRAM);
             let Some(c) = conn.client_mut() else { continue };
@@ -596,9 +637,17 @@ impl ServerCore {
                 tick,
                 last_input: c.inputs.last_applied(),
                 input_lead: c.inputs.lead(tick),
+                sent_at: now,
+            };
+            let mine = match (&map, you) {
+                (Some(map), Some(me)) => {
+                    let age = fog::view_age(&c.snaps, meta.input_lead, tick_len, interval);
+                    fog::fogged(&set, &players, me, FogMargins::new(age, interval), map)
+                }
+                _ => Arc::clone(&set),
             };
             let deferred = c.snaps.deferred;
-            let datagram = snapshot_datagram(&mut c.snaps, meta, &set, you, max);
+            let datagram = snapshot_datagram(&mut c.snaps, meta, &mine, you, max);
             self.metrics.deferred_entities.inc_by(c.snaps.deferred - deferred);
             match datagram {
                 Ok(bytes) => {

@@ -1,0 +1,111 @@
+//! Fog of war: whether one player may be told where another is.
+//!
+//! A client draws remote players as they were `view age` ago (its interpolation delay behind the
+//! snapshots it has, which are half a round trip old) from where its own player is *now*
+//! (predicted ahead of the server). So the server, deciding what to put in the snapshot of tick
+//! T, must allow for the viewer having moved up to `MAX_SPEED × view age` from where the server
+//! has it, and for the target's hitbox edge and its movement over one snapshot interval. A target
+//! is sent when a straight line joins some point of the viewer's reach to some point of the
+//! target's (the centre and the four corners of each square, 25 tests at most, stopping at the
+//! first clear line): nobody pops into view late, and a wall hides the rest. The same rule is used
+//! by the red-team wallhack bot to count what it was told beyond it.
+
+use crate::map::Map;
+use crate::sim::{MAX_SPEED, PLAYER_RADIUS};
+use glam::Vec2;
+use std::time::Duration;
+
+/// Longest view age the fog allows for (a 400 ms rewind window is the most any client draws).
+pub const MAX_VIEW_AGE: Duration = Duration::from_millis(400);
+
+/// How far each side may be from where the server has it when the client draws the frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FogMargins {
+    /// Reach of the viewer (its prediction runs ahead of the server by the view age).
+    pub viewer: f32,
+    /// Reach of the target (hitbox radius and one snapshot interval of movement).
+    pub target: f32,
+}
+
+impl FogMargins {
+    /// Margins for a client whose frames show remote players `view_age` old, with snapshots
+    /// `interval` apart.
+    pub fn new(view_age: Duration, interval: Duration) -> FogMargins {
+        let age = view_age.min(MAX_VIEW_AGE).as_secs_f32();
+        FogMargins {
+            viewer: MAX_SPEED * age + PLAYER_RADIUS,
+            target: PLAYER_RADIUS * 2.0 + MAX_SPEED * interval.as_secs_f32(),
+        }
+    }
+}
+
+/// The centre and the corners of the square of half-size `m` around `p`.
+fn reach(p: Vec2, m: f32) -> [Vec2; 5] {
+    [
+        p,
+        p + Vec2::new(-m, -m),
+        p + Vec2::new(m, -m),
+        p + Vec2::new(-m, m),
+        p + Vec2::new(m, m),
+    ]
+}
+
+/// Whether `target` may be seen from `viewer` within the margins (see the module).
+pub fn may_see(map: &Map, viewer: Vec2, target: Vec2, margins: FogMargins) -> bool {
+    if map.line_of_sight(viewer, target) {
+        return true;
+    }
+    let targets = reach(target, margins.target);
+    reach(viewer, margins.viewer)
+        .iter()
+        .any(|v| targets.iter().any(|t| map.line_of_sight(*v, *t)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map() -> Map {
+        // A long wall between two rooms, open at the far right.
+        Map::parse(
+            "fog",
+            "\
+##########################
+#S.........#............S#
+#..........#.............#
+#..........#.............#
+#..........#.............#
+#........................#
+##########################
+",
+        )
+        .expect("test map parses")
+    }
+
+    #[test]
+    fn a_wall_hides_and_the_margin_reveals_what_is_about_to_appear() {
+        let m = map();
+        let cell = crate::map::TILE;
+        let left = Vec2::new(2.5 * cell, 2.5 * cell);
+        let right = Vec2::new(20.5 * cell, 2.5 * cell);
+        let none = FogMargins {
+            viewer: 0.0,
+            target: 0.0,
+        };
+        assert!(!may_see(&m, left, right, none), "the wall hides");
+        // Near the end of the wall, a few steps from seeing around it.
+        let corner = Vec2::new(10.5 * cell, 4.5 * cell);
+        let behind = Vec2::new(12.5 * cell, 1.5 * cell);
+        assert!(!may_see(&m, corner, behind, none));
+        let wide = FogMargins::new(Duration::from_millis(300), Duration::from_millis(17));
+        assert!(may_see(&m, corner, behind, wide), "within reach of the corner");
+        assert!(
+            !may_see(&m, left, right, wide),
+            "far behind the wall stays hidden"
+        );
+        assert!(
+            may_see(&m, left, left + Vec2::new(cell * 3.0, 0.0), none),
+            "in the open"
+        );
+    }
+}
