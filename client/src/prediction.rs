@@ -14,7 +14,9 @@ use rewind_shared::lagcomp::History;
 use rewind_shared::map::Map;
 use rewind_shared::player::PlayerId;
 use rewind_shared::player::PlayerState;
-use rewind_shared::sim::{PlayerMut, Shot, SimConfig, SimEvent, TICK_PHASES, TickContext, run_phases};
+use rewind_shared::sim::{
+    PlayerMut, SeenTargets, Shot, SimConfig, SimEvent, TICK_PHASES, TickContext, run_phases,
+};
 use rewind_shared::tick::Tick;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -229,12 +231,13 @@ fn simulate(
 ) -> Option<Shot> {
     // The predictor keeps no history: a shot is traced against what was drawn.
     let mut history = History::new(2);
+    let seen = SeenTargets::from([(state.id, drawn.unwrap_or_default().to_vec())]);
     let mut ctx = TickContext {
         tick,
         cfg,
         map,
         history: &mut history,
-        drawn: Some(drawn.unwrap_or_default()),
+        seen: &seen,
     };
     let mut rows = [PlayerMut::of(state, *input)];
     let predicted = TICK_PHASES.into_iter().filter(|p| p.predicted());

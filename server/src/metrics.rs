@@ -73,6 +73,9 @@ pub struct Metrics {
     pub refused_views: Counter,
     /// Shots whose view was older than that client could have drawn (clamped to what it could).
     pub clamped_views: Counter,
+    /// Shots traced against what the shooter had rather than the history (fog or deferral made
+    /// them differ).
+    pub seen_overrides: Counter,
 }
 
 impl Metrics {
@@ -102,6 +105,7 @@ impl Metrics {
         let rejected_too_old = Counter::default();
         let refused_views = Counter::default();
         let clamped_views = Counter::default();
+        let seen_overrides = Counter::default();
         registry.register("ticks", "Ticks simulated", ticks.clone());
         registry.register_with_unit(
             "tick_duration",
@@ -165,6 +169,11 @@ impl Metrics {
             refused_views.clone(),
         );
         registry.register(
+            "seen_overrides",
+            "Shots traced against the hitboxes the shooter had (differing from the history)",
+            seen_overrides.clone(),
+        );
+        registry.register(
             "clamped_views",
             "Shots whose view was older than this client's latency allows (clamped)",
             clamped_views.clone(),
@@ -218,6 +227,7 @@ impl Metrics {
             rejected_too_old,
             refused_views,
             clamped_views,
+            seen_overrides,
         }
     }
 

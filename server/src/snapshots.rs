@@ -8,8 +8,10 @@
 use rewind_shared::ack::AckWindow;
 use rewind_shared::codec::encode;
 use rewind_shared::input::ShotView;
+use rewind_shared::lagcomp::{HitboxSample, interpolate_hitboxes};
 use rewind_shared::player::{PlayerId, PlayerState};
 use rewind_shared::protocol::SnapshotPacket;
+use rewind_shared::snapshot::EntityState;
 use rewind_shared::snapshot::{EntitySet, build_delta};
 use rewind_shared::tick::{Seq, Tick};
 use std::collections::VecDeque;
@@ -199,6 +201,19 @@ impl SnapshotStream {
     /// The client's input lead in ticks, as the last snapshot reported it.
     pub fn set_lead_hint(&mut self, lead: i16) {
         self.lead_hint = lead;
+    }
+
+    /// The hitboxes of `view` as this client had them (interpolated over the two entity sets it
+    /// received, with the same function the client uses), or `None` if it lacks either set.
+    pub fn hitboxes(&self, view: ShotView) -> Option<Vec<([i32; 2], PlayerId)>> {
+        let samples = |t: Tick| -> Option<Vec<HitboxSample>> {
+            Some(self.received_set(t)?.values().map(EntityState::hitbox).collect())
+        };
+        Some(interpolate_hitboxes(
+            &samples(view.tick_a)?,
+            &samples(view.tick_b)?,
+            view.alpha,
+        ))
     }
 
     /// The entity set this client holds for the snapshot of `tick`, if it received it.

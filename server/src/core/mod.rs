@@ -33,8 +33,9 @@ use rewind_shared::input::Input;
 use rewind_shared::player::{PlayerId, PlayerState};
 use rewind_shared::protocol::{ClientDatagram, GameEvent, MAX_DATAGRAM, ServerMsg, ShotVerdict};
 use rewind_shared::quant::pos2_to_q;
+use rewind_shared::quant::q_to_pos2;
 use rewind_shared::replay::{Keyframe, TickRecord};
-use rewind_shared::sim::{Shot, ShotMode, SimEvent};
+use rewind_shared::sim::{SeenTargets, Shot, ShotMode, SimEvent};
 use rewind_shared::snapshot::{EntitySet, EntityState};
 use rewind_shared::tick::Tick;
 use std::collections::{BTreeMap, VecDeque};
@@ -437,8 +438,9 @@ impl ServerCore {
             .collect();
         let tick = self.sim.tick().next();
         let players = self.sim.players();
-        let inputs = self.gather_inputs(tick, &players);
-        let events = self.sim.step(inputs.clone());
+        let (inputs, seen) = self.gather_inputs(tick, &players);
+        self.metrics.seen_overrides.inc_by(seen.len() as u64);
+        let events = self.sim.step_seen(inputs.clone(), seen);
         self.metrics.ticks.inc();
         self.stats.players(players.len());
         self.metrics.players.set(players.len() as i64);
@@ -480,8 +482,15 @@ impl ServerCore {
         }
     }
 
-    fn gather_inputs(&mut self, tick: Tick, players: &[PlayerState]) -> BTreeMap<PlayerId, Input> {
+    /// Every player's input for `tick`, and the targets shooters had in view where they differ
+    /// from the history.
+    fn gather_inputs(
+        &mut self,
+        tick: Tick,
+        players: &[PlayerState],
+    ) -> (BTreeMap<PlayerId, Input>, SeenTargets) {
         let mut inputs: BTreeMap<PlayerId, Input> = BTreeMap::new();
+        let mut seen = SeenTargets::new();
         let rules = ViewRules {
             tick_rate: self.cfg.tick_rate,
             interval: self.cfg.snapshot_interval,
@@ -504,6 +513,19 @@ impl ServerCore {
                     }
                 };
             }
+            if let Some(view) = input
+                .view
+                .filter(|v| input.fire() && *v != REFUSED_VIEW && self.cfg.lagcomp)
+            {
+                // Trace what this client had: it differs from the history when the fog hid a
+                // player from it or the byte budget deferred one.
+                let had = client.snaps.hitboxes(view);
+                let history = self.sim.history().view(view).ok().map(|v| v.targets);
+                if let Some(had) = had.filter(|h| Some(h) != history.as_ref()) {
+                    let targets = had.into_iter().map(|(q, id)| (id, q_to_pos2(q))).collect();
+                    seen.insert(client.player, targets);
+                }
+            }
             inputs.insert(client.player, input);
             self.metrics
                 .missing_inputs
@@ -519,7 +541,7 @@ impl ServerCore {
                 );
             }
         }
-        inputs
+        (inputs, seen)
     }
 
     fn record(&mut self, tick: Tick, joins: Vec<(PlayerId, String)>, inputs: BTreeMap<PlayerId, Input>) {

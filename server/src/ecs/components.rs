@@ -65,6 +65,10 @@ pub struct HistoryRes(pub History);
 #[derive(Resource, Clone, Debug, Default)]
 pub struct FrameInputs(pub BTreeMap<PlayerId, Input>);
 
+/// Targets some shooters had in view this tick (see `rewind_shared::sim::TickContext::seen`).
+#[derive(Resource, Debug, Default)]
+pub struct FrameSeen(pub rewind_shared::sim::SeenTargets);
+
 /// What happened during the tick being simulated.
 #[derive(Resource, Clone, Debug, Default)]
 pub struct FrameEvents(pub Vec<SimEvent>);

@@ -10,7 +10,7 @@ use rewind_shared::input::Input;
 use rewind_shared::lagcomp::History;
 use rewind_shared::map::Map;
 use rewind_shared::player::{PlayerId, PlayerState};
-use rewind_shared::sim::{self, SimConfig, SimEvent, World as SimWorld};
+use rewind_shared::sim::{self, SeenTargets, SimConfig, SimEvent, World as SimWorld};
 use rewind_shared::tick::Tick;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -30,6 +30,7 @@ impl SimCore {
         world.insert_resource(MapRes(map));
         world.insert_resource(HistoryRes(History::new(cfg.history_len())));
         world.insert_resource(FrameInputs::default());
+        world.insert_resource(FrameSeen::default());
         world.insert_resource(FrameEvents::default());
         SimCore {
             world,
@@ -91,6 +92,12 @@ impl SimCore {
 
     /// Simulates the next tick with these inputs and returns what happened.
     pub fn step(&mut self, inputs: BTreeMap<PlayerId, Input>) -> Vec<SimEvent> {
+        self.step_seen(inputs, SeenTargets::new())
+    }
+
+    /// `step`, with the targets some shooters had in view (see `TickContext::seen`).
+    pub fn step_seen(&mut self, inputs: BTreeMap<PlayerId, Input>, seen: SeenTargets) -> Vec<SimEvent> {
+        self.world.resource_mut::<FrameSeen>().0 = seen;
         self.world.resource_mut::<FrameInputs>().0 = inputs;
         self.schedule.run(&mut self.world);
         self.world.resource::<FrameEvents>().0.clone()

@@ -26,6 +26,7 @@ pub fn apply_inputs(inputs: Res<FrameInputs>, mut q: Query<(&PlayerTag, &mut Cur
 pub fn simulate_tick(
     clock: Res<SimClock>,
     map: Res<MapRes>,
+    seen: Res<FrameSeen>,
     mut history: ResMut<HistoryRes>,
     mut events: ResMut<FrameEvents>,
     mut q: Query<(
@@ -55,7 +56,7 @@ pub fn simulate_tick(
         cfg: &cfg,
         map: &map.0,
         history: &mut history.0,
-        drawn: None,
+        seen: &seen.0,
     };
     events.0 = sim::step_players(&mut rows, &mut ctx);
 }

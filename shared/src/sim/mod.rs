@@ -145,6 +145,16 @@ impl World {
 
     /// Simulates the next tick with one input per player (missing players get no input).
     pub fn step(&mut self, map: &Map, inputs: &BTreeMap<PlayerId, Input>) -> Vec<SimEvent> {
+        self.step_seen(map, inputs, &NO_SEEN)
+    }
+
+    /// `step`, with the targets some shooters had in view (see `TickContext::seen`).
+    pub fn step_seen(
+        &mut self,
+        map: &Map,
+        inputs: &BTreeMap<PlayerId, Input>,
+        seen: &SeenTargets,
+    ) -> Vec<SimEvent> {
         let tick = self.tick.next();
         let mut rows: Vec<PlayerMut<'_>> = self
             .players
@@ -159,7 +169,7 @@ impl World {
             cfg: &self.cfg,
             map,
             history: &mut self.history,
-            drawn: None,
+            seen,
         };
         let events = step_players(&mut rows, &mut ctx);
         self.tick = tick;

@@ -141,11 +141,18 @@ pub struct TickContext<'a> {
     pub map: &'a Map,
     /// The rewind history (read by `Fire`, appended by `Record`).
     pub history: &'a mut History,
-    /// The targets as the shooter drew them, when the shooter judges its own shot (the client's
-    /// predictor: it has snapshots, not a history). The server and replays pass `None` and
-    /// rebuild the view from the history.
-    pub drawn: Option<&'a [(PlayerId, Vec2)]>,
+    /// Targets as given shooters had them, instead of the view rebuilt from the history: the
+    /// client's predictor judging its own shot (it has snapshots, not a history), and the server
+    /// when what it sent that client differs from the history (a player hidden by the fog or
+    /// deferred by the byte budget); the recording keeps those so replays trace the same.
+    pub seen: &'a SeenTargets,
 }
+
+/// Per shooter, the hitboxes it had in view when it fired (see `TickContext::seen`).
+pub type SeenTargets = std::collections::BTreeMap<PlayerId, Vec<(PlayerId, Vec2)>>;
+
+/// No shooter with targets of its own: every view is rebuilt from the history.
+pub static NO_SEEN: SeenTargets = SeenTargets::new();
 
 /// Runs `phases` (a subsequence of `TICK_PHASES`) over `rows`, which must be sorted by id, and
 /// returns what happened. Kill events follow the shot that caused them.
@@ -209,8 +216,8 @@ fn fire(rows: &mut [PlayerMut<'_>], ctx: &TickContext<'_>) -> Vec<Shot> {
         if !try_fire(r.weapon, r.life, &r.input, ctx.tick, ctx.cfg) {
             continue;
         }
-        let (targets, mode) = match ctx.drawn {
-            Some(drawn) => (drawn.to_vec(), ShotMode::Rewound),
+        let (targets, mode) = match ctx.seen.get(&r.id) {
+            Some(seen) => (seen.clone(), ShotMode::Rewound),
             None => shot_targets(ctx.history, &present, r.input.view, ctx.cfg),
         };
         let (dir, dist, target) = resolve_shot(ctx.map, r.id, r.body.pos, r.weapon.aim, &targets);
