@@ -121,7 +121,7 @@ impl ServerConfig {
             return Err(ConfigError::ZeroLimit);
         }
         let players = u32::from(self.ai) + u32::from(self.max_clients);
-        if players > 250 {
+        if players > u32::from(rewind_shared::replay::MAX_PLAYERS_CEILING) {
             return Err(ConfigError::TooManyPlayers(players));
         }
         Ok(())
