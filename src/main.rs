@@ -127,11 +127,12 @@ fn run() -> anyhow::Result<()> {
         Command::Bots(args) => bots_cmd::run(args),
         Command::Netsim(args) => rewind_net::netsim_main(args),
         Command::Replay(ReplayArgs {
-            cmd: Some(ReplayCmd::Verify {
-                file,
-                cert_hash,
-                trust,
-            }),
+            cmd:
+                Some(ReplayCmd::Verify {
+                    file,
+                    cert_hash,
+                    trust,
+                }),
             ..
         }) => replay_cmd::verify(&file, cert_hash.as_deref(), &trust),
         Command::Replay(ReplayArgs {

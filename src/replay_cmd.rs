@@ -121,7 +121,13 @@ pub fn verify(path: &Path, cert_hash: Option<&str>, trust: &TrustArgs) -> anyhow
     print_summary(path, &summary);
     println!(
         "signer    {}",
-        signer_line(&summary.signer, summary.format_version, summary.truncated, trust, pin.as_deref())
+        signer_line(
+            &summary.signer,
+            summary.format_version,
+            summary.truncated,
+            trust,
+            pin.as_deref()
+        )
     );
     if let Some(pin) = &pin {
         check_pin(path, &summary.signer, pin)?;
@@ -142,7 +148,13 @@ fn print_info(path: &Path, info: &ReplayInfo, trust: &TrustArgs) {
     println!("file      {} ({} bytes)", path.display(), info.file_size);
     println!(
         "signer    {}",
-        signer_line(&info.signer, info.format_version, info.truncation.is_some(), trust, None)
+        signer_line(
+            &info.signer,
+            info.format_version,
+            info.truncation.is_some(),
+            trust,
+            None
+        )
     );
     println!(
         "map       {} ({} bytes of map text)",

@@ -40,7 +40,11 @@ fn recorded_match_with_ai_and_bots_verifies_to_the_servers_final_state() {
     let bytes = std::fs::read(&file).expect("recording written");
     let summary = verify(&bytes).expect("the recording verifies");
     assert!(!summary.truncated);
-    assert_eq!(summary.signer.fingerprint(), Some(server_hash.as_str()), "signed by this server");
+    assert_eq!(
+        summary.signer.fingerprint(),
+        Some(server_hash.as_str()),
+        "signed by this server"
+    );
     assert_eq!(summary.ticks, stats.ticks, "every simulated tick is in the file");
     assert_eq!(summary.players, 7, "4 AI + 3 bots");
     assert_eq!(

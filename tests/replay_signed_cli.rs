@@ -78,7 +78,10 @@ fn verify_names_the_signer_checks_cert_hash_and_known_hosts() {
     let (out, text) = replay(&["verify", "--cert-hash", &a], Path::new(OLD_FILE), &known);
     assert!(!out.status.success(), "{text}");
     assert!(text.contains("unsigned (format version 1"), "{text}");
-    assert!(text.contains("unsigned, so it cannot be shown to come from"), "{text}");
+    assert!(
+        text.contains("unsigned, so it cannot be shown to come from"),
+        "{text}"
+    );
 
     // A genuine signature moved onto another chunk: the last chunk's signature is replaced by
     // the header's (valid, but for another digest; ECDSA signatures vary from 70 to 72 bytes, so

@@ -122,7 +122,11 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
             // Validated above: at most MAX_PLAYERS_CEILING, so it fits.
             header.max_players = cfg.ai.saturating_add(cfg.max_clients);
             let signer = crate::signer::IdentitySigner::new(&identity)?;
-            Some(crate::recorder::Recorder::start(path, header, Some(Box::new(signer)))?)
+            Some(crate::recorder::Recorder::start(
+                path,
+                header,
+                Some(Box::new(signer)),
+            )?)
         }
         None => None,
     };

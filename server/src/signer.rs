@@ -110,6 +110,9 @@ mod tests {
             cert: a.cert.clone(),
             key: b.key.clone_key(),
         };
-        assert!(matches!(IdentitySigner::new(&mixed), Err(SignerError::Mismatch(_))));
+        assert!(matches!(
+            IdentitySigner::new(&mixed),
+            Err(SignerError::Mismatch(_))
+        ));
     }
 }

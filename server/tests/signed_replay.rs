@@ -10,8 +10,8 @@ use rewind_shared::map::Map;
 use rewind_shared::player::PlayerId;
 use rewind_shared::replay::synth::{SynthParams, record_synthetic_signed};
 use rewind_shared::replay::{
-    CHUNK_HEADER_LEN, ChainSigner, PREAMBLE_LEN, Replay, ReplayError, ReplayWriter, SigAlg, SignError, Signer,
-    TickRecord, fingerprint, verify,
+    CHUNK_HEADER_LEN, ChainSigner, PREAMBLE_LEN, Replay, ReplayError, ReplayWriter, SigAlg, SignError,
+    Signer, TickRecord, fingerprint, verify,
 };
 use rewind_shared::sim::{SimConfig, World};
 use rewind_shared::tick::Tick;
@@ -137,7 +137,9 @@ fn a_signed_recording_verifies_and_names_its_servers_fingerprint() {
         Signer::Unsigned => panic!("expected a signed file"),
     }
     assert!(
-        chunks(&bytes).iter().all(|(_, _, sig)| (64..=72).contains(&sig.len())),
+        chunks(&bytes)
+            .iter()
+            .all(|(_, _, sig)| (64..=72).contains(&sig.len())),
         "every chunk carries an ECDSA signature"
     );
 }

@@ -50,7 +50,11 @@ fn refusal(bytes: &[u8]) -> String {
 #[test]
 fn sixty_thousand_joins_in_one_tick_are_refused_while_parsing() {
     let bytes = joins_in_one_tick(60_000, 64);
-    assert!(bytes.len() > 400_000, "the file really holds them: {} bytes", bytes.len());
+    assert!(
+        bytes.len() > 400_000,
+        "the file really holds them: {} bytes",
+        bytes.len()
+    );
     let reason = refusal(&bytes);
     assert!(
         reason.contains("60000 joins at tick 1") && reason.contains("64 players"),
@@ -168,7 +172,11 @@ fn to_v1(v2: &[u8]) -> Vec<u8> {
         assert_eq!(&v2[pos + 9..pos + 11], &[0, 0], "unsigned");
         let mut payload = v2[pos + CHUNK_HEADER_LEN..pos + CHUNK_HEADER_LEN + len].to_vec();
         if kind == 1 {
-            assert_eq!(payload[payload.len() - 2..], [250, 0], "max_players 250, no signer");
+            assert_eq!(
+                payload[payload.len() - 2..],
+                [250, 0],
+                "max_players 250, no signer"
+            );
             payload.truncate(payload.len() - 2);
         }
         let plen = (payload.len() as u32).to_le_bytes();

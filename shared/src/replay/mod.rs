@@ -37,10 +37,10 @@ pub use chunk::{
     MAX_CHUNK_PAYLOAD, MAX_SIGNATURE_LEN, PREAMBLE_LEN,
 };
 pub use error::{ReplayError, Truncation};
+pub use reader::{Replay, ReplayCursor, TickOutput};
 pub use signature::{
     ChainSigner, SIGNATURE_CONTEXT, SigAlg, SignError, Signer, check_signature, fingerprint, signed_message,
 };
-pub use reader::{Replay, ReplayCursor, TickOutput};
 pub use verify::{PlayerScore, ReplayInfo, VerifySummary, verify};
 pub use writer::{ReplayWriter, WriterError};
 

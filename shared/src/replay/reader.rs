@@ -353,7 +353,11 @@ fn sanitize_keyframe(kf: Keyframe, map: &Map, header: &ReplayHeader) -> Result<K
 
 /// Keeps what signature checking needs of a complete chunk. A file whose header names no signer
 /// must carry no signatures (a stray one would be unexplained bytes).
-fn note_signature(signed: &mut Vec<SignedChunk>, c: &RawChunk<'_>, has_signer: bool) -> Result<(), ReplayError> {
+fn note_signature(
+    signed: &mut Vec<SignedChunk>,
+    c: &RawChunk<'_>,
+    has_signer: bool,
+) -> Result<(), ReplayError> {
     if !has_signer {
         if !c.signature.is_empty() {
             return Err(ReplayError::Inconsistent {
@@ -386,7 +390,10 @@ struct HeaderV1 {
     config: String,
 }
 
-fn decode_header(chunk: &RawChunk<'_>, version: u32) -> Result<(ReplayHeader, Option<StoredSigner>), ReplayError> {
+fn decode_header(
+    chunk: &RawChunk<'_>,
+    version: u32,
+) -> Result<(ReplayHeader, Option<StoredSigner>), ReplayError> {
     if version != FORMAT_VERSION_V1 {
         return decode(chunk, "header");
     }

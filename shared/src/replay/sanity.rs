@@ -89,9 +89,7 @@ impl Occupancy {
 pub(crate) fn check_keyframe(kf: &Keyframe, max: u16) -> Result<(), String> {
     let n = kf.players.len().max(kf.roster.len());
     if n > usize::from(max) {
-        return Err(format!(
-            "{n} players, more than the {max} this match could hold"
-        ));
+        return Err(format!("{n} players, more than the {max} this match could hold"));
     }
     for (id, name) in &kf.roster {
         check_name(*id, name)?;

@@ -85,13 +85,17 @@ pub fn signed_message(digest: &[u8; 32]) -> Vec<u8> {
 /// SHA-256 of a DER certificate as 64 lower-case hex digits: the fingerprint `serve` prints and
 /// clients pin (`--cert-hash`, known-hosts), so a replay's signer compares with the same string.
 pub fn fingerprint(cert_der: &[u8]) -> String {
-    Sha256::digest(cert_der).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(cert_der)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// Checks one signature against a certificate's public key; the error says why it fails.
 pub fn check_signature(cert_der: &[u8], alg: SigAlg, message: &[u8], signature: &[u8]) -> Result<(), String> {
     let der = CertificateDer::from(cert_der);
-    let cert = webpki::EndEntityCert::try_from(&der).map_err(|e| format!("the certificate does not parse: {e}"))?;
+    let cert =
+        webpki::EndEntityCert::try_from(&der).map_err(|e| format!("the certificate does not parse: {e}"))?;
     cert.verify_signature(alg.verifier(), message, signature)
         .map_err(|e| format!("{e:?}"))
 }

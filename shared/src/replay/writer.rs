@@ -3,8 +3,8 @@
 //! the tick loop only sends, the writer encodes, hashes, signs and writes.
 
 use super::chunk::{
-    ChunkKind, FORMAT_VERSION, MAX_CHUNK_PAYLOAD, MAX_SIGNATURE_LEN, chunk_digest, encode_chunk, link, preamble,
-    preamble_digest,
+    ChunkKind, FORMAT_VERSION, MAX_CHUNK_PAYLOAD, MAX_SIGNATURE_LEN, chunk_digest, encode_chunk, link,
+    preamble, preamble_digest,
 };
 use super::records::encode_ticks;
 use super::signature::{ChainSigner, SignError, StoredSigner, signed_message};
