@@ -55,15 +55,24 @@ struct ReplayArgs {
 
 #[derive(Debug, Subcommand)]
 enum ReplayCmd {
-    /// Re-simulate the whole match and check every per-tick hash and the chunk chain.
+    /// Re-simulate the whole match and check every per-tick hash, the chunk chain and the
+    /// server's signatures; says who signed it (and whether you know that server).
     Verify {
         /// Recording made with `--record`.
         file: PathBuf,
+        /// Require the recording to be signed by the server with this certificate fingerprint
+        /// (SHA-256 hex, as `serve` prints it and `connect --cert-hash` takes it).
+        #[arg(long, value_name = "HEX")]
+        cert_hash: Option<String>,
+        #[command(flatten)]
+        trust: replay_cmd::TrustArgs,
     },
-    /// Header, duration, players, final score, file size.
+    /// Header, signer, duration, players, final score, file size.
     Info {
         /// Recording made with `--record`.
         file: PathBuf,
+        #[command(flatten)]
+        trust: replay_cmd::TrustArgs,
     },
 }
 
@@ -118,13 +127,18 @@ fn run() -> anyhow::Result<()> {
         Command::Bots(args) => bots_cmd::run(args),
         Command::Netsim(args) => rewind_net::netsim_main(args),
         Command::Replay(ReplayArgs {
-            cmd: Some(ReplayCmd::Verify { file }),
+            cmd:
+                Some(ReplayCmd::Verify {
+                    file,
+                    cert_hash,
+                    trust,
+                }),
             ..
-        }) => replay_cmd::verify(&file),
+        }) => replay_cmd::verify(&file, cert_hash.as_deref(), &trust),
         Command::Replay(ReplayArgs {
-            cmd: Some(ReplayCmd::Info { file }),
+            cmd: Some(ReplayCmd::Info { file, trust }),
             ..
-        }) => replay_cmd::info(&file),
+        }) => replay_cmd::info(&file, &trust),
         Command::Replay(ReplayArgs {
             cmd: None,
             file: Some(file),

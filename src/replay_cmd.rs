@@ -1,11 +1,73 @@
 //! `rewind replay verify|info FILE`: thin wrappers over `rewind_shared::replay` that read the
 //! file (size-capped), print a summary and turn every problem into a non-zero exit that names
-//! the first bad offset or tick.
+//! the first bad offset, tick or signature. Both say who signed the file and whether that
+//! server is one the user already trusts (`--cert-hash`, or the known-hosts file `connect`
+//! keeps).
 
 use anyhow::{Context, bail};
-use rewind_shared::replay::{Replay, ReplayInfo, VerifySummary};
+use rewind_client::tls::{KnownHosts, default_known_hosts, parse_pin};
+use rewind_shared::replay::{Replay, ReplayInfo, Signer, VerifySummary};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+/// Where to look up a recording's signer.
+#[derive(Debug, clap::Args)]
+pub struct TrustArgs {
+    /// Known-hosts file to look the signer up in (default: the one `connect` uses,
+    /// $XDG_DATA_HOME/rewind/known_hosts).
+    #[arg(long, value_name = "FILE")]
+    pub known_hosts: Option<PathBuf>,
+}
+
+/// The `signer` line: who signed, and what the user's own trust says about it.
+fn signer_line(
+    signer: &Signer,
+    format_version: u32,
+    truncated: bool,
+    trust: &TrustArgs,
+    pin: Option<&str>,
+) -> String {
+    let fp = match signer {
+        Signer::Unsigned if format_version == rewind_shared::replay::FORMAT_VERSION_V1 => {
+            return "unsigned (format version 1, recorded before signatures)".to_string();
+        }
+        Signer::Unsigned => return "unsigned (anyone could have written it)".to_string(),
+        Signer::Signed { fingerprint, .. } => fingerprint,
+    };
+    let mut line = format!("signed by {fp}");
+    if let Signer::Signed { chunks, .. } = signer
+        && truncated
+    {
+        line.push_str(&format!(" (up to the cut: {chunks} complete chunks)"));
+    }
+    if pin.is_some_and(|p| p == fp) {
+        line.push_str(", matches --cert-hash");
+    }
+    let path = trust.known_hosts.clone().unwrap_or_else(default_known_hosts);
+    match KnownHosts::load(&path) {
+        Ok(kh) => match kh.hosts_for(fp).as_slice() {
+            [] => line.push_str(&format!(", not in {}", path.display())),
+            hosts => line.push_str(&format!(", known host {} in {}", hosts.join(" "), path.display())),
+        },
+        Err(e) => line.push_str(&format!(", known hosts unreadable: {e}")),
+    }
+    line
+}
+
+/// Fails unless the file is signed by `pin` (a normalized fingerprint).
+fn check_pin(path: &Path, signer: &Signer, pin: &str) -> anyhow::Result<()> {
+    match signer.fingerprint() {
+        Some(fp) if fp == pin => Ok(()),
+        Some(fp) => bail!(
+            "{}: signed by {fp}, not by the server with --cert-hash {pin}",
+            path.display()
+        ),
+        None => bail!(
+            "{}: unsigned, so it cannot be shown to come from the server with --cert-hash {pin}",
+            path.display()
+        ),
+    }
+}
 
 /// Largest recording we load into memory (a 30-minute, 64-player match is far below this).
 const MAX_FILE_BYTES: u64 = 1 << 30;
@@ -44,15 +106,32 @@ fn print_summary(path: &Path, s: &VerifySummary) {
     println!("hash      {:016x} (final)", s.final_hash);
 }
 
-/// Re-simulates the recording and checks every hash, keyframe and chunk. A truncated file (a
-/// crashed recorder) is verified up to its last complete chunk, then reported as an error so
-/// scripts notice it.
-pub fn verify(path: &Path) -> anyhow::Result<()> {
+/// Re-simulates the recording and checks every hash, keyframe, chunk and signature. A truncated
+/// file (a crashed recorder) is verified up to its last complete chunk, then reported as an
+/// error so scripts notice it. With `cert_hash`, a file not signed by that server fails.
+pub fn verify(path: &Path, cert_hash: Option<&str>, trust: &TrustArgs) -> anyhow::Result<()> {
+    let pin = cert_hash
+        .map(parse_pin)
+        .transpose()
+        .context("--cert-hash must be 64 hex digits (SHA-256)")?;
     let replay = load(path)?;
     let summary = replay
         .verify()
         .with_context(|| format!("{} failed verification", path.display()))?;
     print_summary(path, &summary);
+    println!(
+        "signer    {}",
+        signer_line(
+            &summary.signer,
+            summary.format_version,
+            summary.truncated,
+            trust,
+            pin.as_deref()
+        )
+    );
+    if let Some(pin) = &pin {
+        check_pin(path, &summary.signer, pin)?;
+    }
     if let Some(t) = &summary.truncation {
         bail!(
             "{}: {t}; the {} ticks before it verified",
@@ -64,9 +143,19 @@ pub fn verify(path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_info(path: &Path, info: &ReplayInfo) {
+fn print_info(path: &Path, info: &ReplayInfo, trust: &TrustArgs) {
     let h = &info.header;
     println!("file      {} ({} bytes)", path.display(), info.file_size);
+    println!(
+        "signer    {}",
+        signer_line(
+            &info.signer,
+            info.format_version,
+            info.truncation.is_some(),
+            trust,
+            None
+        )
+    );
     println!(
         "map       {} ({} bytes of map text)",
         h.map_name,
@@ -79,8 +168,8 @@ fn print_info(path: &Path, info: &ReplayInfo) {
         h.cfg.max_rewind_ticks
     );
     println!(
-        "recording seed {}, start {}, keyframe every {} ticks, {} ticks per chunk",
-        h.seed, h.start_tick, h.keyframe_interval, h.chunk_ticks
+        "recording seed {}, start {}, keyframe every {} ticks, {} ticks per chunk, room for {} players",
+        h.seed, h.start_tick, h.keyframe_interval, h.chunk_ticks, h.max_players
     );
     if !h.config.is_empty() {
         println!("config    {}", h.config);
@@ -102,12 +191,12 @@ fn print_info(path: &Path, info: &ReplayInfo) {
     }
 }
 
-/// Prints the header, duration, players, final scoreboard and file size.
-pub fn info(path: &Path) -> anyhow::Result<()> {
+/// Prints the header, signer, duration, players, final scoreboard and file size.
+pub fn info(path: &Path, trust: &TrustArgs) -> anyhow::Result<()> {
     let replay = load(path)?;
     let info = replay
         .info()
         .with_context(|| format!("cannot summarize {}", path.display()))?;
-    print_info(path, &info);
+    print_info(path, &info, trust);
     Ok(())
 }

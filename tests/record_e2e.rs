@@ -34,11 +34,17 @@ fn recorded_match_with_ai_and_bots_verifies_to_the_servers_final_state() {
     let report = run_bots(bots).expect("bots run");
     assert_eq!(report.clients, 3);
     assert!(report.shots > 10, "{}", report.summary());
+    let server_hash = srv.cert_hash().to_string();
     srv.stop();
     let stats = srv.wait();
     let bytes = std::fs::read(&file).expect("recording written");
     let summary = verify(&bytes).expect("the recording verifies");
     assert!(!summary.truncated);
+    assert_eq!(
+        summary.signer.fingerprint(),
+        Some(server_hash.as_str()),
+        "signed by this server"
+    );
     assert_eq!(summary.ticks, stats.ticks, "every simulated tick is in the file");
     assert_eq!(summary.players, 7, "4 AI + 3 bots");
     assert_eq!(
@@ -72,12 +78,20 @@ fn sigkilled_server_leaves_a_file_that_verifies_up_to_the_last_chunk() {
     );
     let first = lines.next().and_then(Result::ok).unwrap_or_default();
     assert!(first.starts_with("listening "), "{first}");
+    let second = lines.next().and_then(Result::ok).unwrap_or_default();
+    let hash = second.strip_prefix("cert-hash ").unwrap_or_default().to_string();
+    assert_eq!(hash.len(), 64, "{second}");
     std::thread::sleep(Duration::from_millis(3500));
     child.kill().expect("SIGKILL");
     let _ = child.wait();
     let bytes = std::fs::read(&file).expect("file exists");
     let summary = verify(&bytes).expect("a killed recording still verifies up to its last chunk");
     assert!(summary.truncated, "verify says the file was truncated");
+    assert_eq!(
+        summary.signer.fingerprint(),
+        Some(hash.as_str()),
+        "what the crash left is signed by the server that printed this cert-hash"
+    );
     assert!(
         summary.ticks >= 120,
         "at least two seconds survived: {} ticks",

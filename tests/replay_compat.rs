@@ -31,5 +31,11 @@ fn recording_from_before_the_dependency_upgrade_still_verifies() {
     assert_eq!(field("kills"), "2 (225 shots)", "{stdout}");
     assert_eq!(field("keyframes"), "3 checked", "{stdout}");
     assert_eq!(field("hash"), "ae9805596e2885de (final)", "{stdout}");
+    // Recorded before signatures (format version 1): read, and said to be unsigned.
+    assert_eq!(
+        field("signer"),
+        "unsigned (format version 1, recorded before signatures)",
+        "{stdout}"
+    );
     assert_eq!(stdout.lines().last(), Some("OK"), "{stdout}");
 }

@@ -156,6 +156,16 @@ impl KnownHosts {
             .map(|(_, f)| f.as_str())
     }
 
+    /// Every host remembered with fingerprint `hash` (how `replay verify` names a recording's
+    /// signer: the server whose certificate a player already trusts).
+    pub fn hosts_for(&self, hash: &str) -> Vec<&str> {
+        self.entries
+            .iter()
+            .filter(|(_, f)| f == hash)
+            .map(|(h, _)| h.as_str())
+            .collect()
+    }
+
     /// Appends `host` with `hash` to the file (creating its directory).
     pub fn remember(&mut self, host: &str, hash: &str) -> Result<(), TrustError> {
         let err = |why: String| TrustError::File {
@@ -376,6 +386,10 @@ mod tests {
             msg.contains(&a) && msg.contains(&b) && msg.contains("known_hosts"),
             "{msg}"
         );
+        KnownHosts::load(&path).unwrap().remember("host:2", &a).unwrap();
+        let kh = KnownHosts::load(&path).unwrap();
+        assert_eq!(kh.hosts_for(&a), vec!["host:1", "host:2"]);
+        assert!(kh.hosts_for(&b).is_empty());
         std::fs::write(&path, "host:1 nothex\n").unwrap();
         assert!(
             KnownHosts::load(&path)

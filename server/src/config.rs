@@ -141,7 +141,7 @@ impl ServerConfig {
             return Err(ConfigError::ResumeGrace(self.resume_grace));
         }
         let players = u32::from(self.ai) + u32::from(self.max_clients);
-        if players > 250 {
+        if players > u32::from(rewind_shared::replay::MAX_PLAYERS_CEILING) {
             return Err(ConfigError::TooManyPlayers(players));
         }
         Ok(())

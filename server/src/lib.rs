@@ -14,6 +14,7 @@ pub mod metrics;
 pub mod metrics_http;
 pub mod recorder;
 pub mod server;
+pub mod signer;
 pub mod snapshots;
 pub mod stats;
 pub mod tick_loop;

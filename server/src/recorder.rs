@@ -1,8 +1,9 @@
 //! `--record FILE`: the tick loop hands each tick's record (and a keyframe every few seconds) to a
 //! writer thread over an unbounded channel, so disk latency never stalls a tick. The writer
-//! flushes a hash-chained chunk every second; a crash loses at most the chunk being filled.
+//! flushes a hash-chained chunk every second; a crash loses at most the chunk being filled. With a
+//! signer (the server's certificate key) every chunk is signed as it is written.
 
-use rewind_shared::replay::{Keyframe, ReplayHeader, ReplayWriter, TickRecord};
+use rewind_shared::replay::{ChainSigner, Keyframe, ReplayHeader, ReplayWriter, TickRecord};
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -36,15 +37,24 @@ pub struct Recorder {
 
 impl Recorder {
     /// Creates the file and writes the header now (so a bad path fails at startup), then hands
-    /// the writer to its own thread.
-    pub fn start(path: &Path, header: ReplayHeader) -> Result<Recorder, RecordError> {
+    /// the writer to its own thread. With `signer`, the recording is signed (see
+    /// `rewind_shared::replay::ChainSigner`); without, it is unsigned.
+    pub fn start(
+        path: &Path,
+        header: ReplayHeader,
+        signer: Option<Box<dyn ChainSigner>>,
+    ) -> Result<Recorder, RecordError> {
         let err = |why: String| RecordError::Create {
             path: path.to_path_buf(),
             why,
         };
         let file = File::create(path).map_err(|e| err(e.to_string()))?;
-        let mut writer =
-            ReplayWriter::new(BufWriter::new(file), header.clone()).map_err(|e| err(e.to_string()))?;
+        let out = BufWriter::new(file);
+        let mut writer = match signer {
+            Some(s) => ReplayWriter::signed(out, header.clone(), s),
+            None => ReplayWriter::new(out, header.clone()),
+        }
+        .map_err(|e| err(e.to_string()))?;
         // One record per tick (chat is rate-limited per player, players are capped), and the
         // writer thread drains it continuously.
         let (tx, rx) = channel::<RecMsg>(); // bounded: by the tick rate, see above

@@ -27,6 +27,9 @@ pub enum StartError {
     /// Certificate trouble.
     #[error(transparent)]
     Cert(#[from] crate::cert::CertError),
+    /// The certificate's key cannot sign the recording.
+    #[error(transparent)]
+    Signer(#[from] crate::signer::SignerError),
     /// QUIC/TLS setup or bind failure.
     #[error(transparent)]
     Endpoint(#[from] EndpointError),
@@ -116,7 +119,14 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
                 cfg.max_rewind.as_millis(),
                 cfg.snapshot_interval
             );
-            Some(crate::recorder::Recorder::start(path, header)?)
+            // Validated above: at most MAX_PLAYERS_CEILING, so it fits.
+            header.max_players = cfg.ai.saturating_add(cfg.max_clients);
+            let signer = crate::signer::IdentitySigner::new(&identity)?;
+            Some(crate::recorder::Recorder::start(
+                path,
+                header,
+                Some(Box::new(signer)),
+            )?)
         }
         None => None,
     };

@@ -337,13 +337,13 @@ fn a_removed_or_swapped_chunk_breaks_the_chain() {
 #[test]
 fn unknown_version_and_bad_magic_are_named() {
     let (bytes, _) = record(8, 100, 2, 0.0);
-    let mut v2 = bytes.clone();
-    v2[8] = 2;
+    let mut v3 = bytes.clone();
+    v3[8] = 3;
     assert_eq!(
-        verify(&v2),
+        verify(&v3),
         Err(ReplayError::UnknownVersion {
-            found: 2,
-            supported: 1
+            found: 3,
+            supported: 2
         })
     );
     let mut bad = bytes.clone();

@@ -1,18 +1,33 @@
 //! Chunk framing: checksums, the hash chain, and telling truncation from corruption.
+//!
+//! Two layouts are read. Version 1 (before signatures): `index | kind | len | prev | digest |
+//! head_check | payload`, where `prev` is the previous chunk's digest. Version 2 (written now)
+//! adds `sig_len u16` after `len` and the chunk's signature after the payload, and links the
+//! chain through the signature: `prev` is SHA-256 of the previous chunk's digest followed by its
+//! signature. A chunk's signature is therefore covered by the next chunk's digest, so one valid
+//! signature vouches for every byte before it (see `signature`).
 
 use super::error::ReplayError;
 use sha2::{Digest, Sha256};
 
 /// First bytes of every recording.
 pub const MAGIC: [u8; 8] = *b"RWREPLAY";
-/// Version of the layout and payload encodings; readers refuse any other.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the layout and payload encodings this build writes.
+pub const FORMAT_VERSION: u32 = 2;
+/// The unsigned layout, still read so recordings made before signatures keep verifying.
+pub const FORMAT_VERSION_V1: u32 = 1;
 /// Bytes before the first chunk: magic and version.
 pub const PREAMBLE_LEN: usize = 12;
-/// Bytes of a chunk header: index 4, kind 1, len 4, prev 32, digest 32, head check 4.
-pub const CHUNK_HEADER_LEN: usize = 77;
+/// Bytes of a version-2 chunk header: index 4, kind 1, len 4, sig_len 2, prev 32, digest 32,
+/// head check 4.
+pub const CHUNK_HEADER_LEN: usize = 79;
+/// Bytes of a version-1 chunk header (no `sig_len`).
+pub const CHUNK_HEADER_LEN_V1: usize = 77;
 /// Largest payload a reader accepts, so a damaged length never makes it allocate wildly.
 pub const MAX_CHUNK_PAYLOAD: usize = 1 << 24;
+/// Largest signature a reader accepts (an ECDSA P-256 signature is at most 72 bytes; this leaves
+/// room for RSA-4096 without letting a damaged length matter).
+pub const MAX_SIGNATURE_LEN: usize = 1024;
 
 /// What a chunk's payload holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,17 +63,26 @@ impl ChunkKind {
     }
 }
 
-/// The preamble bytes of this format version.
-pub(crate) fn preamble() -> [u8; PREAMBLE_LEN] {
+/// The preamble bytes of a format version.
+pub(crate) fn preamble(version: u32) -> [u8; PREAMBLE_LEN] {
     let mut p = [0u8; PREAMBLE_LEN];
     p[..8].copy_from_slice(&MAGIC);
-    p[8..].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+    p[8..].copy_from_slice(&version.to_le_bytes());
     p
 }
 
 /// The `prev` of chunk 0: binds the version into the chain.
-pub(crate) fn preamble_digest() -> [u8; 32] {
-    Sha256::digest(preamble()).into()
+pub(crate) fn preamble_digest(version: u32) -> [u8; 32] {
+    Sha256::digest(preamble(version)).into()
+}
+
+/// The `prev` of the chunk after one with `digest` and `signature` (version 2): the chain runs
+/// through the signature, so the next digest covers it.
+pub(crate) fn link(digest: &[u8; 32], signature: &[u8]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    h.update(digest);
+    h.update(signature);
+    h.finalize().into()
 }
 
 fn digest(index: u32, kind: u8, len: u32, prev: &[u8; 32], payload: &[u8]) -> [u8; 32] {
@@ -76,27 +100,35 @@ fn head_check(head: &[u8]) -> [u8; 4] {
     [d[0], d[1], d[2], d[3]]
 }
 
-/// Appends one chunk to `out` and returns its digest (the next chunk's `prev`). The payload must
-/// be at most `MAX_CHUNK_PAYLOAD` bytes (the writer checks).
+/// The digest a version-2 chunk will carry (what its signature signs, after `signed_message`).
+pub(crate) fn chunk_digest(index: u32, kind: ChunkKind, prev: &[u8; 32], payload: &[u8]) -> [u8; 32] {
+    digest(index, kind.to_byte(), payload.len() as u32, prev, payload)
+}
+
+/// Appends one version-2 chunk with its `digest` (from `chunk_digest`) and `signature` (empty
+/// when unsigned) to `out`. Payload and signature sizes must be within `MAX_CHUNK_PAYLOAD` and
+/// `MAX_SIGNATURE_LEN` (the writer checks).
 pub(crate) fn encode_chunk(
     out: &mut Vec<u8>,
     index: u32,
     kind: ChunkKind,
     prev: &[u8; 32],
+    digest: &[u8; 32],
     payload: &[u8],
-) -> [u8; 32] {
+    signature: &[u8],
+) {
     let len = payload.len() as u32;
-    let d = digest(index, kind.to_byte(), len, prev, payload);
     let start = out.len();
     out.extend_from_slice(&index.to_le_bytes());
     out.push(kind.to_byte());
     out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(&(signature.len() as u16).to_le_bytes());
     out.extend_from_slice(prev);
-    out.extend_from_slice(&d);
+    out.extend_from_slice(digest);
     let check = head_check(&out[start..]);
     out.extend_from_slice(&check);
     out.extend_from_slice(payload);
-    d
+    out.extend_from_slice(signature);
 }
 
 /// One intact chunk.
@@ -106,6 +138,10 @@ pub(crate) struct RawChunk<'a> {
     pub kind: ChunkKind,
     pub offset: u64,
     pub payload: &'a [u8],
+    /// The chain digest the chunk carries (checked against its bytes).
+    pub digest: [u8; 32],
+    /// Its signature (empty in unsigned and version-1 files).
+    pub signature: &'a [u8],
 }
 
 /// What comes next in the file.
@@ -127,12 +163,12 @@ pub(crate) struct ChunkStream<'a> {
     pos: usize,
     index: u32,
     prev: [u8; 32],
+    version: u32,
 }
 
 impl<'a> ChunkStream<'a> {
     /// Checks the preamble. A file shorter than the preamble whose bytes match it is truncated.
     pub fn new(bytes: &'a [u8]) -> Result<ChunkStream<'a>, ReplayError> {
-        let want = preamble();
         let n = bytes.len().min(MAGIC.len());
         if bytes[..n] != MAGIC[..n] {
             return Err(ReplayError::BadMagic);
@@ -147,7 +183,7 @@ impl<'a> ChunkStream<'a> {
         let mut v = [0u8; 4];
         v.copy_from_slice(&bytes[8..PREAMBLE_LEN]);
         let found = u32::from_le_bytes(v);
-        if bytes[..PREAMBLE_LEN] != want {
+        if found != FORMAT_VERSION && found != FORMAT_VERSION_V1 {
             return Err(ReplayError::UnknownVersion {
                 found,
                 supported: FORMAT_VERSION,
@@ -157,8 +193,14 @@ impl<'a> ChunkStream<'a> {
             bytes,
             pos: PREAMBLE_LEN,
             index: 0,
-            prev: preamble_digest(),
+            prev: preamble_digest(found),
+            version: found,
         })
+    }
+
+    /// The format version in the preamble.
+    pub fn version(&self) -> u32 {
+        self.version
     }
 
     /// Byte offset of the next chunk.
@@ -173,13 +215,12 @@ impl<'a> ChunkStream<'a> {
         if rest.is_empty() {
             return Ok(Next::Eof);
         }
-        let Some(head) = rest.get(..CHUNK_HEADER_LEN) else {
+        let v2 = self.version != FORMAT_VERSION_V1;
+        let head_len = if v2 { CHUNK_HEADER_LEN } else { CHUNK_HEADER_LEN_V1 };
+        let Some(head) = rest.get(..head_len) else {
             return Ok(Next::Cut {
                 offset,
-                reason: format!(
-                    "incomplete chunk header ({} of {CHUNK_HEADER_LEN} bytes)",
-                    rest.len()
-                ),
+                reason: format!("incomplete chunk header ({} of {head_len} bytes)", rest.len()),
             });
         };
         let chunk = self.index;
@@ -188,27 +229,45 @@ impl<'a> ChunkStream<'a> {
             offset,
             reason: reason.to_string(),
         };
-        if head_check(&head[..73]) != head[73..77] {
+        let checked = head_len - 4;
+        if head_check(&head[..checked]) != head[checked..] {
             return Err(corrupt("chunk header checksum mismatch"));
         }
         let index = u32::from_le_bytes([head[0], head[1], head[2], head[3]]);
         let kind_byte = head[4];
         let len = u32::from_le_bytes([head[5], head[6], head[7], head[8]]);
+        let (sig_len, at) = if v2 {
+            (usize::from(u16::from_le_bytes([head[9], head[10]])), 11)
+        } else {
+            (0, 9)
+        };
         let mut prev = [0u8; 32];
-        prev.copy_from_slice(&head[9..41]);
+        prev.copy_from_slice(&head[at..at + 32]);
         let mut stored = [0u8; 32];
-        stored.copy_from_slice(&head[41..73]);
+        stored.copy_from_slice(&head[at + 32..at + 64]);
         if len as usize > MAX_CHUNK_PAYLOAD {
             return Err(corrupt(&format!(
                 "payload length {len} over the limit {MAX_CHUNK_PAYLOAD}"
             )));
         }
-        let Some(payload) = rest[CHUNK_HEADER_LEN..].get(..len as usize) else {
+        if sig_len > MAX_SIGNATURE_LEN {
+            return Err(corrupt(&format!(
+                "signature length {sig_len} over the limit {MAX_SIGNATURE_LEN}"
+            )));
+        }
+        let body = &rest[head_len..];
+        let Some(payload) = body.get(..len as usize) else {
+            return Ok(Next::Cut {
+                offset,
+                reason: format!("chunk payload is {len} bytes, only {} present", body.len()),
+            });
+        };
+        let Some(signature) = body.get(len as usize..len as usize + sig_len) else {
             return Ok(Next::Cut {
                 offset,
                 reason: format!(
-                    "chunk payload is {len} bytes, only {} present",
-                    rest.len() - CHUNK_HEADER_LEN
+                    "chunk signature is {sig_len} bytes, only {} present",
+                    body.len() - len as usize
                 ),
             });
         };
@@ -226,14 +285,16 @@ impl<'a> ChunkStream<'a> {
         }
         let kind = ChunkKind::from_byte(kind_byte)
             .ok_or_else(|| corrupt(&format!("unknown chunk kind {kind_byte}")))?;
-        self.prev = stored;
+        self.prev = if v2 { link(&stored, signature) } else { stored };
         self.index = self.index.wrapping_add(1);
-        self.pos += CHUNK_HEADER_LEN + len as usize;
+        self.pos += head_len + len as usize + sig_len;
         Ok(Next::Chunk(RawChunk {
             index,
             kind,
             offset,
             payload,
+            digest: stored,
+            signature,
         }))
     }
 }

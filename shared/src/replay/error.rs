@@ -84,6 +84,28 @@ pub enum ReplayError {
         /// What is wrong.
         reason: String,
     },
+    /// A chunk's signature does not verify: the file was edited after the server signed it (and
+    /// perhaps re-chained), or signed by a key other than its certificate's. Chunks before
+    /// `chunk` are vouched for; nothing from `chunk` on is.
+    #[error("bad signature in chunk {chunk} at offset {offset}: {reason}")]
+    BadSignature {
+        /// First chunk whose signature fails.
+        chunk: u32,
+        /// Byte offset of that chunk's start.
+        offset: u64,
+        /// Why.
+        reason: String,
+    },
+    /// Content out of the range any server writes (more players than the match could hold,
+    /// oversized names): refused while parsing, before anything is simulated, so a forged file
+    /// cannot make `verify` or the viewer do more work than an honest one.
+    #[error("refused recording at offset {offset}: {reason}")]
+    Implausible {
+        /// Byte offset of the offending chunk.
+        offset: u64,
+        /// What is out of range.
+        reason: String,
+    },
     /// The map text in the header does not parse.
     #[error("the recorded map does not parse: {0}")]
     BadMap(String),

@@ -5,31 +5,42 @@
 //! of the full `World`. Replaying is re-simulating with `World::step`; seeking is the nearest
 //! keyframe plus re-simulation; verifying is re-simulating everything and comparing every hash.
 //!
-//! Layout (all integers little-endian):
+//! Layout of format version 2 (all integers little-endian; version 1, read but no longer
+//! written, lacks `sig_len` and `sig` and links `prev` to the bare digest):
 //!
 //! ```text
 //! preamble  MAGIC (8 bytes) | FORMAT_VERSION u32
-//! chunk*    index u32 | kind u8 | len u32 | prev [32] | digest [32] | head_check [4] | payload
+//! chunk*    index u32 | kind u8 | len u32 | sig_len u16 | prev [32] | digest [32] | head_check [4]
+//!           | payload [len] | sig [sig_len]
 //! ```
 //!
-//! `digest` is SHA-256 over index, kind, len, prev and the payload; `prev` is the previous
-//! chunk's digest (for chunk 0, SHA-256 of the preamble), so chunks form a hash chain and a
-//! removed, reordered or spliced chunk breaks it. `head_check` (the first 4 bytes of SHA-256 of
-//! the 73 header bytes before it) tells a damaged length field from a file cut short. Chunks are
-//! written whole, so a crash leaves a file readable up to its last complete chunk. Chunk kinds:
-//! one `Header` first, then `Keyframe`s and `Ticks` in tick order, then `End`.
+//! `digest` is SHA-256 over index, kind, len, prev and the payload; `prev` is SHA-256 of the
+//! previous chunk's digest and signature (for chunk 0, SHA-256 of the preamble), so chunks form a
+//! hash chain and a removed, reordered or spliced chunk breaks it. `head_check` (the first 4 bytes
+//! of SHA-256 of the header bytes before it) tells a damaged length field from a file cut short.
+//! `sig` is the server's signature of the digest (see `signature`); empty in an unsigned file.
+//! Chunks are written whole, so a crash leaves a file readable up to its last complete chunk.
+//! Chunk kinds: one `Header` first, then `Keyframe`s and `Ticks` in tick order, then `End`.
 
 mod chunk;
 mod error;
 mod reader;
 mod records;
+mod sanity;
+mod signature;
 pub mod synth;
 mod verify;
 mod writer;
 
-pub use chunk::{CHUNK_HEADER_LEN, ChunkKind, FORMAT_VERSION, MAGIC, MAX_CHUNK_PAYLOAD, PREAMBLE_LEN};
+pub use chunk::{
+    CHUNK_HEADER_LEN, CHUNK_HEADER_LEN_V1, ChunkKind, FORMAT_VERSION, FORMAT_VERSION_V1, MAGIC,
+    MAX_CHUNK_PAYLOAD, MAX_SIGNATURE_LEN, PREAMBLE_LEN,
+};
 pub use error::{ReplayError, Truncation};
 pub use reader::{Replay, ReplayCursor, TickOutput};
+pub use signature::{
+    ChainSigner, SIGNATURE_CONTEXT, SigAlg, SignError, Signer, check_signature, fingerprint, signed_message,
+};
 pub use verify::{PlayerScore, ReplayInfo, VerifySummary, verify};
 pub use writer::{ReplayWriter, WriterError};
 
@@ -61,7 +72,15 @@ pub struct ReplayHeader {
     pub chunk_ticks: u32,
     /// Free-form server configuration (JSON by convention), shown by `replay info`.
     pub config: String,
+    /// The most players the match could hold at once (the server's `--max-clients` plus its AI
+    /// players): a reader refuses a file claiming more before simulating anything. At most
+    /// `MAX_PLAYERS_CEILING`; version-1 files, which lack it, are held to that ceiling.
+    pub max_players: u16,
 }
+
+/// The most players any server accepts (`ServerConfig::validate` refuses more), and so the most a
+/// recording may hold.
+pub const MAX_PLAYERS_CEILING: u16 = 250;
 
 impl ReplayHeader {
     /// A header with the default intervals: a keyframe every 5 s, a chunk every second.
@@ -76,6 +95,7 @@ impl ReplayHeader {
             keyframe_interval: cfg.tick_rate.saturating_mul(5).max(1),
             chunk_ticks: cfg.tick_rate.max(1),
             config: String::new(),
+            max_players: MAX_PLAYERS_CEILING,
         }
     }
 

@@ -4,10 +4,12 @@
 //! does that. Seeking starts from the nearest keyframe at or before the target and re-simulates,
 //! so its cost is bounded by the keyframe interval, not by the match length.
 
-use super::chunk::{ChunkKind, ChunkStream, MAX_CHUNK_PAYLOAD, Next, RawChunk};
+use super::chunk::{ChunkKind, ChunkStream, FORMAT_VERSION_V1, MAX_CHUNK_PAYLOAD, Next, RawChunk};
 use super::error::{ReplayError, Truncation};
 use super::records::decode_ticks;
-use super::{Keyframe, ReplayHeader, TickRecord};
+use super::sanity::{Occupancy, check_keyframe, check_max_players};
+use super::signature::{SignedChunk, Signer, StoredSigner, attribute};
+use super::{Keyframe, MAX_PLAYERS_CEILING, ReplayHeader, TickRecord};
 use crate::codec;
 use crate::lagcomp::History;
 use crate::map::Map;
@@ -31,15 +33,24 @@ pub struct Replay {
     truncation: Option<Truncation>,
     file_size: u64,
     chunks: u32,
+    version: u32,
+    signer: Signer,
 }
 
 impl Replay {
     /// Parses a recording. A file cut short or missing its end marker is accepted and playable
     /// up to its last complete chunk (see `truncation`); anything damaged is an error.
+    /// Every chunk's signature is checked too (see `signer`); a bad one is an error.
     pub fn from_bytes(bytes: &[u8]) -> Result<Replay, ReplayError> {
         let mut stream = ChunkStream::new(bytes)?;
-        let (header, map) = match stream.next_chunk()? {
-            Next::Chunk(c) if c.kind == ChunkKind::Header => parse_header(&c)?,
+        let version = stream.version();
+        let mut signed: Vec<SignedChunk> = Vec::new();
+        let (header, map, stored_signer) = match stream.next_chunk()? {
+            Next::Chunk(c) if c.kind == ChunkKind::Header => {
+                let parsed = parse_header(&c, version)?;
+                note_signature(&mut signed, &c, parsed.2.is_some())?;
+                parsed
+            }
             Next::Chunk(c) => {
                 return Err(ReplayError::Inconsistent {
                     offset: c.offset,
@@ -62,7 +73,11 @@ impl Replay {
             truncation: None,
             file_size: bytes.len() as u64,
             chunks: 1,
+            version,
+            signer: Signer::Unsigned,
         };
+        let max_players = replay.header.max_players;
+        let mut occupancy = Occupancy::default();
         loop {
             let chunk = match stream.next_chunk()? {
                 Next::Chunk(c) => c,
@@ -76,12 +91,15 @@ impl Replay {
                 }
             };
             replay.chunks += 1;
+            note_signature(&mut signed, &chunk, stored_signer.is_some())?;
             let offset = chunk.offset;
             let inconsistent = |reason: String| ReplayError::Inconsistent { offset, reason };
+            let implausible = |reason: String| ReplayError::Implausible { offset, reason };
             match chunk.kind {
                 ChunkKind::Header => return Err(inconsistent("a second header chunk".into())),
                 ChunkKind::Keyframe => {
                     let kf: Keyframe = decode(&chunk, "keyframe")?;
+                    check_keyframe(&kf, max_players).map_err(|r| implausible(format!("keyframe: {r}")))?;
                     let kf = sanitize_keyframe(kf, &replay.map, &replay.header)
                         .map_err(|reason| inconsistent(format!("keyframe: {reason}")))?;
                     if kf.tick != replay.last_tick() {
@@ -108,7 +126,12 @@ impl Replay {
                                 r.tick
                             )));
                         }
-                        Some(_) => replay.records.extend(recs),
+                        Some(_) => {
+                            for r in &recs {
+                                occupancy.apply(r, max_players).map_err(implausible)?;
+                            }
+                            replay.records.extend(recs);
+                        }
                     }
                 }
                 ChunkKind::End => {
@@ -132,6 +155,9 @@ impl Replay {
                     break;
                 }
             }
+        }
+        if let Some(stored) = &stored_signer {
+            replay.signer = attribute(stored, &signed)?;
         }
         Ok(replay)
     }
@@ -186,6 +212,18 @@ impl Replay {
     /// Complete chunks read (header included).
     pub fn chunks(&self) -> u32 {
         self.chunks
+    }
+
+    /// The format version of the file (1: before signatures).
+    pub fn format_version(&self) -> u32 {
+        self.version
+    }
+
+    /// Who vouches for the file: `Signed` means every complete chunk verified against the key of
+    /// the certificate stored in it (whether that certificate is one you trust is the caller's
+    /// question: compare `fingerprint` with a pin or known-hosts).
+    pub fn signer(&self) -> &Signer {
+        &self.signer
     }
 
     /// The tick of the initial (empty) world.
@@ -299,6 +337,13 @@ fn sanitize_keyframe(kf: Keyframe, map: &Map, header: &ReplayHeader) -> Result<K
         for back in (0..cap).rev() {
             let t = newest.offset(-(back as i32));
             if let Some(samples) = kf.history.at(t) {
+                if samples.len() > usize::from(header.max_players) {
+                    return Err(format!(
+                        "{} hitboxes at {t}, more than the {} players the match could hold",
+                        samples.len(),
+                        header.max_players
+                    ));
+                }
                 history.record(t, samples.to_vec());
             }
         }
@@ -306,14 +351,83 @@ fn sanitize_keyframe(kf: Keyframe, map: &Map, header: &ReplayHeader) -> Result<K
     Ok(Keyframe { history, ..kf })
 }
 
-fn parse_header(chunk: &RawChunk<'_>) -> Result<(ReplayHeader, Map), ReplayError> {
-    let header: ReplayHeader = decode(chunk, "header")?;
+/// Keeps what signature checking needs of a complete chunk. A file whose header names no signer
+/// must carry no signatures (a stray one would be unexplained bytes).
+fn note_signature(
+    signed: &mut Vec<SignedChunk>,
+    c: &RawChunk<'_>,
+    has_signer: bool,
+) -> Result<(), ReplayError> {
+    if !has_signer {
+        if !c.signature.is_empty() {
+            return Err(ReplayError::Inconsistent {
+                offset: c.offset,
+                reason: "a signature in a file whose header names no signer".into(),
+            });
+        }
+        return Ok(());
+    }
+    signed.push(SignedChunk {
+        index: c.index,
+        offset: c.offset,
+        digest: c.digest,
+        signature: c.signature.to_vec(),
+    });
+    Ok(())
+}
+
+/// The header as format version 1 wrote it (no player ceiling, no signer).
+#[derive(serde::Deserialize)]
+struct HeaderV1 {
+    sim_version: u32,
+    map_name: String,
+    map_text: String,
+    cfg: crate::sim::SimConfig,
+    seed: u64,
+    start_tick: Tick,
+    keyframe_interval: u32,
+    chunk_ticks: u32,
+    config: String,
+}
+
+fn decode_header(
+    chunk: &RawChunk<'_>,
+    version: u32,
+) -> Result<(ReplayHeader, Option<StoredSigner>), ReplayError> {
+    if version != FORMAT_VERSION_V1 {
+        return decode(chunk, "header");
+    }
+    let h: HeaderV1 = decode(chunk, "header")?;
+    let header = ReplayHeader {
+        sim_version: h.sim_version,
+        map_name: h.map_name,
+        map_text: h.map_text,
+        cfg: h.cfg,
+        seed: h.seed,
+        start_tick: h.start_tick,
+        keyframe_interval: h.keyframe_interval,
+        chunk_ticks: h.chunk_ticks,
+        config: h.config,
+        max_players: MAX_PLAYERS_CEILING,
+    };
+    Ok((header, None))
+}
+
+fn parse_header(
+    chunk: &RawChunk<'_>,
+    version: u32,
+) -> Result<(ReplayHeader, Map, Option<StoredSigner>), ReplayError> {
+    let (header, signer) = decode_header(chunk, version)?;
     if header.sim_version != crate::sim::SIM_VERSION {
         return Err(ReplayError::SimVersion {
             found: header.sim_version,
             supported: crate::sim::SIM_VERSION,
         });
     }
+    check_max_players(header.max_players).map_err(|reason| ReplayError::Implausible {
+        offset: chunk.offset,
+        reason,
+    })?;
     let cfg = header.cfg;
     let bad = |reason: String| ReplayError::Inconsistent {
         offset: chunk.offset,
@@ -333,7 +447,7 @@ fn parse_header(chunk: &RawChunk<'_>) -> Result<(ReplayHeader, Map), ReplayError
     }
     let map =
         Map::parse(&header.map_name, &header.map_text).map_err(|e| ReplayError::BadMap(e.to_string()))?;
-    Ok((header, map))
+    Ok((header, map, signer))
 }
 
 /// One re-simulated tick.

@@ -2,6 +2,7 @@
 //! real writer. Used by the replay tests and benchmark, and handy for trying the viewer without
 //! running a server.
 
+use super::signature::ChainSigner;
 use super::writer::{ReplayWriter, WriterError};
 use super::{ReplayHeader, TickRecord};
 use crate::input::{BUTTON_FIRE, Input, ShotView, aim_from_dir};
@@ -66,10 +67,25 @@ pub fn record_synthetic<W: Write>(
     cfg: SimConfig,
     params: SynthParams,
 ) -> Result<(W, World), WriterError> {
+    record_synthetic_signed(out, map, cfg, params, None)
+}
+
+/// Like `record_synthetic`, signed by `signer` when given (how signature tests get a realistic
+/// signed file without running a server).
+pub fn record_synthetic_signed<W: Write>(
+    out: W,
+    map: &Map,
+    cfg: SimConfig,
+    params: SynthParams,
+    signer: Option<Box<dyn ChainSigner>>,
+) -> Result<(W, World), WriterError> {
     let mut rng = ChaCha8Rng::seed_from_u64(params.seed);
     let mut header = ReplayHeader::new(&map.name, &map.source, cfg, params.seed, params.start_tick);
     header.config = format!("{{\"synthetic\":true,\"players\":{}}}", params.players);
-    let mut writer = ReplayWriter::new(out, header)?;
+    let mut writer = match signer {
+        Some(s) => ReplayWriter::signed(out, header, s)?,
+        None => ReplayWriter::new(out, header)?,
+    };
     let mut world = World::new(cfg, params.start_tick);
     let mut roster: BTreeMap<PlayerId, String> = BTreeMap::new();
     let mut holds: BTreeMap<PlayerId, Hold> = BTreeMap::new();

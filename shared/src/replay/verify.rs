@@ -3,6 +3,7 @@
 
 use super::error::{ReplayError, Truncation};
 use super::reader::Replay;
+use super::signature::Signer;
 use super::{Keyframe, ReplayHeader};
 use crate::player::PlayerId;
 use crate::player::score_rank;
@@ -39,6 +40,10 @@ pub struct VerifySummary {
     pub truncation: Option<Truncation>,
     /// Bytes in the file.
     pub file_size: u64,
+    /// Who vouches for the file (signatures were checked while parsing, before simulating).
+    pub signer: Signer,
+    /// Format version of the file (1: recorded before signatures existed).
+    pub format_version: u32,
 }
 
 /// One line of the final scoreboard.
@@ -75,6 +80,10 @@ pub struct ReplayInfo {
     pub keyframes: usize,
     /// Set when the file lacks its end marker.
     pub truncation: Option<Truncation>,
+    /// Who vouches for the file.
+    pub signer: Signer,
+    /// Format version of the file.
+    pub format_version: u32,
 }
 
 /// Parses and verifies a recording held in memory.
@@ -153,6 +162,8 @@ impl Replay {
             truncated: self.truncation().is_some(),
             truncation: self.truncation().cloned(),
             file_size: self.file_size(),
+            signer: self.signer().clone(),
+            format_version: self.format_version(),
         })
     }
 
@@ -188,6 +199,8 @@ impl Replay {
             chunks: self.chunks(),
             keyframes: self.keyframes().len(),
             truncation: self.truncation().cloned(),
+            signer: self.signer().clone(),
+            format_version: self.format_version(),
         })
     }
 }

@@ -1,9 +1,13 @@
 //! The recording side: cheap, append-only, one `write_all` per chunk so a crash loses at most the
 //! chunk being built. Meant to run on a dedicated thread that receives records over a channel:
-//! the tick loop only sends, the writer encodes, hashes and writes.
+//! the tick loop only sends, the writer encodes, hashes, signs and writes.
 
-use super::chunk::{ChunkKind, MAX_CHUNK_PAYLOAD, encode_chunk, preamble, preamble_digest};
+use super::chunk::{
+    ChunkKind, FORMAT_VERSION, MAX_CHUNK_PAYLOAD, MAX_SIGNATURE_LEN, chunk_digest, encode_chunk, link,
+    preamble, preamble_digest,
+};
 use super::records::encode_ticks;
+use super::signature::{ChainSigner, SignError, StoredSigner, signed_message};
 use super::{Keyframe, ReplayHeader, TickRecord};
 use crate::codec::{self, CodecError};
 use crate::player::PlayerId;
@@ -29,6 +33,9 @@ pub enum WriterError {
         /// The tick it was given.
         got: Tick,
     },
+    /// The signer failed, or gave a signature longer than readers accept.
+    #[error(transparent)]
+    Sign(#[from] SignError),
     /// One chunk would exceed what readers accept.
     #[error("a chunk of {len} bytes exceeds the {MAX_CHUNK_PAYLOAD}-byte limit")]
     TooLarge {
@@ -49,12 +56,32 @@ pub struct ReplayWriter<W: Write> {
     records: u64,
     bytes_written: u64,
     buf: Vec<u8>,
+    signer: Option<Box<dyn ChainSigner>>,
 }
 
 impl<W: Write> ReplayWriter<W> {
-    /// Starts a recording: writes the preamble, the header and the keyframe of the empty world
-    /// at `header.start_tick`. Intervals of 0 are raised to 1.
-    pub fn new(out: W, mut header: ReplayHeader) -> Result<ReplayWriter<W>, WriterError> {
+    /// Starts an unsigned recording: writes the preamble, the header and the keyframe of the empty
+    /// world at `header.start_tick`. Intervals of 0 are raised to 1.
+    pub fn new(out: W, header: ReplayHeader) -> Result<ReplayWriter<W>, WriterError> {
+        ReplayWriter::start(out, header, None)
+    }
+
+    /// Like `new`, but every chunk's chain digest is signed by `signer` as it is written and its
+    /// certificate is stored in the header chunk, so the file (or what a crash leaves of it) can
+    /// be attributed to the server that recorded it.
+    pub fn signed(
+        out: W,
+        header: ReplayHeader,
+        signer: Box<dyn ChainSigner>,
+    ) -> Result<ReplayWriter<W>, WriterError> {
+        ReplayWriter::start(out, header, Some(signer))
+    }
+
+    fn start(
+        out: W,
+        mut header: ReplayHeader,
+        signer: Option<Box<dyn ChainSigner>>,
+    ) -> Result<ReplayWriter<W>, WriterError> {
         header.keyframe_interval = header.keyframe_interval.max(1);
         header.chunk_ticks = header.chunk_ticks.max(1);
         let start = header.start_tick;
@@ -62,17 +89,23 @@ impl<W: Write> ReplayWriter<W> {
             out,
             header,
             index: 0,
-            prev: preamble_digest(),
+            prev: preamble_digest(FORMAT_VERSION),
             pending: Vec::new(),
             last_tick: start,
             last_keyframe: start,
             records: 0,
             bytes_written: 0,
             buf: Vec::new(),
+            signer,
         };
-        w.out.write_all(&preamble())?;
-        w.bytes_written += preamble().len() as u64;
-        let payload = codec::encode(&w.header)?;
+        let pre = preamble(FORMAT_VERSION);
+        w.out.write_all(&pre)?;
+        w.bytes_written += pre.len() as u64;
+        let stored = w.signer.as_ref().map(|s| StoredSigner {
+            alg: s.algorithm().to_byte(),
+            cert: s.certificate().to_vec(),
+        });
+        let payload = codec::encode(&(&w.header, stored))?;
         w.write_chunk(ChunkKind::Header, &payload)?;
         let empty = World::new(w.header.cfg, start);
         w.push_keyframe(&empty, &[])?;
@@ -167,8 +200,29 @@ impl<W: Write> ReplayWriter<W> {
         if payload.len() > MAX_CHUNK_PAYLOAD {
             return Err(WriterError::TooLarge { len: payload.len() });
         }
+        let digest = chunk_digest(self.index, kind, &self.prev, payload);
+        let signature = match &self.signer {
+            Some(s) => s.sign(&signed_message(&digest))?,
+            None => Vec::new(),
+        };
+        if signature.len() > MAX_SIGNATURE_LEN {
+            return Err(SignError(format!(
+                "a signature of {} bytes exceeds the {MAX_SIGNATURE_LEN}-byte limit",
+                signature.len()
+            ))
+            .into());
+        }
         self.buf.clear();
-        self.prev = encode_chunk(&mut self.buf, self.index, kind, &self.prev, payload);
+        encode_chunk(
+            &mut self.buf,
+            self.index,
+            kind,
+            &self.prev,
+            &digest,
+            payload,
+            &signature,
+        );
+        self.prev = link(&digest, &signature);
         self.index += 1;
         self.out.write_all(&self.buf)?;
         self.out.flush()?;
