@@ -159,7 +159,8 @@ fn a_keyframe_with_more_players_than_the_match_could_hold_is_refused() {
 
 /// Rewrites an unsigned version-2 file in the version-1 layout, as a build from before
 /// signatures wrote it: the header payload loses its last two bytes (`max_players` 250 is one
-/// varint byte, the absent signer one byte), chunks lose `sig_len`, `prev` is the bare digest.
+/// varint byte, the absent signer one byte), tick payloads their last (the empty list of
+/// shooters' own targets), chunks lose `sig_len`, `prev` is the bare digest.
 fn to_v1(v2: &[u8]) -> Vec<u8> {
     let mut out = MAGIC.to_vec();
     out.extend_from_slice(&FORMAT_VERSION_V1.to_le_bytes());
@@ -178,6 +179,11 @@ fn to_v1(v2: &[u8]) -> Vec<u8> {
                 "max_players 250, no signer"
             );
             payload.truncate(payload.len() - 2);
+        }
+        if kind == 3 {
+            // Tick records end with the (here empty) list of shooters' own targets.
+            assert_eq!(payload.last(), Some(&0), "no shooters' targets");
+            payload.truncate(payload.len() - 1);
         }
         let plen = (payload.len() as u32).to_le_bytes();
         let mut h = Sha256::new();

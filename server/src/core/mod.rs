@@ -33,9 +33,8 @@ use rewind_shared::input::Input;
 use rewind_shared::player::{PlayerId, PlayerState};
 use rewind_shared::protocol::{ClientDatagram, GameEvent, MAX_DATAGRAM, ServerMsg, ShotVerdict};
 use rewind_shared::quant::pos2_to_q;
-use rewind_shared::quant::q_to_pos2;
-use rewind_shared::replay::{Keyframe, TickRecord};
-use rewind_shared::sim::{SeenTargets, Shot, ShotMode, SimEvent};
+use rewind_shared::replay::{Keyframe, SeenRecord, TickRecord, seen_targets};
+use rewind_shared::sim::{Shot, ShotMode, SimEvent};
 use rewind_shared::snapshot::{EntitySet, EntityState};
 use rewind_shared::tick::Tick;
 use std::collections::{BTreeMap, VecDeque};
@@ -438,15 +437,16 @@ impl ServerCore {
             .collect();
         let tick = self.sim.tick().next();
         let players = self.sim.players();
-        let (inputs, seen) = self.gather_inputs(tick, &players);
+        let (inputs, mut seen) = self.gather_inputs(tick, &players);
+        seen.sort_by_key(|(shooter, _)| *shooter);
         self.metrics.seen_overrides.inc_by(seen.len() as u64);
-        let events = self.sim.step_seen(inputs.clone(), seen);
+        let events = self.sim.step_seen(inputs.clone(), seen_targets(&seen));
         self.metrics.ticks.inc();
         self.stats.players(players.len());
         self.metrics.players.set(players.len() as i64);
         self.metrics.clients.set(self.clients() as i64);
         self.handle_sim_events(tick, events);
-        self.record(tick, joins, inputs);
+        self.record(tick, joins, inputs, seen);
         if tick.0.is_multiple_of(self.cfg.snapshot_interval) {
             self.send_snapshots(tick, now);
         }
@@ -488,9 +488,9 @@ impl ServerCore {
         &mut self,
         tick: Tick,
         players: &[PlayerState],
-    ) -> (BTreeMap<PlayerId, Input>, SeenTargets) {
+    ) -> (BTreeMap<PlayerId, Input>, SeenRecord) {
         let mut inputs: BTreeMap<PlayerId, Input> = BTreeMap::new();
-        let mut seen = SeenTargets::new();
+        let mut seen = SeenRecord::new();
         let rules = ViewRules {
             tick_rate: self.cfg.tick_rate,
             interval: self.cfg.snapshot_interval,
@@ -522,8 +522,7 @@ impl ServerCore {
                 let had = client.snaps.hitboxes(view);
                 let history = self.sim.history().view(view).ok().map(|v| v.targets);
                 if let Some(had) = had.filter(|h| Some(h) != history.as_ref()) {
-                    let targets = had.into_iter().map(|(q, id)| (id, q_to_pos2(q))).collect();
-                    seen.insert(client.player, targets);
+                    seen.push((client.player, had.into_iter().map(|(q, id)| (id, q)).collect()));
                 }
             }
             inputs.insert(client.player, input);
@@ -544,7 +543,13 @@ impl ServerCore {
         (inputs, seen)
     }
 
-    fn record(&mut self, tick: Tick, joins: Vec<(PlayerId, String)>, inputs: BTreeMap<PlayerId, Input>) {
+    fn record(
+        &mut self,
+        tick: Tick,
+        joins: Vec<(PlayerId, String)>,
+        inputs: BTreeMap<PlayerId, Input>,
+        seen: SeenRecord,
+    ) {
         let leaves = std::mem::take(&mut self.pending_leaves);
         let chat = std::mem::take(&mut self.pending_chat);
         let Some(rec) = &self.recorder else {
@@ -557,6 +562,7 @@ impl ServerCore {
             joins,
             inputs: inputs.into_iter().collect(),
             chat,
+            seen,
             hash,
         });
         if rec.header().keyframe_due(tick) {

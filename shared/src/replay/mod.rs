@@ -122,8 +122,36 @@ pub struct TickRecord {
     pub inputs: Vec<(PlayerId, Input)>,
     /// Chat lines said during this tick (not simulated, kept for the viewer).
     pub chat: Vec<(PlayerId, String)>,
+    /// Shots traced against the hitboxes their shooter had rather than the history (the fog had
+    /// hidden a player from it, or the byte budget had deferred one): per shooter, the hitboxes
+    /// on the 1/16 grid. Rare, so usually empty. (Format 2; version-1 files have none.)
+    pub seen: SeenRecord,
     /// `World::hash` after the step.
     pub hash: u64,
+}
+
+/// Per shooter, hitboxes on the 1/16 grid (how `TickRecord::seen` stores them).
+pub type SeenRecord = Vec<(PlayerId, Vec<(PlayerId, [i32; 2])>)>;
+
+impl TickRecord {
+    /// `seen` as the simulation takes it.
+    pub fn seen_targets(&self) -> crate::sim::SeenTargets {
+        seen_targets(&self.seen)
+    }
+}
+
+/// Recorded per-shooter hitboxes as the simulation takes them (exact: the grid values are
+/// multiples of 1/16, which `f32` holds exactly).
+pub fn seen_targets(seen: &SeenRecord) -> crate::sim::SeenTargets {
+    seen.iter()
+        .map(|(shooter, boxes)| {
+            let boxes = boxes
+                .iter()
+                .map(|(id, q)| (*id, crate::quant::q_to_pos2(*q)))
+                .collect();
+            (*shooter, boxes)
+        })
+        .collect()
 }
 
 /// The full simulated state after a tick, plus the names of the players in it.

@@ -112,11 +112,12 @@ impl Replay {
                     replay.keyframes.push(kf);
                 }
                 ChunkKind::Ticks => {
-                    let recs = decode_ticks(chunk.payload).map_err(|reason| ReplayError::Corrupt {
-                        chunk: chunk.index,
-                        offset,
-                        reason: format!("malformed tick records: {reason}"),
-                    })?;
+                    let recs =
+                        decode_ticks(chunk.payload, version).map_err(|reason| ReplayError::Corrupt {
+                            chunk: chunk.index,
+                            offset,
+                            reason: format!("malformed tick records: {reason}"),
+                        })?;
                     let expected = replay.last_tick().next();
                     match recs.first() {
                         None => return Err(inconsistent("an empty tick chunk".into())),
@@ -510,7 +511,7 @@ impl<'a> ReplayCursor<'a> {
             self.roster.insert(*id, name.clone());
         }
         let inputs = record.inputs.iter().copied().collect();
-        let events = self.world.step(map, &inputs);
+        let events = self.world.step_seen(map, &inputs, &record.seen_targets());
         Some(TickOutput {
             record,
             events,

@@ -11,10 +11,16 @@ use crate::tick::Tick;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// One record's shooters' own targets: (shooter, [(target, hitbox on the 1/16 grid)]).
+type WireSeen = Vec<(u16, Vec<(u16, [i32; 2])>)>;
+
 #[derive(Serialize, Deserialize)]
 struct WireTicks {
     first_tick: u32,
     records: Vec<WireRecord>,
+    /// Format 2 on, last so that format 1's payload is the same bytes without it: per record
+    /// (by its index in the chunk) that has any, the shooters' own targets (`TickRecord::seen`).
+    seen: Vec<(u32, WireSeen)>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -24,6 +30,13 @@ struct WireRecord {
     inputs: Vec<WireInput>,
     chat: Vec<(u16, String)>,
     hash: [u8; 8],
+}
+
+/// Format 1's tick records (no `seen`).
+#[derive(Serialize, Deserialize)]
+struct WireTicksV1 {
+    first_tick: u32,
+    records: Vec<WireRecord>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -75,7 +88,7 @@ impl Packed {
 pub(crate) fn encode_ticks(records: &[TickRecord]) -> Result<Vec<u8>, CodecError> {
     let first_tick = records.first().map_or(0, |r| r.tick.0);
     let mut last: BTreeMap<u16, Packed> = BTreeMap::new();
-    let records = records
+    let wire = records
         .iter()
         .map(|r| WireRecord {
             leaves: r.leaves.iter().map(|p| p.0).collect(),
@@ -96,16 +109,64 @@ pub(crate) fn encode_ticks(records: &[TickRecord]) -> Result<Vec<u8>, CodecError
             hash: r.hash.to_le_bytes(),
         })
         .collect();
-    codec::encode(&WireTicks { first_tick, records })
+    let seen = records_seen(records);
+    codec::encode(&WireTicks {
+        first_tick,
+        records: wire,
+        seen,
+    })
 }
 
-/// Decodes a `Ticks` payload; the error says what is malformed.
-pub(crate) fn decode_ticks(payload: &[u8]) -> Result<Vec<TickRecord>, String> {
-    let wire: WireTicks =
-        codec::decode_large(payload, super::MAX_CHUNK_PAYLOAD).map_err(|e| e.to_string())?;
+/// The `seen` lists of the records that have any, by index in the chunk.
+fn records_seen(records: &[TickRecord]) -> Vec<(u32, WireSeen)> {
+    records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r.seen.is_empty())
+        .map(|(i, r)| {
+            let seen = r
+                .seen
+                .iter()
+                .map(|(s, boxes)| (s.0, boxes.iter().map(|(id, q)| (id.0, *q)).collect()))
+                .collect();
+            (i as u32, seen)
+        })
+        .collect()
+}
+
+/// Decodes a `Ticks` payload of a file of format `version`; the error says what is malformed.
+pub(crate) fn decode_ticks(payload: &[u8], version: u32) -> Result<Vec<TickRecord>, String> {
+    let wire: WireTicks = if version == super::FORMAT_VERSION_V1 {
+        let v1: WireTicksV1 =
+            codec::decode_large(payload, super::MAX_CHUNK_PAYLOAD).map_err(|e| e.to_string())?;
+        WireTicks {
+            first_tick: v1.first_tick,
+            records: v1.records,
+            seen: Vec::new(),
+        }
+    } else {
+        codec::decode_large(payload, super::MAX_CHUNK_PAYLOAD).map_err(|e| e.to_string())?
+    };
     let first = Tick(wire.first_tick);
     let mut last: BTreeMap<u16, Packed> = BTreeMap::new();
-    let mut out = Vec::with_capacity(wire.records.len());
+    let n = wire.records.len();
+    let mut seen: BTreeMap<u32, super::SeenRecord> = BTreeMap::new();
+    for (i, s) in wire.seen {
+        if i as usize >= n || seen.contains_key(&i) {
+            return Err(format!("shooters' targets for record {i} of {n}, or twice"));
+        }
+        let s = s
+            .into_iter()
+            .map(|(p, boxes)| {
+                (
+                    PlayerId(p),
+                    boxes.into_iter().map(|(id, q)| (PlayerId(id), q)).collect(),
+                )
+            })
+            .collect();
+        seen.insert(i, s);
+    }
+    let mut out = Vec::with_capacity(n);
     for (i, w) in wire.records.into_iter().enumerate() {
         let tick = first.offset(i as i32);
         let mut inputs = Vec::with_capacity(w.inputs.len());
@@ -128,6 +189,7 @@ pub(crate) fn decode_ticks(payload: &[u8]) -> Result<Vec<TickRecord>, String> {
             joins: w.joins.into_iter().map(|(p, n)| (PlayerId(p), n)).collect(),
             inputs,
             chat: w.chat.into_iter().map(|(p, n)| (PlayerId(p), n)).collect(),
+            seen: seen.remove(&(i as u32)).unwrap_or_default(),
             hash: u64::from_le_bytes(w.hash),
         });
     }

@@ -57,6 +57,18 @@ impl Occupancy {
         if r.inputs.len() > max_len {
             return too_many("inputs", r.inputs.len());
         }
+        if r.seen.len() > max_len {
+            return too_many("shooters with their own targets", r.seen.len());
+        }
+        if let Some((_, boxes)) = r.seen.iter().find(|(_, b)| b.len() > max_len) {
+            return too_many("targets of one shot", boxes.len());
+        }
+        if let Some(w) = r.seen.windows(2).find(|w| w[0].0 >= w[1].0) {
+            return Err(format!(
+                "shooters' targets at {} are not in strictly increasing id order ({} then {})",
+                r.tick, w[0].0, w[1].0
+            ));
+        }
         for id in &r.leaves {
             self.present.remove(id);
         }
