@@ -4,6 +4,7 @@ use crate::cli_util::{parse_duration_arg, parse_outage};
 use anyhow::Context;
 use clap::Args;
 use rewind_client::bots::{BotsConfig, Outage, run_bots};
+use rewind_client::cheat::Cheat;
 use rewind_net::NetArgs;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -33,6 +34,10 @@ pub struct BotsArgs {
     /// the beginning of the run, e.g. 10s+15s.
     #[arg(long, value_name = "START+LENGTH", value_parser = parse_outage)]
     pub outage: Option<Outage>,
+    /// Red-team: every other bot cheats (backtrack, wallhack, rapid-fire or speed); the report
+    /// gives the cheaters' figures apart from the honest bots'.
+    #[arg(long, value_name = "CHEAT")]
+    pub cheat: Option<Cheat>,
     /// Write the JSON report here.
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
@@ -51,6 +56,7 @@ pub fn run(args: BotsArgs) -> anyhow::Result<()> {
     cfg.aim_error = args.aim_error;
     cfg.link = args.net.link_config().context("bad network conditions")?;
     cfg.outage = args.outage;
+    cfg.cheat = args.cheat;
     let report = run_bots(cfg)?;
     println!("{}", report.summary());
     if let Some(path) = &args.report {

@@ -3,6 +3,7 @@
 //! shooting. Each shot's own verdict (from what the bot drew) is compared with the server's; the
 //! report is DESIGN §10's `--report` JSON.
 
+use crate::cheat::Cheat;
 use crate::net::{
     Brain, ConnectConfig, ConnectError, Redial, Resumed, Slot, client_endpoint, connect, drive, lock,
 };
@@ -46,6 +47,8 @@ pub struct BotsConfig {
     /// A total outage of every bot's link: from this long after the start, for this long (to
     /// practise reconnecting; `--outage 10s+15s`).
     pub outage: Option<Outage>,
+    /// Every other bot (the even-numbered ones) plays this cheat; the report puts them apart.
+    pub cheat: Option<Cheat>,
 }
 
 pub use crate::net::Outage;
@@ -71,6 +74,7 @@ impl BotsConfig {
             aim_error: 1.0,
             name_prefix: "bot".into(),
             outage: None,
+            cheat: None,
         }
     }
 }
@@ -141,6 +145,20 @@ pub struct BotsReport {
     pub resume_ms: RttMs,
     /// With `--outage`: from the link coming back to having the player back.
     pub recovery_ms: RttMs,
+    /// Shots per bot per second of play.
+    pub shots_per_s: f64,
+    /// Server hits per judged shot.
+    pub hit_rate: f64,
+    /// Fastest any bot's player moved, as the server reported it (units per second).
+    pub top_speed: f64,
+    /// Remote positions received (counted by wallhack bots only).
+    pub positions_received: u64,
+    /// Of those, positions of players beyond the line of sight even with the fog's margins.
+    pub positions_beyond_sight: u64,
+    /// With `--cheat`: which, and the cheating bots' own report (this one is the honest bots').
+    pub cheat: Option<String>,
+    /// The cheating bots' report.
+    pub cheaters: Option<Box<BotsReport>>,
     /// Bots that could not connect, with the reason.
     pub failed: Vec<String>,
     /// Sum over bots of why their session ended.
@@ -153,7 +171,7 @@ impl BotsReport {
         format!(
             "{} bots, {:.1} s: {} shots, agreement {:.4} ({} judged, {} unresolved), client hits {}, server hits {}, \
              false hits {}, missed hits {}, corrections {}\nrtt p50 {:.1} ms p99 {:.1} ms, down {:.0} B/s up {:.0} B/s \
-             per client, {} snapshots, snapshot loss {:.2}%{}{}",
+             per client, {} snapshots, snapshot loss {:.2}%{}{}{}",
             self.clients,
             self.duration_s,
             self.shots,
@@ -171,6 +189,24 @@ impl BotsReport {
             self.up_bytes_per_s,
             self.snapshots,
             self.snapshot_loss * 100.0,
+            match &self.cheaters {
+                Some(c) => format!(
+                    "\nhonest: {:.2} shots/s, hit rate {:.3}, top speed {:.0}; cheating ({}): {:.2} shots/s, hit rate {:.3} \
+                     ({} judged, {} refused), top speed {:.0}, positions beyond sight {} of {}",
+                    self.shots_per_s,
+                    self.hit_rate,
+                    self.top_speed,
+                    self.cheat.as_deref().unwrap_or("?"),
+                    c.shots_per_s,
+                    c.hit_rate,
+                    c.judged,
+                    c.refused,
+                    c.top_speed,
+                    c.positions_beyond_sight,
+                    c.positions_received
+                ),
+                None => String::new(),
+            },
             if self.reconnects == 0 {
                 String::new()
             } else {
@@ -293,6 +329,7 @@ impl Brain for BotBrain {
 /// One bot's results.
 struct BotResult {
     stats: SessionStats,
+    cheater: bool,
     reconnects: u32,
     resumes: Vec<Resumed>,
     /// When its outage ended, in session time.
@@ -326,6 +363,8 @@ async fn run_bot(i: u16, cfg: Arc<BotsConfig>, started_ago: Duration) -> Result<
     let slot = Arc::new(Mutex::new(Slot::default()));
     let until = cfg.duration.saturating_sub(start.elapsed());
     let mut brain = BotBrain::new(seed, cfg.aim_error, until.saturating_sub(QUIET_END));
+    let cheater = cfg.cheat.is_some() && i % 2 == 0;
+    lock(&slot).cheat = cfg.cheat.filter(|_| cheater);
     let session_start = Instant::now();
     let redial = Redial {
         cfg: &cc,
@@ -356,6 +395,7 @@ async fn run_bot(i: u16, cfg: Arc<BotsConfig>, started_ago: Duration) -> Result<
         .unwrap_or_default();
     Ok(BotResult {
         stats,
+        cheater,
         reconnects: g.reconnects,
         resumes: std::mem::take(&mut g.resumes),
         // Session time counts from `drive`'s start, just after connecting.
@@ -399,7 +439,17 @@ pub fn run_bots(cfg: BotsConfig) -> Result<BotsReport, BotsError> {
         out
     });
     rt.shutdown_timeout(Duration::from_secs(1));
-    let report = aggregate(&results);
+    let (cheaters, honest): (Vec<_>, Vec<_>) = results
+        .into_iter()
+        .partition(|r| r.as_ref().is_ok_and(|b| b.cheater));
+    let mut report = aggregate(&honest);
+    if let Some(c) = cfg.cheat {
+        let mut theirs = aggregate(&cheaters);
+        theirs.cheat = Some(c.name().to_string());
+        report.clients += theirs.clients;
+        report.cheat = theirs.cheat.clone();
+        report.cheaters = Some(Box::new(theirs));
+    }
     if report.clients == 0 {
         return Err(BotsError::NoneConnected(
             report.failed.first().cloned().unwrap_or_default(),
@@ -450,6 +500,9 @@ fn aggregate(results: &[Result<BotResult, String>]) -> BotsReport {
                 let _ = h.record((*v).max(1));
             }
         }
+        r.top_speed = r.top_speed.max(f64::from(s.top_speed));
+        r.positions_received += s.wallhack.positions;
+        r.positions_beyond_sight += s.wallhack.beyond_sight;
         r.reconnects += u64::from(b.reconnects);
         r.resumed += b.resumes.len() as u64;
         for x in &b.resumes {
@@ -471,6 +524,14 @@ fn aggregate(results: &[Result<BotResult, String>]) -> BotsReport {
         r.agreement / r.judged as f64
     };
     r.duration_s = secs;
+    if r.clients > 0 && secs > 0.0 {
+        r.shots_per_s = r.shots as f64 / secs / f64::from(r.clients);
+    }
+    r.hit_rate = if r.judged == 0 {
+        0.0
+    } else {
+        r.server_hits as f64 / r.judged as f64
+    };
     let expected = r.snapshots + lost;
     r.snapshot_loss = if expected == 0 {
         0.0

@@ -52,6 +52,11 @@ impl SnapshotStore {
         self.sets.iter().rev().find(|(t, _)| *t == tick).map(|(_, s)| s)
     }
 
+    /// The ticks held, oldest first.
+    pub fn ticks(&self) -> impl Iterator<Item = Tick> + '_ {
+        self.sets.iter().map(|(t, _)| *t)
+    }
+
     /// The newest tick received.
     pub fn newest(&self) -> Option<Tick> {
         self.sets.back().map(|(t, _)| *t)

@@ -6,6 +6,7 @@
 //! headless; the window (`game`) only draws `GameView`s and sends `ControlInput`s.
 
 pub mod bots;
+pub mod cheat;
 pub mod clock;
 pub mod downlink;
 pub mod end;

@@ -299,6 +299,8 @@ pub struct Slot {
     pub reconnects: u32,
     /// Successful resumes.
     pub resumes: Vec<Resumed>,
+    /// A red-team behaviour for the session once it starts (bots only).
+    pub cheat: Option<crate::cheat::Cheat>,
 }
 
 /// One successful resume, in session time.
@@ -320,6 +322,7 @@ impl Default for Slot {
             udp_done: (0, 0),
             reconnects: 0,
             resumes: Vec::new(),
+            cheat: None,
         }
     }
 }
@@ -391,8 +394,9 @@ pub async fn drive(
         ..
     } = c;
     match Session::start(welcomed, start.elapsed(), conn.rtt()) {
-        Ok(session) => {
+        Ok(mut session) => {
             let mut g = lock(&slot);
+            session.set_cheat(g.cheat);
             g.session = Some(session);
             g.phase = Phase::Playing;
         }

@@ -9,6 +9,7 @@
 //! `ShotLedger` judges our shots, `Feed` holds what the HUD tells and `Meter` what the net graph
 //! shows. The session routes each input to the parts concerned and assembles the outputs.
 
+use crate::cheat::{Cheat, WallhackCount, backtrack};
 use crate::clock::ClockSync;
 pub use crate::downlink::SnapshotCounters;
 use crate::downlink::{Downlink, Kept};
@@ -24,7 +25,7 @@ use crate::view::{ControlInput, DrawnPlayer, GameView, NetStats, Phase, ScoreRow
 use rewind_shared::Vec2;
 use rewind_shared::codec::CodecError;
 use rewind_shared::frame::{FrameDecoder, encode_frame};
-use rewind_shared::input::{ShotView, aim_dir};
+use rewind_shared::input::{BUTTON_FIRE, ShotView, aim_dir};
 use rewind_shared::map::{Map, MapError};
 use rewind_shared::player::score_rank;
 use rewind_shared::player::{PlayerId, PlayerState};
@@ -67,6 +68,10 @@ pub struct SessionStats {
     pub bytes_down: u64,
     /// Bytes sent (datagrams and control stream).
     pub bytes_up: u64,
+    /// Fastest our player moved, as the server reported it (units per second).
+    pub top_speed: f32,
+    /// Remote positions received, and those beyond the line of sight (the wallhack's count).
+    pub wallhack: WallhackCount,
 }
 
 /// The connected client's state.
@@ -97,6 +102,10 @@ pub struct Session {
     resumes: u32,
     /// When the connection dropped, while reconnecting.
     reconnecting_since: Option<Duration>,
+    /// A red-team behaviour (bots only).
+    cheat: Option<Cheat>,
+    top_speed: f32,
+    wallhack: WallhackCount,
 }
 
 /// What the replaced parts had counted before a resume.
@@ -157,6 +166,9 @@ impl Session {
             carried: Carried::default(),
             resumes: 0,
             reconnecting_since: None,
+            cheat: None,
+            top_speed: 0.0,
+            wallhack: WallhackCount::default(),
         };
         session.on_control_bytes(&[], now);
         Ok(session)
@@ -350,7 +362,14 @@ impl Session {
             clock_jumps: self.carried.clock_jumps + self.clock.jumps(),
             bytes_down: self.meter.bytes_down(),
             bytes_up: self.meter.bytes_up(),
+            top_speed: self.top_speed,
+            wallhack: self.wallhack,
         }
+    }
+
+    /// Plays as a modified client would (`rewind bots --cheat`).
+    pub fn set_cheat(&mut self, cheat: Option<Cheat>) {
+        self.cheat = cheat;
     }
 
     /// Shots still waiting for the server's verdict.
@@ -392,6 +411,12 @@ impl Session {
         if let Some(s) = pkt.last_input {
             self.uplink.on_applied(s);
         }
+        if let Some(you) = &pkt.you {
+            self.top_speed = self.top_speed.max(you.body.vel.length());
+            if self.cheat == Some(Cheat::Wallhack) {
+                self.count_wallhack(you.body.pos);
+            }
+        }
         self.clock.on_lead(pkt.tick, pkt.input_lead);
         if let Some(you) = pkt.you {
             match self.pred.reconcile(pkt.tick, &you, now) {
@@ -417,21 +442,77 @@ impl Session {
         let tick = self.clock.advance();
         let view = self.current_view(tick, now);
         self.last_render = view;
-        let input = input_of(control);
+        let mut input = input_of(control);
+        let mut view = view;
+        match self.cheat {
+            Some(Cheat::RapidFire) => input.buttons |= BUTTON_FIRE,
+            Some(Cheat::Speed) => {
+                input.mv = input.mv.map(|a| {
+                    if a < 0 {
+                        -127
+                    } else if a > 0 {
+                        127
+                    } else {
+                        0
+                    }
+                })
+            }
+            _ => {}
+        }
         // What the view shows, for judging our own shot (only worth computing on the trigger).
-        let drawn = match view {
+        let mut drawn = match view {
             Some(v) if input.fire() => self.downlink.store().hitboxes_at(v).unwrap_or_default(),
             _ => Vec::new(),
         };
+        if self.cheat == Some(Cheat::Backtrack) && input.fire() {
+            let me = self.pred.state();
+            if let Some((v, boxes)) = backtrack(
+                self.downlink.store(),
+                &self.map,
+                me.id,
+                me.body.pos,
+                input.aim,
+                tick,
+                self.cfg.max_rewind_ticks,
+                view,
+            ) {
+                view = Some(v);
+                drawn = boxes;
+            }
+        }
         let step = self.pred.step(tick, input, view, &drawn);
         if let Some(shot) = step.shot {
             self.record_own_shot(self.uplink.upcoming_seq(), tick, shot, drawn, now);
         }
-        let bytes = self.uplink.send(tick, step.input, self.downlink.acks())?;
+        let mut bytes = self.uplink.send(tick, step.input, self.downlink.acks())?;
+        if self.cheat == Some(Cheat::Speed) {
+            // The same tick again under a new sequence: a second move for one tick, if the server
+            // were to take it.
+            bytes = self.uplink.send(tick, step.input, self.downlink.acks())?;
+        }
         self.meter.count_up(now, bytes.len());
         self.meter.expire(now);
         self.feed.expire(now);
         Ok(bytes)
+    }
+
+    /// The wallhack's count: every remote position in the newest snapshot, and which of them
+    /// were beyond the line of sight from `me` even with the fog's margins.
+    fn count_wallhack(&mut self, me: Vec2) {
+        let Some(set) = self.downlink.store().newest_set() else {
+            return;
+        };
+        let mine = self.welcome.player_id;
+        let others: Vec<Vec2> = set
+            .values()
+            .filter(|e| e.id != mine && e.in_view())
+            .map(|e| q_to_pos2(e.pos))
+            .collect();
+        let tick = Duration::from_secs_f64(1.0 / f64::from(self.cfg.tick_rate.max(1)));
+        let interval = tick * self.welcome.snapshot_interval.max(1);
+        let age = self.meter.rtt() + self.interp.delay();
+        self.wallhack
+            .count(&self.map, me, others.into_iter(), age, interval);
     }
 
     /// The interpolation view for an input of `tick`, kept inside the server's rewind window.

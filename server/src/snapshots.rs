@@ -50,17 +50,24 @@ pub struct SnapshotStream {
     pub deferred: u64,
     rtt: Option<RttEstimate>,
     lead_hint: i16,
+    /// Smoothed fraction of snapshots that left the ring unacknowledged.
+    loss: f64,
 }
+
+/// Loss above which the reference client adds an interval of interpolation delay.
+const LOSSY: f64 = 0.01;
 
 /// What a shot's view may be. An honest client draws remote players between two snapshots it
 /// received, `interp_delay` behind the newest, and fires `input_lead` ticks ahead of the server,
 /// so the view of a shot simulated at tick T is `T − tick_b = lead + RTT + delay` ticks old. The
 /// reference client's delay is 2 snapshot intervals, plus 2× its measured arrival jitter, plus
-/// one interval under loss (`client::interpolation`). The server allows
-/// `lead + (srtt + 4·rttvar) + 3·interval + 2·rttvar + VIEW_SLACK_TICKS`: 4·rttvar covers the
+/// one interval when it sees more than 1 % loss (`client::interpolation`). The server allows
+/// `lead + (srtt + 4·rttvar) + 2·rttvar + 2·interval (+ interval if more than 1 % of the
+/// snapshots it sent this client went unacknowledged) + VIEW_SLACK_TICKS`: 4·rttvar covers the
 /// round trip's jitter (as TCP's retransmission timer does), 2·rttvar the client's jitter term
 /// (one-way jitter is at most the round trip's), and the slack the tick rounding on both sides
-/// and the client's wait before it acknowledges. Beyond that, a view is clamped to the oldest
+/// and the client's wait before it acknowledges. The less slack, the less a backtracking client
+/// can choose: on loopback an honest view is about 5 ticks old and the allowance about 7. Beyond that, a view is clamped to the oldest
 /// snapshot the client could have drawn; a view between snapshots more than `MAX_GAP_INTERVALS`
 /// apart, or naming a snapshot the server never sent this client or the client never
 /// acknowledged, is refused.
@@ -83,10 +90,12 @@ impl ViewRules {
         MAX_GAP_INTERVALS * self.interval.max(1) as i32
     }
 
-    fn max_age(&self, rtt: RttEstimate, lead: i16) -> i32 {
+    fn max_age(&self, rtt: RttEstimate, lead: i16, lossy: bool) -> i32 {
         let secs = rtt.srtt + 6.0 * rtt.rttvar;
         let rtt_ticks = (secs * f64::from(self.tick_rate)).ceil() as i32;
-        i32::from(lead.max(0)) + rtt_ticks + 3 * self.interval.max(1) as i32 + VIEW_SLACK_TICKS
+        let interval = self.interval.max(1) as i32;
+        let delay = 2 * interval + if lossy { interval } else { 0 };
+        i32::from(lead.max(0)) + rtt_ticks + delay + VIEW_SLACK_TICKS
     }
 }
 
@@ -177,7 +186,8 @@ impl SnapshotStream {
         if view.tick_b.diff(view.tick_a) > rules.max_gap() {
             return ViewVerdict::Refused(ViewFault::Gap);
         }
-        let Some(max_age) = self.rtt.map(|e| rules.max_age(e, self.lead_hint)) else {
+        let lossy = self.loss > LOSSY;
+        let Some(max_age) = self.rtt.map(|e| rules.max_age(e, self.lead_hint, lossy)) else {
             return ViewVerdict::Valid;
         };
         if tick.diff(view.tick_b) <= max_age {
@@ -273,8 +283,11 @@ impl SnapshotStream {
         self.deferred += built.deferred as u64;
         packet.removed = built.removed;
         packet.entities = built.entities;
-        if self.sent.len() >= SENT_RING {
-            self.sent.pop_front();
+        if self.sent.len() >= SENT_RING
+            && let Some(old) = self.sent.pop_front()
+        {
+            let lost = if old.acked { 0.0 } else { 1.0 };
+            self.loss += (lost - self.loss) * 0.02;
         }
         self.sent.push_back(Sent {
             seq: self.next_seq,
@@ -434,8 +447,8 @@ mod tests {
     fn a_view_older_than_the_latency_allows_is_clamped_to_what_it_could_have_drawn() {
         let s = played(40);
         // 50 ms round trip, no jitter yet settled: the allowance is a handful of ticks.
-        let max = RULES.max_age(s.rtt.unwrap(), 0);
-        assert!((8..=14).contains(&max), "{max}");
+        let max = RULES.max_age(s.rtt.unwrap(), 0, false);
+        assert!((6..=12).contains(&max), "{max}");
         let old = view(20, 21);
         match s.judge_view(old, Tick(41), &RULES) {
             ViewVerdict::Clamped(v) => {
