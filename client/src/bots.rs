@@ -363,7 +363,7 @@ async fn run_bot(i: u16, cfg: Arc<BotsConfig>, started_ago: Duration) -> Result<
     let slot = Arc::new(Mutex::new(Slot::default()));
     let until = cfg.duration.saturating_sub(start.elapsed());
     let mut brain = BotBrain::new(seed, cfg.aim_error, until.saturating_sub(QUIET_END));
-    let cheater = cfg.cheat.is_some() && i % 2 == 0;
+    let cheater = cfg.cheat.is_some() && i.is_multiple_of(2);
     lock(&slot).cheat = cfg.cheat.filter(|_| cheater);
     let session_start = Instant::now();
     let redial = Redial {
