@@ -29,8 +29,8 @@ const SILENT: f64 = 1e-4;
 /// Onset spacing may differ from the script by this much: the mixer starts sounds at its
 /// 4096-frame (93 ms) buffer boundaries, plus a frame and a simulation tick.
 const SPACING_TOLERANCE_S: f64 = 0.15;
-/// Windows after a loud moment where the shot's quiet tail may still sound (it ends 0.2 s in).
-const TAIL: usize = 10;
+/// Length of the shot effect (`Effect::Shot`): its quiet tail, below `LOUD`, lasts until then.
+const SHOT_SOUND_S: f64 = 0.2;
 /// A shot effect is 0.2 s; a loud moment longer than this is something else.
 const MAX_SHOT_S: f64 = 0.35;
 
@@ -193,6 +193,8 @@ fn shots_are_heard_when_fired_and_silence_elsewhere() {
         "the first sound comes {:.2} s into the recording",
         onsets[0]
     );
+    // From a window before each onset to a window after the effect's end may sound.
+    let shot_windows = (SHOT_SOUND_S / WINDOW_S).ceil() as usize + 1;
     let noisy: Vec<f64> = rms
         .iter()
         .enumerate()
@@ -200,7 +202,7 @@ fn shots_are_heard_when_fired_and_silence_elsewhere() {
             **r >= SILENT
                 && !moments
                     .iter()
-                    .any(|(a, b)| (a.saturating_sub(1)..=*b + TAIL).contains(i))
+                    .any(|(a, _)| (a.saturating_sub(1)..=a + shot_windows).contains(i))
         })
         .map(|(i, _)| at(i))
         .collect();
