@@ -2,7 +2,8 @@
 //! frame by frame, through the viewer's scene and the window's `CueTracker`, following one
 //! player. Every shot, death, respawn and kill of that player in the recording must be heard
 //! exactly once, every other player's shot once as a placed remote shot, and footsteps must come
-//! at walking pace; a seek plays nothing. No window and no sound device are needed.
+//! at walking pace; a seek plays nothing. The viewer itself plays sound only at 1x and not
+//! while paused. No window and no sound device are needed.
 
 use rewind_client::replay_view::playback::Playback;
 use rewind_client::replay_view::scene;
@@ -132,4 +133,26 @@ fn a_followed_player_is_heard_event_for_event() {
     pb.seek_ticks(f64::from(TICKS) / 2.0).expect("seek");
     let view = scene::build(&pb, &map, Some(me));
     assert!(tracker.update(&view, pb.time_s()).is_empty(), "a seek is silent");
+}
+
+#[test]
+fn the_viewer_plays_sound_at_normal_speed_only() {
+    use rewind_client::game::ViewSource;
+    use rewind_client::replay_view::viewer::Viewer;
+    // The window's source needs a 'static recording, as `replay_view::open` gives it.
+    let replay: &'static Replay = Box::leak(Box::new(Replay::from_bytes(&recording()).expect("parses")));
+    let mut viewer = Viewer::new(replay, None);
+    viewer.playback_mut().set_paused(false);
+    viewer.playback_mut().advance(2.0);
+    assert!(viewer.sound_on(), "1x, playing");
+    assert_eq!(viewer.sound_clock(), Some(viewer.playback_mut().time_s()));
+    viewer.playback_mut().change_speed(true);
+    assert!(!viewer.sound_on(), "2x is silent");
+    viewer.playback_mut().change_speed(false);
+    viewer.playback_mut().change_speed(false);
+    assert!(!viewer.sound_on(), "0.5x is silent");
+    viewer.playback_mut().change_speed(true);
+    assert!(viewer.sound_on(), "back at 1x");
+    viewer.playback_mut().set_paused(true);
+    assert!(!viewer.sound_on(), "paused is silent");
 }
