@@ -6,6 +6,9 @@
 //! walk or be hit), then the recording is decoded here: there must be exactly three loud moments,
 //! spaced as the shots were, each as short as a shot, and digital silence everywhere else.
 //! Skipped (with the reason printed) when Xvfb is not installed; `.ci/run` installs it.
+//! Built only with the `sound` feature (the default).
+
+#![cfg(feature = "sound")]
 
 mod xvfb;
 

@@ -98,6 +98,13 @@ impl Audio {
 
     /// Advances the device check; call once per frame.
     pub async fn poll(&mut self, now: f64) {
+        if !cfg!(feature = "sound") {
+            if matches!(self.state, State::Probing) {
+                tracing::warn!("no audio device: this build has no sound (the `sound` feature is off)");
+                self.state = State::Silent;
+            }
+            return;
+        }
         if let Some(why) = audio_guard::failure() {
             match std::mem::replace(&mut self.state, State::Silent) {
                 State::Probing => {
