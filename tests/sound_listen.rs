@@ -4,7 +4,8 @@
 //! the game's mixer is paced as a sound card would pace it, and keeps every sample. The game
 //! fires three scripted shots (`--fire-at`) alone on the map (`--ai 0`: nobody else to shoot,
 //! walk or be hit), then the recording is decoded here: there must be exactly three loud moments,
-//! spaced as the shots were, each as short as a shot, and digital silence everywhere else.
+//! spaced as the shots were, each as short and as loud as one shot, and digital silence
+//! everywhere else.
 //! Skipped (with the reason printed) when Xvfb is not installed; `.ci/run` installs it.
 //! Built only with the `sound` feature (the default).
 
@@ -12,6 +13,9 @@
 
 mod xvfb;
 
+use rewind_client::game::audio::base_gain;
+use rewind_client::sound::settings::SoundSettings;
+use rewind_client::sound::synth::{self, Effect};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -45,6 +49,25 @@ fn scratch(name: &str) -> PathBuf {
 
 fn on_path(bin: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|p| std::env::split_paths(&p).any(|d| d.join(bin).is_file()))
+}
+
+/// The loudest `WINDOW_S` (RMS over both channels, any alignment) of one shot effect as the game
+/// plays it: the synthesized samples, the shot's gain, the default volume, centred.
+fn expected_shot_peak() -> f64 {
+    let gain = f64::from(base_gain(Effect::Shot, true) * SoundSettings::default().effects_gain());
+    let frames = synth::pan(&Effect::Shot.samples(), 0.0);
+    let energy: Vec<f64> = frames
+        .iter()
+        .map(|[l, r]| (f64::from(*l) * gain).powi(2) + (f64::from(*r) * gain).powi(2))
+        .collect();
+    let n = (WINDOW_S * RATE) as usize;
+    let mut sum: f64 = energy.iter().take(n).sum();
+    let mut best = sum;
+    for i in n..energy.len() {
+        sum += energy[i] - energy[i - n];
+        best = best.max(sum);
+    }
+    (best / (2 * n) as f64).sqrt()
 }
 
 /// Reads the FIFO until every writer has closed it, never faster than real time.
@@ -171,9 +194,17 @@ fn shots_are_heard_when_fired_and_silence_elsewhere() {
         SHOTS_S.len(),
         "one loud moment per scripted shot expected: {described:?}"
     );
-    for (i, ((a, b), _)) in moments.iter().zip(SHOTS_S).enumerate() {
+    let one_shot = expected_shot_peak();
+    eprintln!("one shot at the default volume peaks at rms {one_shot:.3}");
+    for (i, (a, b)) in moments.iter().enumerate() {
         let len = at(*b + 1) - at(*a);
         assert!(len <= MAX_SHOT_S, "moment {i} lasts {len:.2} s: {described:?}");
+        // As loud as one shot at the default volume: not silent-ish, and not two shots at once.
+        let peak = rms[*a..=*b].iter().cloned().fold(0.0, f64::max);
+        assert!(
+            (0.6 * one_shot..=1.25 * one_shot).contains(&peak),
+            "moment {i} peaks at rms {peak:.3}; one shot is {one_shot:.3}"
+        );
     }
     let onsets: Vec<f64> = moments.iter().map(|(a, _)| at(*a)).collect();
     for i in 1..onsets.len() {

@@ -21,8 +21,9 @@ use std::collections::BTreeMap;
 /// How long after the window opens the device is judged (see the module doc).
 pub const PROBE_S: f64 = 0.5;
 
-/// Loudness of each effect before the settings (our shot is loud, our footsteps quiet).
-fn base_gain(effect: Effect, ours: bool) -> f32 {
+/// Loudness of each effect before the settings (our shot is loud, our footsteps quiet); public
+/// so the listening test knows how loud one shot must be.
+pub fn base_gain(effect: Effect, ours: bool) -> f32 {
     match effect {
         Effect::Shot => 0.7,
         Effect::HitMarker => 0.6,

@@ -228,7 +228,10 @@ async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(
         phase_playing = view.phase == Phase::Playing;
         local_pos = view.players.iter().find(|p| p.local && p.alive).map(|p| p.pos);
 
-        let mut frame_cues = cues.update(&view, source.sound_clock().unwrap_or(now));
+        // Read the clock right after the view is made: the session measured the view's ages
+        // moments ago, so births (`clock - age`) stay steady from frame to frame.
+        let clock = source.sound_clock().unwrap_or_else(macroquad::time::get_time);
+        let mut frame_cues = cues.update(&view, clock);
         if !source.sound_on() {
             frame_cues.clear();
         }
