@@ -3,6 +3,7 @@
 use crate::cli_util::parse_duration_arg;
 use clap::Args;
 use rewind_client::game::WindowOptions;
+use rewind_client::sound::settings::SoundSettings;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -21,6 +22,19 @@ pub struct WindowArgs {
     /// Start with the lag-compensation debug view (F4) open.
     #[arg(long)]
     pub debug_view: bool,
+    /// Start with the sound muted (M toggles it in the window).
+    #[arg(long)]
+    pub mute: bool,
+    /// Master volume in percent (`[` and `]` change it in the window).
+    #[arg(long, value_name = "PERCENT", default_value_t = 80, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub volume: u8,
+    /// Effects volume in percent (`,` and `.` change it in the window).
+    #[arg(long, value_name = "PERCENT", default_value_t = 100, value_parser = clap::value_parser!(u8).range(0..=100))]
+    pub effects_volume: u8,
+    /// Pull the trigger once at each of these times after the match starts, e.g. `2s,3.5s`
+    /// (scripted shots for the listening test and demos; the mouse still works).
+    #[arg(long, value_name = "T1,T2,...", value_delimiter = ',', value_parser = parse_duration_arg)]
+    pub fire_at: Vec<Duration>,
 }
 
 impl WindowArgs {
@@ -32,6 +46,12 @@ impl WindowArgs {
             screenshot_after: self.screenshot_after,
             net_graph: self.net_graph,
             debug_view: self.debug_view,
+            sound: SoundSettings {
+                master: f32::from(self.volume) / 100.0,
+                effects: f32::from(self.effects_volume) / 100.0,
+                muted: self.mute,
+            },
+            fire_at: self.fire_at.clone(),
             ..WindowOptions::default()
         }
     }

@@ -1,12 +1,14 @@
 //! The real game window under Xvfb: `rewind play --screenshot FILE --screenshot-after 2s` must
 //! open the window, draw the game, save a non-blank, upright PNG and exit cleanly; and a client
-//! that cannot reach its server must show a screen, not crash. Skipped (with the reason printed)
-//! when Xvfb is not installed; `.ci/run` installs it.
+//! that cannot reach its server must show a screen, not crash. Both run with no audio device
+//! (a scratch `HOME` whose `.asoundrc` names a missing card): the game must say so once and run
+//! silently, without a panic. Skipped (with the reason printed) when Xvfb is not installed;
+//! `.ci/run` installs it.
 
 mod xvfb;
 
 use std::path::PathBuf;
-use xvfb::{check_png, run_under_xvfb, skip_reason};
+use xvfb::{check_png, check_silent_run, home_without_audio, run_under_xvfb_env, skip_reason};
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("rewind-window-{}-{name}", std::process::id()));
@@ -23,8 +25,13 @@ fn play_window_screenshot_is_drawn_and_upright() {
     let dir = scratch("play");
     let png = dir.join("play.png");
     let png_arg = png.to_string_lossy().into_owned();
-    let (ok, err) = run_under_xvfb(&["play", "--screenshot", &png_arg, "--screenshot-after", "2s"]);
+    let home = home_without_audio(&dir);
+    let (ok, err) = run_under_xvfb_env(
+        &["play", "--screenshot", &png_arg, "--screenshot-after", "2s"],
+        &[("HOME", &home)],
+    );
     assert!(ok, "rewind play --screenshot failed:\n{err}");
+    check_silent_run(&err);
     let img = check_png(&png);
     // The HUD title ("REWIND  map  N players", light text) is in the top-left corner; a
     // vertically flipped save would put it at the bottom.
@@ -52,18 +59,23 @@ fn unreachable_server_shows_a_screen_instead_of_crashing() {
     let png = dir.join("unreachable.png");
     let png_arg = png.to_string_lossy().into_owned();
     // Port 9 on loopback: nothing answers QUIC there.
-    let (ok, err) = run_under_xvfb(&[
-        "connect",
-        "127.0.0.1:9",
-        "--screenshot",
-        &png_arg,
-        "--screenshot-after",
-        "2s",
-    ]);
+    let home = home_without_audio(&dir);
+    let (ok, err) = run_under_xvfb_env(
+        &[
+            "connect",
+            "127.0.0.1:9",
+            "--screenshot",
+            &png_arg,
+            "--screenshot-after",
+            "2s",
+        ],
+        &[("HOME", &home)],
+    );
     assert!(
         ok,
         "rewind connect to an unreachable server must not crash:\n{err}"
     );
+    check_silent_run(&err);
     check_png(&png);
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }

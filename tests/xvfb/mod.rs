@@ -27,9 +27,15 @@ pub fn skip_reason() -> Option<&'static str> {
 
 /// Runs `rewind ARGS` under a fresh 1280x720 Xvfb and returns (success, stderr).
 pub fn run_under_xvfb<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (bool, String) {
+    run_under_xvfb_env(args, &[])
+}
+
+/// `run_under_xvfb` with extra environment variables (e.g. `HOME` holding an `.asoundrc`).
+pub fn run_under_xvfb_env<S: AsRef<std::ffi::OsStr>>(args: &[S], env: &[(&str, &Path)]) -> (bool, String) {
     let mut child = Command::new("xvfb-run")
         .args(["-a", "-s", "-screen 0 1280x720x24", env!("CARGO_BIN_EXE_rewind")])
         .args(args)
+        .envs(env.iter().map(|(k, v)| (*k, *v)))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -52,6 +58,31 @@ pub fn run_under_xvfb<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> (bool, String) {
         let _ = e.read_to_string(&mut err);
     }
     (status.success(), err)
+}
+
+/// A scratch `HOME` whose `.asoundrc` points ALSA's default device (and the `pipewire` device
+/// quad-snd tries next) at a sound card that does not exist: "no audio device", on any machine.
+pub fn home_without_audio(dir: &Path) -> std::path::PathBuf {
+    let home = dir.join("home-no-audio");
+    std::fs::create_dir_all(&home).expect("scratch home");
+    std::fs::write(
+        home.join(".asoundrc"),
+        "pcm.!default { type hw card 31 }\npcm.!pipewire { type hw card 31 }\n",
+    )
+    .expect("write .asoundrc");
+    home
+}
+
+/// Checks the game said "no audio device" exactly once and did not panic (the audio thread's
+/// failure is caught, not printed).
+pub fn check_silent_run(stderr: &str) {
+    let lines = stderr.lines().filter(|l| l.contains("no audio device")).count();
+    assert_eq!(lines, 1, "one 'no audio device' line expected:\n{stderr}");
+    assert!(!stderr.contains("panicked"), "a panic was printed:\n{stderr}");
+    assert!(
+        !stderr.contains("Audio thread died"),
+        "audio calls reached a dead mixer:\n{stderr}"
+    );
 }
 
 /// Loads a screenshot and checks it is a full-size (1280x720), opaque, drawn frame (many colours).

@@ -1,5 +1,6 @@
 //! Screen-space HUD: names and health bars over players, damage numbers, our health, kill feed,
-//! chat, scoreboard (Tab), respawn timer, crosshair and the link-conditioner overlay.
+//! chat, scoreboard (Tab), respawn timer, crosshair, the link-conditioner overlay and the sound
+//! settings line.
 
 use super::effects::{DamagePopup, Effects, HURT_S, POPUP_S};
 use super::link;
@@ -224,6 +225,13 @@ pub fn draw_scoreboard(
         let ping = r.ping_ms.map_or("-".to_string(), |p| format!("{p:.0} ms"));
         text::draw_right(&ping, cp, ty, 18.0, palette::TEXT_DIM);
     }
+}
+
+/// The sound settings after a change (M, `[` `]`, `,` `.`), in a panel above the bottom edge.
+pub fn draw_sound_line(line: &str, w: f32, h: f32) {
+    let pw = text::width(line, 20.0) + 32.0;
+    text::panel(w / 2.0 - pw / 2.0, h - 96.0, pw, 34.0);
+    text::draw_centered(line, w / 2.0, h - 73.0, 20.0, palette::TEXT);
 }
 
 /// The respawn countdown, centred and large.

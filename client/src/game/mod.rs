@@ -1,11 +1,14 @@
 //! The macroquad game window. It owns no game logic: each frame it turns keyboard and mouse into a
 //! `ControlInput`, hands it to a [`ViewSource`] (the client core's session, a replay, a demo) and
-//! draws the `GameView` it gets back. See `render` for the drawing, `input` for the controls.
+//! draws the `GameView` it gets back. See `render` for the drawing, `input` for the controls,
+//! `audio` for the sound effects (derived from the same views by `crate::sound::cues`).
 //!
 //! `run_window` must be called on the main thread and blocks until the window closes (or the
 //! screenshot is saved). On Linux, miniquad's event loop returns once the game loop ends, so the
 //! function returns normally and the caller can close its session; no `process::exit` is needed.
 
+pub mod audio;
+mod audio_guard;
 pub mod debug;
 pub mod effects;
 pub mod hud;
@@ -20,10 +23,15 @@ mod session_source;
 pub mod text;
 pub mod world;
 
+use crate::sound::cues::{Cue, CueTracker};
+use crate::sound::settings::{SoundKey, SoundSettings};
+use crate::sound::synth::Effect;
 use crate::view::{ControlInput, GameView, Phase};
 use link::LinkAction;
 use macroquad::camera::Camera2D;
-use macroquad::input::{KeyCode, is_key_down, is_key_pressed, mouse_position, show_mouse};
+use macroquad::input::{
+    KeyCode, MouseButton, is_key_down, is_key_pressed, is_mouse_button_pressed, mouse_position, show_mouse,
+};
 use macroquad::window::next_frame;
 use render::{Overlays, Renderer};
 use rewind_shared::Vec2;
@@ -35,6 +43,8 @@ use std::time::Duration;
 
 /// How long the conditioner keys stay visible after a press on a perfect link.
 const LINK_KEYS_S: f64 = 4.0;
+/// How long the sound settings line stays after a change.
+const SOUND_LINE_S: f64 = 2.5;
 
 /// How to open the window.
 #[derive(Clone, Debug)]
@@ -57,6 +67,11 @@ pub struct WindowOptions {
     pub scoreboard: bool,
     /// Multisampling (smooth circles); off for software GL if it misbehaves.
     pub msaa: bool,
+    /// Sound settings to start with (`--volume`, `--effects-volume`, `--mute`).
+    pub sound: SoundSettings,
+    /// Pull the trigger for one frame at each of these times after the match starts
+    /// (`--fire-at`): scripted shots at known times for the listening test and for demos.
+    pub fire_at: Vec<Duration>,
 }
 
 impl Default for WindowOptions {
@@ -71,6 +86,8 @@ impl Default for WindowOptions {
             debug_view: false,
             scoreboard: false,
             msaa: true,
+            sound: SoundSettings::default(),
+            fire_at: Vec::new(),
         }
     }
 }
@@ -111,6 +128,18 @@ pub trait ViewSource {
     /// Called after the frame is drawn (before any screenshot), with the camera the world was
     /// drawn with: a spectator draws its own screen-space UI here and maps clicks to the world.
     fn overlay(&mut self, _camera: &Camera2D) {}
+
+    /// Whether the game's sounds should play now: the replay viewer plays them only at normal
+    /// speed (a fast-forward would be noise, a slow motion would be out of step).
+    fn sound_on(&self) -> bool {
+        true
+    }
+
+    /// The clock the view's ages are measured on, in seconds, when it is not the window's
+    /// (a replay's playback time, which stops when paused); `None` uses the window's clock.
+    fn sound_clock(&self) -> Option<f64> {
+        None
+    }
 }
 
 /// Any `FnMut(ControlInput) -> GameView` is a source without live link controls.
@@ -144,6 +173,8 @@ pub fn run_window(opts: WindowOptions, source: impl ViewSource + 'static) -> Res
     if cfg!(target_os = "linux") && display.is_empty() {
         return Err(WindowError::NoDisplay);
     }
+    // Before macroquad starts its audio thread: a missing device must not print a panic.
+    audio_guard::install();
     let outcome: Rc<RefCell<Option<Result<(), WindowError>>>> = Rc::new(RefCell::new(None));
     let out = Rc::clone(&outcome);
     let conf = macroquad::miniquad::conf::Conf {
@@ -178,16 +209,49 @@ async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(
     let mut phase_playing = false;
     let spectator = source.spectator();
     let start = macroquad::time::get_time();
+    let mut audio = audio::Audio::new(opts.sound, start);
+    let mut cues = CueTracker::default();
+    let mut sound_line_until = f64::NEG_INFINITY;
+    let mut script = ScriptedFire::new(&opts.fire_at);
     loop {
         let now = macroquad::time::get_time();
-        let control = if spectator {
+        audio.poll(now).await;
+        let mut control = if spectator {
             ControlInput::default()
         } else {
             input::sample(&mut chat, &renderer.camera(), local_pos, phase_playing)
         };
+        if !spectator && script.pull(phase_playing, now) {
+            control.fire = true;
+        }
         let view = source.frame(control);
         phase_playing = view.phase == Phase::Playing;
         local_pos = view.players.iter().find(|p| p.local && p.alive).map(|p| p.pos);
+
+        // Read the clock right after the view is made: the session measured the view's ages
+        // moments ago, so births (`clock - age`) stay steady from frame to frame.
+        let clock = source.sound_clock().unwrap_or_else(macroquad::time::get_time);
+        let mut frame_cues = cues.update(&view, clock);
+        if !source.sound_on() {
+            frame_cues.clear();
+        }
+        if !chat.open
+            && let Some(key) = sound_key()
+        {
+            audio.settings.apply(key);
+            sound_line_until = now + SOUND_LINE_S;
+            frame_cues.push(Cue {
+                effect: Effect::Click,
+                at: None,
+            });
+        }
+        if spectator && is_mouse_button_pressed(MouseButton::Left) {
+            frame_cues.push(Cue {
+                effect: Effect::Click,
+                at: None,
+            });
+        }
+        audio.play(&frame_cues, listener(&view, source.camera_focus()));
 
         if !chat.open {
             if is_key_pressed(KeyCode::F3) {
@@ -226,6 +290,13 @@ async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(
         };
         renderer.draw(&view, &ui, macroquad::time::get_frame_time());
         source.overlay(&renderer.camera());
+        if now < sound_line_until {
+            hud::draw_sound_line(
+                &audio.status(),
+                macroquad::window::screen_width(),
+                macroquad::window::screen_height(),
+            );
+        }
 
         if let Some(path) = &opts.screenshot
             && now - start >= opts.screenshot_after.as_secs_f64()
@@ -235,6 +306,65 @@ async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(
             return Ok(());
         }
         next_frame().await;
+    }
+}
+
+/// Where positional sounds are heard from: the spectator camera's focus, else our player (alive
+/// or where it fell).
+fn listener(view: &GameView, focus: Option<Vec2>) -> Option<Vec2> {
+    focus.or_else(|| {
+        let id = view.local_id?;
+        view.players.iter().find(|p| p.id == id).map(|p| p.pos)
+    })
+}
+
+/// The sound settings key pressed this frame, if any: M mute, `[` `]` volume, `,` `.` effects.
+fn sound_key() -> Option<SoundKey> {
+    [
+        (KeyCode::M, SoundKey::ToggleMute),
+        (KeyCode::LeftBracket, SoundKey::Master(false)),
+        (KeyCode::RightBracket, SoundKey::Master(true)),
+        (KeyCode::Comma, SoundKey::Effects(false)),
+        (KeyCode::Period, SoundKey::Effects(true)),
+    ]
+    .into_iter()
+    .find(|(k, _)| is_key_pressed(*k))
+    .map(|(_, s)| s)
+}
+
+/// `--fire-at`: trigger pulls at fixed times after the match starts, one frame each.
+struct ScriptedFire {
+    times: Vec<f64>,
+    next: usize,
+    since: Option<f64>,
+}
+
+impl ScriptedFire {
+    fn new(times: &[Duration]) -> ScriptedFire {
+        let mut times: Vec<f64> = times.iter().map(Duration::as_secs_f64).collect();
+        times.sort_by(f64::total_cmp);
+        ScriptedFire {
+            times,
+            next: 0,
+            since: None,
+        }
+    }
+
+    /// Whether to pull the trigger this frame (`playing`: the match is on screen).
+    fn pull(&mut self, playing: bool, now: f64) -> bool {
+        if !playing || self.next >= self.times.len() {
+            return false;
+        }
+        let since = *self.since.get_or_insert(now);
+        if now - since < self.times[self.next] {
+            return false;
+        }
+        tracing::info!(at_s = self.times[self.next], "scripted trigger pull");
+        // Several times already due (a stalled frame) are one pull: the weapon fires once a frame.
+        while self.next < self.times.len() && now - since >= self.times[self.next] {
+            self.next += 1;
+        }
+        true
     }
 }
 
@@ -252,4 +382,21 @@ fn link_action() -> Option<LinkAction> {
     .into_iter()
     .find(|(k, _)| is_key_pressed(*k))
     .map(|(_, a)| a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripted_fire_counts_from_the_match_start_once_per_time() {
+        let mut s = ScriptedFire::new(&[Duration::from_millis(1500), Duration::from_millis(500)]);
+        assert!(!s.pull(false, 10.0), "not before the match");
+        assert!(!s.pull(true, 20.0), "the match starts now");
+        assert!(!s.pull(true, 20.4));
+        assert!(s.pull(true, 20.5));
+        assert!(!s.pull(true, 20.6), "once");
+        assert!(s.pull(true, 21.6));
+        assert!(!s.pull(true, 30.0), "all done");
+    }
 }

@@ -549,6 +549,16 @@ impl ViewSource for Viewer {
         true
     }
 
+    /// Sound at normal speed only, and not while paused or stopped at the end.
+    fn sound_on(&self) -> bool {
+        self.pb.speed() == 1.0 && !self.pb.paused() && !self.pb.at_end()
+    }
+
+    /// Ages in the scene are playback time, so births are measured on it.
+    fn sound_clock(&self) -> Option<f64> {
+        Some(self.pb.time_s())
+    }
+
     fn camera_focus(&self) -> Option<Vec2> {
         Some(self.focus)
     }
