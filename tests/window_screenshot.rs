@@ -92,15 +92,19 @@ fn a_dropped_connection_shows_reconnecting_over_the_match() {
     let dir = scratch("reconnecting");
     let png = dir.join("reconnecting.png");
     let png_arg = png.to_string_lossy().into_owned();
-    let (ok, err) = run_under_xvfb(&[
-        "play",
-        "--outage",
-        "1s+60s",
-        "--screenshot",
-        &png_arg,
-        "--screenshot-after",
-        "13s",
-    ]);
+    let home = home_without_audio(&dir);
+    let (ok, err) = run_under_xvfb_env(
+        &[
+            "play",
+            "--outage",
+            "1s+60s",
+            "--screenshot",
+            &png_arg,
+            "--screenshot-after",
+            "13s",
+        ],
+        &[("HOME", &home)],
+    );
     assert!(ok, "rewind play --outage failed:\n{err}");
     assert!(err.contains("reconnecting to resume"), "{err}");
     let img = check_png(&png);
