@@ -15,8 +15,11 @@ fn server(cfg: ServerConfig) -> rewind_server::ServerHandle {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handshake_inputs_move_the_player_and_deltas_match_full_snapshots() {
+    // Without the fog, so both clients are sent the same world (with it, each is told only what
+    // it may see; `fog_pair.rs` tests that).
     let srv = server(ServerConfig {
         ai: 2,
+        fog: false,
         ..ServerConfig::default()
     });
     let mut a = connect(srv.local_addr(), srv.cert_der()).await;

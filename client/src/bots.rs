@@ -147,6 +147,8 @@ pub struct BotsReport {
     pub recovery_ms: RttMs,
     /// Shots per bot per second of play.
     pub shots_per_s: f64,
+    /// Fewest ticks between two shots of one bot that the server judged (its fire rate).
+    pub min_shot_gap_ticks: u64,
     /// Server hits per judged shot.
     pub hit_rate: f64,
     /// Fastest any bot's player moved, as the server reported it (units per second).
@@ -191,13 +193,15 @@ impl BotsReport {
             self.snapshot_loss * 100.0,
             match &self.cheaters {
                 Some(c) => format!(
-                    "\nhonest: {:.2} shots/s, hit rate {:.3}, top speed {:.0}; cheating ({}): {:.2} shots/s, hit rate {:.3} \
-                     ({} judged, {} refused), top speed {:.0}, positions beyond sight {} of {}",
+                    "\nhonest: {:.2} shots/s (min gap {} ticks), hit rate {:.3}, top speed {:.0}; cheating ({}): {:.2} shots/s \
+                     (min gap {} ticks), hit rate {:.3} ({} judged, {} refused), top speed {:.0}, positions beyond sight {} of {}",
                     self.shots_per_s,
+                    self.min_shot_gap_ticks,
                     self.hit_rate,
                     self.top_speed,
                     self.cheat.as_deref().unwrap_or("?"),
                     c.shots_per_s,
+                    c.min_shot_gap_ticks,
                     c.hit_rate,
                     c.judged,
                     c.refused,
@@ -501,6 +505,11 @@ fn aggregate(results: &[Result<BotResult, String>]) -> BotsReport {
             }
         }
         r.top_speed = r.top_speed.max(f64::from(s.top_speed));
+        if s.shots.min_gap_ticks > 0
+            && (r.min_shot_gap_ticks == 0 || s.shots.min_gap_ticks < r.min_shot_gap_ticks)
+        {
+            r.min_shot_gap_ticks = s.shots.min_gap_ticks;
+        }
         r.positions_received += s.wallhack.positions;
         r.positions_beyond_sight += s.wallhack.beyond_sight;
         r.reconnects += u64::from(b.reconnects);

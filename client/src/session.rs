@@ -508,9 +508,12 @@ impl Session {
             .filter(|e| e.id != mine && e.in_view())
             .map(|e| q_to_pos2(e.pos))
             .collect();
+        // The horizon the fog allows for: what this client's view age can be (the server's
+        // rule, `rewind_server::core::fog::view_age`, from what the client knows of itself).
         let tick = Duration::from_secs_f64(1.0 / f64::from(self.cfg.tick_rate.max(1)));
         let interval = tick * self.welcome.snapshot_interval.max(1);
-        let age = self.meter.rtt() + self.interp.delay();
+        let lead = tick.mul_f32(self.clock.lead().max(0.0));
+        let age = self.meter.rtt() + lead + interval * 4;
         self.wallhack
             .count(&self.map, me, others.into_iter(), age, interval);
     }

@@ -69,6 +69,9 @@ pub struct ShotStats {
     pub abandoned: u64,
     /// Shots predicted after our death on the server (it never fired them: no verdict comes).
     pub void: u64,
+    /// Fewest ticks between two shots the server judged (0 before two): the fire rate the
+    /// server actually allowed, whatever the client pressed.
+    pub min_gap_ticks: u64,
 }
 
 impl std::ops::AddAssign for ShotStats {
@@ -88,6 +91,11 @@ impl std::ops::AddAssign for ShotStats {
         self.unexpected_verdicts += o.unexpected_verdicts;
         self.abandoned += o.abandoned;
         self.void += o.void;
+        self.min_gap_ticks = match (self.min_gap_ticks, o.min_gap_ticks) {
+            (0, b) => b,
+            (a, 0) => a,
+            (a, b) => a.min(b),
+        };
     }
 }
 
@@ -97,6 +105,7 @@ pub struct ShotLedger {
     awaiting: VecDeque<ShotRecord>,
     recent: VecDeque<ShotRecord>,
     stats: ShotStats,
+    last_judged_tick: Option<rewind_shared::tick::Tick>,
 }
 
 impl ShotLedger {
@@ -120,6 +129,12 @@ impl ShotLedger {
 
     /// The server's verdict arrived.
     pub fn verdict(&mut self, v: ShotVerdict) {
+        if let Some(last) = self.last_judged_tick.replace(v.tick) {
+            let gap = u64::try_from(v.tick.diff(last)).unwrap_or(0);
+            if gap > 0 && (self.stats.min_gap_ticks == 0 || gap < self.stats.min_gap_ticks) {
+                self.stats.min_gap_ticks = gap;
+            }
+        }
         let Some(idx) = self.awaiting.iter().position(|r| r.seq == v.seq) else {
             self.stats.unexpected_verdicts += 1;
             return;

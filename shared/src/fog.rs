@@ -50,13 +50,30 @@ fn reach(p: Vec2, m: f32) -> [Vec2; 5] {
     ]
 }
 
+/// `reach` and the middles of the square's sides: a viewer walking straight along an axis ends
+/// near one of them, where no corner may see what it sees.
+fn wide_reach(p: Vec2, m: f32) -> [Vec2; 9] {
+    let [c, a, b, d, e] = reach(p, m);
+    [
+        c,
+        a,
+        b,
+        d,
+        e,
+        p + Vec2::new(m, 0.0),
+        p + Vec2::new(-m, 0.0),
+        p + Vec2::new(0.0, m),
+        p + Vec2::new(0.0, -m),
+    ]
+}
+
 /// Whether `target` may be seen from `viewer` within the margins (see the module).
 pub fn may_see(map: &Map, viewer: Vec2, target: Vec2, margins: FogMargins) -> bool {
     if map.line_of_sight(viewer, target) {
         return true;
     }
     let targets = reach(target, margins.target);
-    reach(viewer, margins.viewer)
+    wide_reach(viewer, margins.viewer)
         .iter()
         .any(|v| targets.iter().any(|t| map.line_of_sight(*v, *t)))
 }

@@ -172,6 +172,8 @@ pub struct Client {
     pub last_snapshot: Option<Duration>,
     /// Chat lines it may send (`CHAT_PER_S`, bursts of `CHAT_BURST`).
     chat: TokenBucket,
+    /// When its player last respawned or is due to (the fog lifts around it).
+    pub respawn_at: Option<rewind_shared::tick::Tick>,
 }
 
 impl Client {
@@ -187,6 +189,7 @@ impl Client {
             last_ack_news: now,
             last_snapshot: None,
             chat: TokenBucket::new(CHAT_PER_S, CHAT_BURST, now),
+            respawn_at: None,
         }
     }
 

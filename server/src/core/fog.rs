@@ -7,20 +7,31 @@ use rewind_shared::fog::{FogMargins, MAX_VIEW_AGE, may_see};
 use rewind_shared::map::Map;
 use rewind_shared::player::PlayerState;
 use rewind_shared::snapshot::EntitySet;
+use rewind_shared::tick::Tick;
 use std::sync::Arc;
 use std::time::Duration;
 
 /// How old the remote players a client draws are, as the server can tell: its input lead, the
-/// measured round trip and three snapshot intervals of interpolation delay (the most the
-/// reference client uses without jitter); before any round trip is measured, the longest.
+/// measured round trip with four mean deviations (the client's interpolation delay grows with
+/// jitter too), and four snapshot intervals (the reference client's delay under loss is three,
+/// and a reveal can land in a lost snapshot); before any round trip is measured, the longest.
 pub fn view_age(snaps: &SnapshotStream, lead_ticks: i16, tick: Duration, interval: Duration) -> Duration {
     match snaps.rtt() {
         Some((srtt, rttvar)) => {
             let lead = tick * u32::from(lead_ticks.max(0).unsigned_abs());
-            (srtt + rttvar * 2 + lead + interval * 3).min(MAX_VIEW_AGE)
+            (srtt + rttvar * 4 + lead + interval * 4).min(MAX_VIEW_AGE)
         }
         None => MAX_VIEW_AGE,
     }
+}
+
+/// Whether a player respawning at `respawn_at` is within a view age of it at `tick`: its client
+/// will draw old snapshots from a spawn point the server did not know when it built them (the
+/// point is chosen at the respawn), so around a respawn nobody is hidden from it. The cost is a
+/// glimpse of everyone for about two view ages, to a player who cannot act for most of it.
+pub fn near_respawn(respawn_at: Option<Tick>, tick: Tick, view_age: Duration, tick_len: Duration) -> bool {
+    let window = (view_age.as_secs_f64() / tick_len.as_secs_f64().max(1e-6)).ceil() as i32 + 1;
+    respawn_at.is_some_and(|r| tick.diff(r).abs() <= window)
 }
 
 /// `set` as the player `me` may know it: everyone it may not see replaced by their score only.

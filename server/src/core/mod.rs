@@ -670,7 +670,14 @@ impl ServerCore {
             let mine = match (&map, you) {
                 (Some(map), Some(me)) => {
                     let age = fog::view_age(&c.snaps, meta.input_lead, tick_len, interval);
-                    fog::fogged(&set, &players, me, FogMargins::new(age, interval), map)
+                    if let Some(r) = me.life.respawn_at {
+                        c.respawn_at = Some(r);
+                    }
+                    if fog::near_respawn(c.respawn_at, tick, age, tick_len) {
+                        Arc::clone(&set)
+                    } else {
+                        fog::fogged(&set, &players, me, FogMargins::new(age, interval), map)
+                    }
                 }
                 _ => Arc::clone(&set),
             };
