@@ -4,7 +4,7 @@
 #   backtrack  with the view checks, and with --trust-views (today's behaviour before them)
 #   wallhack   with the fog, and with --no-fog
 #   rapid-fire and speed
-# plus fog vs --no-fog downstream on the warehouse map with 32 players (24 bots + 8 AI), and
+# plus fog vs --no-fog downstream on the warehouse map with 32 players (16 bots + 16 AI), and
 # honest bots alone at a 20 ms and a 200 ms round trip (±20 ms, 5 % loss) with every check on.
 # DURATION (default 40s) per run. JSON reports land in $OUT.
 set -euo pipefail
@@ -42,7 +42,7 @@ run wallhack "--ai 4 --map warehouse" --count 8 --cheat wallhack
 run wallhack-no-fog "--ai 4 --map warehouse --no-fog" --count 8 --cheat wallhack
 run rapid-fire "--ai 4" --count 8 --cheat rapid-fire
 run speed "--ai 4" --count 8 --cheat speed
-run fog-32 "--ai 8 --map warehouse --max-per-addr 32" --count 24
-run no-fog-32 "--ai 8 --map warehouse --no-fog --max-per-addr 32" --count 24
+run fog-32 "--ai 16 --map warehouse" --count 16
+run no-fog-32 "--ai 16 --map warehouse --no-fog" --count 16
 run honest-20ms "--ai 8" --count 8 --lag 10ms
 run honest-200ms "--ai 8" --count 8 --lag 100ms --jitter 20ms --loss 5%

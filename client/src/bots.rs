@@ -157,6 +157,8 @@ pub struct BotsReport {
     pub positions_received: u64,
     /// Of those, positions of players beyond the line of sight even with the fog's margins.
     pub positions_beyond_sight: u64,
+    /// Positions beyond sight received around the bot's own respawn (the fog lifts then).
+    pub positions_around_respawn: u64,
     /// With `--cheat`: which, and the cheating bots' own report (this one is the honest bots').
     pub cheat: Option<String>,
     /// The cheating bots' report.
@@ -194,7 +196,7 @@ impl BotsReport {
             match &self.cheaters {
                 Some(c) => format!(
                     "\nhonest: {:.2} shots/s (min gap {} ticks), hit rate {:.3}, top speed {:.0}; cheating ({}): {:.2} shots/s \
-                     (min gap {} ticks), hit rate {:.3} ({} judged, {} refused), top speed {:.0}, positions beyond sight {} of {}",
+                     (min gap {} ticks), hit rate {:.3} ({} judged, {} refused), top speed {:.0}, positions beyond sight {} of {} (+{} around respawns)",
                     self.shots_per_s,
                     self.min_shot_gap_ticks,
                     self.hit_rate,
@@ -207,7 +209,8 @@ impl BotsReport {
                     c.refused,
                     c.top_speed,
                     c.positions_beyond_sight,
-                    c.positions_received
+                    c.positions_received,
+                    c.positions_around_respawn
                 ),
                 None => String::new(),
             },
@@ -512,6 +515,7 @@ fn aggregate(results: &[Result<BotResult, String>]) -> BotsReport {
         }
         r.positions_received += s.wallhack.positions;
         r.positions_beyond_sight += s.wallhack.beyond_sight;
+        r.positions_around_respawn += s.wallhack.around_respawn;
         r.reconnects += u64::from(b.reconnects);
         r.resumed += b.resumes.len() as u64;
         for x in &b.resumes {

@@ -107,10 +107,14 @@ pub struct WallhackCount {
     pub positions: u64,
     /// Of those, positions of players beyond the line of sight even with the fog's margins.
     pub beyond_sight: u64,
+    /// Positions beyond sight received around our own respawn, when the fog lifts on purpose
+    /// (counted apart from `beyond_sight`).
+    pub around_respawn: u64,
 }
 
 impl WallhackCount {
-    /// Counts the remote players of one snapshot, seen from `me`.
+    /// Counts the remote players of one snapshot, seen from `me` (`respawning`: within the
+    /// window around our respawn in which the server lifts the fog).
     pub fn count(
         &mut self,
         map: &Map,
@@ -118,11 +122,18 @@ impl WallhackCount {
         others: impl Iterator<Item = Vec2>,
         view_age: Duration,
         interval: Duration,
+        respawning: bool,
     ) {
         let margins = FogMargins::new(view_age, interval);
         for p in others {
             self.positions += 1;
-            self.beyond_sight += u64::from(!may_see(map, me, p, margins));
+            if !may_see(map, me, p, margins) {
+                if respawning {
+                    self.around_respawn += 1;
+                } else {
+                    self.beyond_sight += 1;
+                }
+            }
         }
     }
 }

@@ -106,6 +106,8 @@ pub struct Session {
     cheat: Option<Cheat>,
     top_speed: f32,
     wallhack: WallhackCount,
+    /// Our latest respawn tick (past or due), from the server's word on our player.
+    last_respawn: Option<Tick>,
 }
 
 /// What the replaced parts had counted before a resume.
@@ -169,6 +171,7 @@ impl Session {
             cheat: None,
             top_speed: 0.0,
             wallhack: WallhackCount::default(),
+            last_respawn: None,
         };
         session.on_control_bytes(&[], now);
         Ok(session)
@@ -413,8 +416,11 @@ impl Session {
         }
         if let Some(you) = &pkt.you {
             self.top_speed = self.top_speed.max(you.body.vel.length());
+            if let Some(r) = you.life.respawn_at {
+                self.last_respawn = Some(r);
+            }
             if self.cheat == Some(Cheat::Wallhack) {
-                self.count_wallhack(you.body.pos);
+                self.count_wallhack(you.body.pos, pkt.tick);
             }
         }
         self.clock.on_lead(pkt.tick, pkt.input_lead);
@@ -498,7 +504,7 @@ impl Session {
 
     /// The wallhack's count: every remote position in the newest snapshot, and which of them
     /// were beyond the line of sight from `me` even with the fog's margins.
-    fn count_wallhack(&mut self, me: Vec2) {
+    fn count_wallhack(&mut self, me: Vec2, at: Tick) {
         let Some(set) = self.downlink.store().newest_set() else {
             return;
         };
@@ -514,8 +520,11 @@ impl Session {
         let interval = tick * self.welcome.snapshot_interval.max(1);
         let lead = tick.mul_f32(self.clock.lead().max(0.0));
         let age = self.meter.rtt() + lead + interval * 4;
+        // The server lifts the fog within a view age of a respawn (`core::fog::near_respawn`).
+        let window = (age.as_secs_f64() / tick.as_secs_f64()).ceil() as i32 + 1;
+        let respawning = self.last_respawn.is_some_and(|r| at.diff(r).abs() <= window);
         self.wallhack
-            .count(&self.map, me, others.into_iter(), age, interval);
+            .count(&self.map, me, others.into_iter(), age, interval, respawning);
     }
 
     /// The interpolation view for an input of `tick`, kept inside the server's rewind window.

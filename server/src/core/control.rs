@@ -39,9 +39,8 @@ impl ServerCore {
 
     /// The first message of a connection: a new player, or a resume.
     fn on_hello(&mut self, key: ClientKey, msg: ClientMsg, now: Duration) {
-        let (version, name) = match msg {
-            ClientMsg::Hello { version, name } => (version, name),
-            ClientMsg::Resume { version, token } => return self.on_resume(key, version, token, now),
+        let version = match &msg {
+            ClientMsg::Hello { version, .. } | ClientMsg::Resume { version, .. } => *version,
             _ => return self.reject(key, RejectReason::Protocol("expected hello".into())),
         };
         if version != PROTOCOL_VERSION {
@@ -53,6 +52,11 @@ impl ServerCore {
                 },
             );
         }
+        let name = match msg {
+            ClientMsg::Resume { token, .. } => return self.on_resume(key, token, now),
+            ClientMsg::Hello { name, .. } => name,
+            _ => return,
+        };
         if !valid_name(&name) {
             return self.reject(key, RejectReason::BadName);
         }

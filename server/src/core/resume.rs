@@ -136,17 +136,9 @@ impl ServerCore {
         }
     }
 
-    /// The first message of a reconnecting client: its player back, or a refusal.
-    pub(super) fn on_resume(&mut self, key: ClientKey, version: u32, token: ResumeToken, now: Duration) {
-        if version != PROTOCOL_VERSION {
-            return self.reject(
-                key,
-                RejectReason::VersionMismatch {
-                    server: PROTOCOL_VERSION,
-                    client: version,
-                },
-            );
-        }
+    /// The first message of a reconnecting client (its version already checked): its player
+    /// back, or a refusal.
+    pub(super) fn on_resume(&mut self, key: ClientKey, token: ResumeToken, now: Duration) {
         let player = match self.parked.remove(&token) {
             Some(p) => Some(p.player),
             None => self.take_over(token),
