@@ -42,7 +42,7 @@ run wallhack "--ai 4 --map warehouse" --count 8 --cheat wallhack
 run wallhack-no-fog "--ai 4 --map warehouse --no-fog" --count 8 --cheat wallhack
 run rapid-fire "--ai 4" --count 8 --cheat rapid-fire
 run speed "--ai 4" --count 8 --cheat speed
-run fog-32 "--ai 16 --map warehouse" --count 16
-run no-fog-32 "--ai 16 --map warehouse --no-fog" --count 16
+run fog-32 "--ai 16 --map warehouse --max-per-addr 16" --count 16
+run no-fog-32 "--ai 16 --map warehouse --no-fog --max-per-addr 16" --count 16
 run honest-20ms "--ai 8" --count 8 --lag 10ms
 run honest-200ms "--ai 8" --count 8 --lag 100ms --jitter 20ms --loss 5%

@@ -20,6 +20,17 @@ use std::time::{Duration, Instant};
 const FLOOD: Duration = Duration::from_secs(60);
 const FLOODERS: usize = 4;
 
+/// Kills the server if the test fails before it stops it (a panicking test must not leave a
+/// server running).
+struct Reap(std::process::Child);
+
+impl Drop for Reap {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Resident set size of a process in KiB (from /proc).
 fn rss_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -49,7 +60,7 @@ fn honest_bots(addr: SocketAddr, hash: &str, secs: u64, seed: u64) -> f64 {
 fn a_reader_that_never_reads_and_chat_flooders_cost_no_memory_and_little_downstream() {
     let dir = scratch("slow-reader");
     let stats_path = dir.join("stats.json");
-    let (mut child, mut lines) = spawn_serve(
+    let (child, mut lines) = spawn_serve(
         &[
             "--addr".as_ref(),
             "127.0.0.1:0".as_ref(),
@@ -60,6 +71,7 @@ fn a_reader_that_never_reads_and_chat_flooders_cost_no_memory_and_little_downstr
         ],
         &dir,
     );
+    let mut child = Reap(child);
     let mut line = || lines.next().and_then(Result::ok).unwrap_or_default();
     let addr: SocketAddr = line()
         .strip_prefix("listening ")
@@ -71,7 +83,7 @@ fn a_reader_that_never_reads_and_chat_flooders_cost_no_memory_and_little_downstr
         .to_string();
     let cert =
         std::fs::read(dir.join("data").join("server-cert.der")).expect("the server kept its certificate");
-    let pid = child.id();
+    let pid = child.0.id();
 
     let baseline = honest_bots(addr, &hash, 12, 1);
     let rss_before = rss_kib(pid);
@@ -175,7 +187,7 @@ fn a_reader_that_never_reads_and_chat_flooders_cost_no_memory_and_little_downstr
         .args(["-INT", &pid.to_string()])
         .status()
         .expect("kill runs");
-    let _ = child.wait();
+    let _ = child.0.wait();
     let stats: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&stats_path).expect("stats written")).expect("stats parse");
     let guard = &stats["guard"];
