@@ -223,6 +223,43 @@ fn rewind_lan_json_lists_a_serve_lan_server_and_connect_lan_reports_a_missing_na
     assert_eq!(g["compatible"], true);
     assert!(g["ping_ms"].as_f64().is_some_and(|p| p < 1000.0), "{g}");
 
+    // What it printed is enough to join with the certificate pinned (headless bots here; the
+    // window's `connect` takes the same two values), and the list then counts the player.
+    let (addr, pin) = (
+        g["addr"].as_str().expect("addr").to_string(),
+        g["cert_hash"].as_str().expect("cert_hash").to_string(),
+    );
+    let report = dir.join("bots.json");
+    let mut bots = Command::new(env!("CARGO_BIN_EXE_rewind"))
+        .args(["bots", "--connect", &addr, "--cert-hash", &pin, "--count", "1"])
+        .args(["--duration", "3s", "--report"])
+        .arg(&report)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("bots start");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let out = rewind(&[
+            "lan", "--json", "--timeout", "0.3s", "--to", "127.0.0.1", "--lan-port", &port,
+        ]);
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        if json[0]["players"] == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the bot never showed: {json}");
+    }
+    assert!(bots.wait().expect("bots end").success());
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("JSON");
+    assert_eq!(report["clients"], 1);
+    let wrong = "0".repeat(64);
+    let out = rewind(&[
+        "bots", "--connect", &addr, "--cert-hash", &wrong, "--count", "1", "--duration", "1s",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mismatch"));
+
     // The table names the command to join with.
     let out = rewind(&["lan", "--timeout", "0.5s", "--to", "127.0.0.1", "--lan-port", &port]);
     let text = String::from_utf8_lossy(&out.stdout);
