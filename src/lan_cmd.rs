@@ -95,7 +95,10 @@ pub fn run(args: LanArgs) -> anyhow::Result<()> {
         let note = if g.game.protocol == PROTOCOL_VERSION {
             String::new()
         } else {
-            format!("  (protocol {}, this build speaks {PROTOCOL_VERSION})", g.game.protocol)
+            format!(
+                "  (protocol {}, this build speaks {PROTOCOL_VERSION})",
+                g.game.protocol
+            )
         };
         writeln!(
             out,

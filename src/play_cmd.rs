@@ -96,11 +96,7 @@ pub fn play(args: PlayArgs) -> anyhow::Result<()> {
     }
     // The window joins over loopback whatever the server listens on.
     let local = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), server.local_addr().port());
-    let mut cfg = ConnectConfig::new(
-        local.to_string(),
-        name,
-        Some(server.cert_hash().to_string()),
-    );
+    let mut cfg = ConnectConfig::new(local.to_string(), name, Some(server.cert_hash().to_string()));
     cfg.link = link;
     cfg.seed = args.net.seed();
     cfg.outage = args.outage;

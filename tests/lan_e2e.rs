@@ -241,7 +241,14 @@ fn rewind_lan_json_lists_a_serve_lan_server_and_connect_lan_reports_a_missing_na
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let out = rewind(&[
-            "lan", "--json", "--timeout", "0.3s", "--to", "127.0.0.1", "--lan-port", &port,
+            "lan",
+            "--json",
+            "--timeout",
+            "0.3s",
+            "--to",
+            "127.0.0.1",
+            "--lan-port",
+            &port,
         ]);
         let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
         if json[0]["players"] == 1 {
@@ -255,13 +262,29 @@ fn rewind_lan_json_lists_a_serve_lan_server_and_connect_lan_reports_a_missing_na
     assert_eq!(report["clients"], 1);
     let wrong = "0".repeat(64);
     let out = rewind(&[
-        "bots", "--connect", &addr, "--cert-hash", &wrong, "--count", "1", "--duration", "1s",
+        "bots",
+        "--connect",
+        &addr,
+        "--cert-hash",
+        &wrong,
+        "--count",
+        "1",
+        "--duration",
+        "1s",
     ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("mismatch"));
 
     // The table names the command to join with.
-    let out = rewind(&["lan", "--timeout", "0.5s", "--to", "127.0.0.1", "--lan-port", &port]);
+    let out = rewind(&[
+        "lan",
+        "--timeout",
+        "0.5s",
+        "--to",
+        "127.0.0.1",
+        "--lan-port",
+        &port,
+    ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         text.contains(&format!("rewind connect {listening} --cert-hash {hash}")),
@@ -281,7 +304,10 @@ fn rewind_lan_json_lists_a_serve_lan_server_and_connect_lan_reports_a_missing_na
     ]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains("no game called \"Saturday\"") && err.contains("Friday"), "{err}");
+    assert!(
+        err.contains("no game called \"Saturday\"") && err.contains("Friday"),
+        "{err}"
+    );
     assert!(!err.contains("stack backtrace"), "{err}");
 
     let _ = child.kill();

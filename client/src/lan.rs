@@ -43,10 +43,7 @@ impl DiscoverConfig {
 /// The limited broadcast 255.255.255.255 (every host on the local network) and 127.0.0.1 (a
 /// server on this machine, which the broadcast may not reach everywhere).
 pub fn default_targets() -> Vec<IpAddr> {
-    vec![
-        IpAddr::V4(Ipv4Addr::BROADCAST),
-        IpAddr::V4(Ipv4Addr::LOCALHOST),
-    ]
+    vec![IpAddr::V4(Ipv4Addr::BROADCAST), IpAddr::V4(Ipv4Addr::LOCALHOST)]
 }
 
 /// One game that answered.
@@ -139,9 +136,9 @@ pub fn discover(cfg: &DiscoverConfig) -> Result<Vec<FoundGame>, DiscoverError> {
                 continue;
             }
         };
-        let duplicate = found.iter().any(|f| {
-            f.game.cert_sha256 == answer.game.cert_sha256 && f.game.port == answer.game.port
-        });
+        let duplicate = found
+            .iter()
+            .any(|f| f.game.cert_sha256 == answer.game.cert_sha256 && f.game.port == answer.game.port);
         if !duplicate {
             found.push(FoundGame {
                 addr: SocketAddr::new(from.ip(), answer.game.port),

@@ -239,7 +239,10 @@ struct Bucket {
 
 impl Bucket {
     fn full(burst: f64, now: Duration) -> Bucket {
-        Bucket { tokens: burst, at: now }
+        Bucket {
+            tokens: burst,
+            at: now,
+        }
     }
 
     fn refill(&mut self, now: Duration, rate: f64, burst: f64) {
@@ -298,8 +301,7 @@ impl RateLimiter {
         if !self.per_addr.contains_key(&ip) && self.per_addr.len() >= MAX_TRACKED_ADDRS {
             // Forget the addresses whose buckets have refilled: they lose nothing by it.
             let refill = Duration::from_secs_f64(PER_ADDR_BURST / PER_ADDR_PER_S);
-            self.per_addr
-                .retain(|_, b| now.saturating_sub(b.at) < refill);
+            self.per_addr.retain(|_, b| now.saturating_sub(b.at) < refill);
             if self.per_addr.len() >= MAX_TRACKED_ADDRS {
                 // Still full of active senders: refuse newcomers rather than grow.
                 return false;
@@ -379,7 +381,12 @@ mod tests {
         g.ai = u16::MAX;
         g.port = u16::MAX;
         g.protocol = u32::MAX;
-        let bytes = LanAnswer { nonce: u64::MAX, game: g }.encode().expect("encodes");
+        let bytes = LanAnswer {
+            nonce: u64::MAX,
+            game: g,
+        }
+        .encode()
+        .expect("encodes");
         assert!(bytes.len() <= MAX_AMPLIFICATION * QUERY_LEN, "{}", bytes.len());
         assert_eq!(MAX_ANSWER_LEN, 192);
         // The figure the docs give: 128 bytes at most, 2x the query.
