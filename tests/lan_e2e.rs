@@ -330,3 +330,31 @@ fn a_search_with_nobody_answering_is_an_empty_list_not_an_error() {
     .expect("search runs");
     assert!(games.is_empty());
 }
+
+#[test]
+fn a_server_on_ipv6_loopback_is_found_alongside_ipv4_targets() {
+    let six = IpAddr::V6(std::net::Ipv6Addr::LOCALHOST);
+    let srv = match start(ServerConfig {
+        addr: SocketAddr::new(six, 0),
+        lan: Some(LanConfig {
+            addr: SocketAddr::new(six, 0),
+            name: "six".into(),
+        }),
+        ..ServerConfig::default()
+    }) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("skipped: no IPv6 loopback here ({e})");
+            return;
+        }
+    };
+    let games = discover(&DiscoverConfig {
+        targets: vec![LOOPBACK, six],
+        port: srv.lan_addr().expect("responder runs").port(),
+        timeout: Duration::from_millis(400),
+    })
+    .expect("search runs");
+    assert_eq!(games.len(), 1, "{games:?}");
+    assert_eq!(games[0].addr, srv.local_addr());
+    assert_eq!(games[0].game.cert_hash_hex(), srv.cert_hash());
+}

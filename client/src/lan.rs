@@ -4,7 +4,7 @@
 
 use rewind_shared::lan::{LAN_PORT, LanAnswer, LanGame, LanQuery, MAX_ANSWER_LEN};
 use std::hash::{BuildHasher, Hasher};
-use std::net::{IpAddr, Ipv4Addr, SocketAddr, UdpSocket};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, UdpSocket};
 use std::time::{Duration, Instant};
 
 /// Why a search could not run (no answers is not an error: it is an empty list).
@@ -73,17 +73,84 @@ fn nonce() -> u64 {
 
 /// Sends the query to every target and returns the games that answered within the timeout,
 /// fastest first, each server once (the same certificate and port seen through several
-/// addresses, e.g. the broadcast and loopback, is one game).
+/// addresses, e.g. the broadcast and loopback, is one game). IPv4 and IPv6 targets are asked
+/// from a socket of their own family each, at the same time.
 pub fn discover(cfg: &DiscoverConfig) -> Result<Vec<FoundGame>, DiscoverError> {
-    let socket = UdpSocket::bind((Ipv4Addr::UNSPECIFIED, 0)).map_err(DiscoverError::Socket)?;
-    socket.set_broadcast(true).map_err(DiscoverError::Socket)?;
     let query = LanQuery { nonce: nonce() };
+    let (v4, v6): (Vec<IpAddr>, Vec<IpAddr>) = cfg.targets.iter().partition(|ip| ip.is_ipv4());
+    let results: Vec<Result<Vec<FoundGame>, DiscoverError>> = std::thread::scope(|scope| {
+        let searches: Vec<_> = [
+            (v4, IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+            (v6, IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+        ]
+        .into_iter()
+        .filter(|(targets, _)| !targets.is_empty())
+        .map(|(targets, any)| scope.spawn(move || search_family(any, &targets, cfg.port, cfg.timeout, query)))
+        .collect();
+        searches
+            .into_iter()
+            .map(|s| {
+                s.join().unwrap_or_else(|_| {
+                    Err(DiscoverError::Send(std::io::Error::other(
+                        "search thread panicked",
+                    )))
+                })
+            })
+            .collect()
+    });
+    let mut found: Vec<FoundGame> = Vec::new();
+    let mut first_err = None;
+    let mut any_ok = false;
+    for r in results {
+        match r {
+            Ok(games) => {
+                any_ok = true;
+                found.extend(games);
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "a LAN search failed");
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    if !any_ok {
+        return Err(
+            first_err.unwrap_or_else(|| DiscoverError::Send(std::io::Error::other("no target addresses")))
+        );
+    }
+    found.sort_by_key(|f| f.ping);
+    let mut unique: Vec<FoundGame> = Vec::new();
+    for f in found {
+        if !unique.iter().any(|u| same_game(&u.game, &f.game)) {
+            unique.push(f);
+        }
+    }
+    Ok(unique)
+}
+
+fn same_game(a: &LanGame, b: &LanGame) -> bool {
+    a.cert_sha256 == b.cert_sha256 && a.port == b.port
+}
+
+/// One socket bound to `any` (0.0.0.0 or ::): query every target, collect answers until the
+/// timeout.
+fn search_family(
+    any: IpAddr,
+    targets: &[IpAddr],
+    port: u16,
+    timeout: Duration,
+    query: LanQuery,
+) -> Result<Vec<FoundGame>, DiscoverError> {
+    let socket = UdpSocket::bind((any, 0)).map_err(DiscoverError::Socket)?;
+    if any.is_ipv4() {
+        socket.set_broadcast(true).map_err(DiscoverError::Socket)?;
+    }
     let bytes = query.encode();
     let sent_at = Instant::now();
     let mut sent = 0;
     let mut last_err = None;
-    for ip in &cfg.targets {
-        match socket.send_to(&bytes, SocketAddr::new(*ip, cfg.port)) {
+    for ip in targets {
+        match socket.send_to(&bytes, SocketAddr::new(*ip, port)) {
             Ok(_) => sent += 1,
             Err(e) => {
                 tracing::debug!(%ip, error = %e, "LAN query not sent");
@@ -96,7 +163,7 @@ pub fn discover(cfg: &DiscoverConfig) -> Result<Vec<FoundGame>, DiscoverError> {
             last_err.unwrap_or_else(|| std::io::Error::other("no target addresses")),
         ));
     }
-    let deadline = sent_at + cfg.timeout;
+    let deadline = sent_at + timeout;
     let mut found: Vec<FoundGame> = Vec::new();
     // One byte more than an answer may be, so an oversized one is refused rather than cut.
     let mut buf = [0u8; MAX_ANSWER_LEN + 1];
@@ -136,10 +203,7 @@ pub fn discover(cfg: &DiscoverConfig) -> Result<Vec<FoundGame>, DiscoverError> {
                 continue;
             }
         };
-        let duplicate = found
-            .iter()
-            .any(|f| f.game.cert_sha256 == answer.game.cert_sha256 && f.game.port == answer.game.port);
-        if !duplicate {
+        if !found.iter().any(|f| same_game(&f.game, &answer.game)) {
             found.push(FoundGame {
                 addr: SocketAddr::new(from.ip(), answer.game.port),
                 ping,
@@ -147,7 +211,6 @@ pub fn discover(cfg: &DiscoverConfig) -> Result<Vec<FoundGame>, DiscoverError> {
             });
         }
     }
-    found.sort_by_key(|f| f.ping);
     Ok(found)
 }
 
