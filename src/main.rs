@@ -4,6 +4,7 @@
 
 mod bots_cmd;
 mod cli_util;
+mod lan_cmd;
 mod map_cmd;
 mod play_cmd;
 mod replay_cmd;
@@ -36,6 +37,8 @@ enum Command {
     Netsim(rewind_net::NetsimArgs),
     /// Watch a recorded match (`rewind replay FILE`), or verify or inspect it.
     Replay(ReplayArgs),
+    /// List the games on the LAN (servers run with `serve --lan` or `play --host`).
+    Lan(lan_cmd::LanArgs),
     /// Check or list maps.
     #[command(subcommand)]
     Map(map_cmd::MapCmd),
@@ -154,6 +157,7 @@ fn run() -> anyhow::Result<()> {
         }) => {
             anyhow::bail!("rewind replay needs a FILE (or `verify FILE` / `info FILE`)")
         }
+        Command::Lan(args) => lan_cmd::run(args),
         Command::Map(cmd) => map_cmd::run(cmd),
     }
 }

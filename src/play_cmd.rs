@@ -10,6 +10,7 @@ use rewind_client::net::{ConnectConfig, Outage, spawn_session};
 use rewind_client::tls::Trust;
 use rewind_net::NetArgs;
 use rewind_server::ServerConfig;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -46,6 +47,16 @@ pub struct PlayArgs {
     /// Cut your link completely for a while to see a reconnect: START+LENGTH, e.g. 5s+15s.
     #[arg(long, value_name = "START+LENGTH", value_parser = parse_outage)]
     pub outage: Option<Outage>,
+    /// Let others join: listen on all interfaces (0.0.0.0) instead of 127.0.0.1 only, and answer
+    /// LAN discovery so `rewind lan` lists the match.
+    #[arg(long)]
+    pub host: bool,
+    /// The game's UDP port when hosting.
+    #[arg(long, default_value_t = 4433, requires = "host")]
+    pub port: u16,
+    /// UDP port of the LAN responder when hosting.
+    #[arg(long, default_value_t = rewind_shared::lan::LAN_PORT, requires = "host")]
+    pub lan_port: u16,
     /// Window flags.
     #[command(flatten)]
     pub window: WindowArgs,
@@ -54,7 +65,22 @@ pub struct PlayArgs {
 /// Runs `rewind play`.
 pub fn play(args: PlayArgs) -> anyhow::Result<()> {
     let link = args.net.link_config().context("bad network conditions")?;
+    let name = args.name.unwrap_or_else(default_name);
+    let (addr, lan) = if args.host {
+        let all = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        (
+            SocketAddr::new(all, args.port),
+            Some(rewind_server::lan::LanConfig {
+                addr: SocketAddr::new(all, args.lan_port),
+                name: format!("{name}'s game"),
+            }),
+        )
+    } else {
+        (SocketAddr::from(([127, 0, 0, 1], 0)), None)
+    };
     let server = rewind_server::start(ServerConfig {
+        addr,
+        lan,
         tick_rate: args.tick_rate,
         ai: args.ai,
         seed: args.seed,
@@ -65,11 +91,12 @@ pub fn play(args: PlayArgs) -> anyhow::Result<()> {
         ..ServerConfig::default()
     })
     .context("cannot start the local server")?;
-    let mut cfg = ConnectConfig::new(
-        server.local_addr().to_string(),
-        args.name.unwrap_or_else(default_name),
-        Some(server.cert_hash().to_string()),
-    );
+    if args.host {
+        print_host_banner(&server);
+    }
+    // The window joins over loopback whatever the server listens on.
+    let local = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), server.local_addr().port());
+    let mut cfg = ConnectConfig::new(local.to_string(), name, Some(server.cert_hash().to_string()));
     cfg.link = link;
     cfg.seed = args.net.seed();
     cfg.outage = args.outage;
@@ -80,11 +107,32 @@ pub fn play(args: PlayArgs) -> anyhow::Result<()> {
     result.context("the game window failed")
 }
 
+/// Tells the host what to give the others: the address and fingerprint, and the command.
+fn print_host_banner(server: &rewind_server::ServerHandle) {
+    let port = server.local_addr().port();
+    let ip = crate::lan_cmd::lan_ip_guess()
+        .map(|ip| ip.to_string())
+        .unwrap_or_else(|| "THIS-MACHINE'S-IP".to_string());
+    println!("hosting on {} (others join {ip}:{port})", server.local_addr());
+    println!("cert-hash {}", server.cert_hash());
+    if let Some(lan) = server.lan_addr() {
+        println!("lan {lan}");
+    }
+    println!(
+        "others: rewind lan   or   rewind connect {ip}:{port} --cert-hash {}",
+        server.cert_hash()
+    );
+}
+
 /// Flags of `rewind connect`.
 #[derive(Debug, Args)]
 pub struct ConnectArgs {
-    /// Server address, host:port.
+    /// Server address, host:port; or lan:NAME to join the LAN game called NAME (found with a
+    /// search like `rewind lan`, certificate pinned from its answer).
     pub addr: String,
+    /// How `lan:NAME` searches.
+    #[command(flatten)]
+    pub search: crate::lan_cmd::SearchArgs,
     /// Pin the server's certificate (SHA-256 hex printed by `rewind serve`); without it the
     /// certificate is trusted on first use and remembered in the known-hosts file.
     #[arg(long, value_name = "HEX")]
@@ -108,7 +156,22 @@ pub struct ConnectArgs {
 
 /// Runs `rewind connect`.
 pub fn connect(args: ConnectArgs) -> anyhow::Result<()> {
-    let mut cfg = ConnectConfig::new(args.addr, args.name.unwrap_or_else(default_name), args.cert_hash);
+    let (addr, cert_hash) = match args.addr.strip_prefix("lan:") {
+        Some(name) => {
+            let (addr, found_hash) = crate::lan_cmd::resolve(name, &args.search)?;
+            if let Some(given) = &args.cert_hash
+                && !given.eq_ignore_ascii_case(&found_hash)
+            {
+                anyhow::bail!(
+                    "the LAN game {name:?} has certificate {found_hash}, not the --cert-hash given"
+                );
+            }
+            eprintln!("joining {name:?} at {addr} (certificate {found_hash})");
+            (addr.to_string(), Some(found_hash))
+        }
+        None => (args.addr, args.cert_hash),
+    };
+    let mut cfg = ConnectConfig::new(addr, args.name.unwrap_or_else(default_name), cert_hash);
     if let (Trust::KnownHosts(_), Some(path)) = (&cfg.trust, args.known_hosts) {
         cfg.trust = Trust::KnownHosts(path);
     }

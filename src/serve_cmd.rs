@@ -71,6 +71,16 @@ pub struct ServeArgs {
     /// Artificial network conditions on the server's socket.
     #[command(flatten)]
     pub net: rewind_net::NetArgs,
+    /// Answer LAN discovery queries (`rewind lan` lists this server) on UDP `--lan-port`, on the
+    /// IP of `--addr`.
+    #[arg(long)]
+    pub lan: bool,
+    /// The name `rewind lan` shows (at most 32 bytes; default: "USER's server").
+    #[arg(long, requires = "lan")]
+    pub name: Option<String>,
+    /// UDP port of the LAN responder (0: any free port, printed as `lan ADDR`).
+    #[arg(long, default_value_t = rewind_shared::lan::LAN_PORT, requires = "lan")]
+    pub lan_port: u16,
     /// Where the certificate is kept (default: $XDG_DATA_HOME/rewind or ~/.local/share/rewind).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
@@ -114,6 +124,13 @@ impl ServeArgs {
             link: self.net.link_config().context("bad network conditions")?,
             link_seed: self.net.seed(),
             metrics: self.metrics,
+            lan: self.lan.then(|| rewind_server::lan::LanConfig {
+                addr: SocketAddr::new(self.addr.ip(), self.lan_port),
+                name: self
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| format!("{}'s server", crate::cli_util::default_name())),
+            }),
             ..ServerConfig::default()
         };
         cfg.validate()?;
@@ -131,6 +148,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         writeln!(out, "cert-hash {}", handle.cert_hash())?;
         if let Some(addr) = handle.metrics_addr() {
             writeln!(out, "metrics http://{addr}/metrics")?;
+        }
+        if let Some(addr) = handle.lan_addr() {
+            writeln!(out, "lan {addr}")?;
         }
         out.flush()?;
     }

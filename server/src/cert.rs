@@ -69,6 +69,11 @@ impl Identity {
     pub fn hash_hex(&self) -> String {
         cert_hash_hex(&self.cert)
     }
+
+    /// SHA-256 of the DER certificate as bytes (what the LAN discovery answer carries).
+    pub fn hash_bytes(&self) -> [u8; 32] {
+        Sha256::digest(&self.cert).into()
+    }
 }
 
 /// SHA-256 of a DER certificate as 64 lower-case hex digits.

@@ -64,6 +64,8 @@ pub struct ServerConfig {
     pub link_seed: u64,
     /// Serve Prometheus metrics over HTTP here (`GET /metrics`); port 0 picks a free one.
     pub metrics: Option<SocketAddr>,
+    /// Answer LAN discovery queries (`serve --lan`, `play --host`); `None` stays invisible.
+    pub lan: Option<crate::lan::LanConfig>,
 }
 
 impl Default for ServerConfig {
@@ -92,6 +94,7 @@ impl Default for ServerConfig {
             link: LinkConfig::perfect(),
             link_seed: 1,
             metrics: None,
+            lan: None,
         }
     }
 }

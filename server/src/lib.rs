@@ -9,6 +9,7 @@ pub mod core;
 pub mod ecs;
 pub mod endpoint;
 pub mod inputs;
+pub mod lan;
 pub mod link;
 pub mod metrics;
 pub mod metrics_http;

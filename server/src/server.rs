@@ -41,6 +41,14 @@ pub enum StartError {
         /// Cause.
         source: std::io::Error,
     },
+    /// The LAN discovery socket could not be bound.
+    #[error("cannot answer LAN discovery on {addr}: {source}")]
+    Lan {
+        /// Address asked for.
+        addr: SocketAddr,
+        /// Cause.
+        source: std::io::Error,
+    },
     /// A thread or runtime could not be created.
     #[error("cannot start server threads: {0}")]
     Runtime(std::io::Error),
@@ -63,6 +71,9 @@ pub struct ServerHandle {
     cert_hash: String,
     cert_der: Vec<u8>,
     metrics_addr: Option<SocketAddr>,
+    lan_addr: Option<SocketAddr>,
+    lan_counters: Arc<crate::lan::LanCounters>,
+    metrics: Arc<crate::metrics::Metrics>,
     stop: Arc<AtomicBool>,
     tick_thread: Option<JoinHandle<ServerStats>>,
     net_thread: Option<JoinHandle<()>>,
@@ -102,6 +113,35 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
         None => None,
     };
     let metrics_addr = metrics_listener.as_ref().map(|(_, a)| *a);
+    // Bound here too, for the same reasons as the metrics listener.
+    let lan_socket = match &cfg.lan {
+        Some(lan) => {
+            let _guard = runtime.enter();
+            let bind = || -> std::io::Result<(tokio::net::UdpSocket, SocketAddr)> {
+                let socket = tokio::net::UdpSocket::from_std(crate::lan::bind(lan.addr)?)?;
+                let bound = socket.local_addr()?;
+                Ok((socket, bound))
+            };
+            let (socket, bound) = bind().map_err(|source| StartError::Lan {
+                addr: lan.addr,
+                source,
+            })?;
+            let game = rewind_shared::lan::LanGame {
+                name: rewind_shared::lan::clip_text(&lan.name),
+                map: rewind_shared::lan::clip_text(&cfg.map.name),
+                players: 0,
+                max_players: cfg.max_clients,
+                ai: cfg.ai,
+                port: local.port(),
+                protocol: rewind_shared::protocol::PROTOCOL_VERSION,
+                cert_sha256: identity.hash_bytes(),
+            };
+            Some((socket, bound, game))
+        }
+        None => None,
+    };
+    let lan_addr = lan_socket.as_ref().map(|(_, a, _)| *a);
+    let lan_counters = Arc::new(crate::lan::LanCounters::default());
     let recorder = match &cfg.record {
         Some(path) => {
             let mut header = rewind_shared::replay::ReplayHeader::new(
@@ -137,6 +177,14 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
         links: ctx_links,
         metrics: metrics.clone(),
     };
+    let handle_metrics = metrics.clone();
+    let lan_task = lan_socket.map(|(socket, _, game)| {
+        let advert = crate::lan::Advert {
+            game,
+            metrics: metrics.clone(),
+        };
+        (socket, advert, lan_counters.clone())
+    });
     let (net_stop, net_stop_rx) = tokio::sync::oneshot::channel::<()>();
     let net_thread = std::thread::Builder::new()
         .name("rewind-net-main".into())
@@ -144,12 +192,18 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
             runtime.block_on(async move {
                 let metrics_task = metrics_listener
                     .map(|(listener, _)| tokio::spawn(crate::metrics_http::serve(listener, metrics)));
+                let lan_task = lan_task.map(|(socket, advert, counters)| {
+                    tokio::spawn(crate::lan::serve(socket, advert, counters))
+                });
                 listener
                     .serve(ctx, async {
                         let _ = net_stop_rx.await;
                     })
                     .await;
                 if let Some(t) = metrics_task {
+                    t.abort();
+                }
+                if let Some(t) = lan_task {
                     t.abort();
                 }
             });
@@ -165,6 +219,9 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
         cert_hash: identity.hash_hex(),
         cert_der: identity.cert.to_vec(),
         metrics_addr,
+        lan_addr,
+        lan_counters,
+        metrics: handle_metrics,
         stop,
         tick_thread: Some(tick_thread),
         net_thread: Some(net_thread),
@@ -181,6 +238,22 @@ impl ServerHandle {
     /// Where `GET /metrics` is served (with the real port when 0 was asked), if it is.
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
         self.metrics_addr
+    }
+
+    /// Where LAN discovery queries are answered (with the real port when 0 was asked), if they are.
+    pub fn lan_addr(&self) -> Option<SocketAddr> {
+        self.lan_addr
+    }
+
+    /// What the LAN responder has done so far (answers, rate-limited and malformed queries).
+    pub fn lan_counters(&self) -> &crate::lan::LanCounters {
+        &self.lan_counters
+    }
+
+    /// Human clients connected now, as the tick loop last published it (read-only; for the LAN
+    /// advert and for hosts that show it).
+    pub fn clients(&self) -> u32 {
+        u32::try_from(self.metrics.clients.get()).unwrap_or(0)
     }
 
     /// SHA-256 of the DER certificate, 64 hex digits (what clients pin).

@@ -13,6 +13,7 @@ pub mod geom;
 pub mod input;
 pub mod interp;
 pub mod lagcomp;
+pub mod lan;
 pub mod map;
 pub mod player;
 pub mod protocol;
