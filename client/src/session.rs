@@ -519,7 +519,10 @@ impl Session {
         let tick = Duration::from_secs_f64(1.0 / f64::from(self.cfg.tick_rate.max(1)));
         let interval = tick * self.welcome.snapshot_interval.max(1);
         let lead = tick.mul_f32(self.clock.lead().max(0.0));
-        let age = self.meter.rtt() + lead + interval * 4;
+        let jitter = Duration::from_secs_f32(self.meter.rtt_jitter_ms().max(0.0) / 1000.0);
+        // The server's round trip comes from acknowledgements, which wait for our next input
+        // datagram: up to a tick more than the transport's.
+        let age = self.meter.rtt() + tick + jitter * 4 + lead + interval * 4;
         // The server lifts the fog within a view age of a respawn (`core::fog::near_respawn`).
         let window = (age.as_secs_f64() / tick.as_secs_f64()).ceil() as i32 + 1;
         let respawning = self.last_respawn.is_some_and(|r| at.diff(r).abs() <= window);

@@ -97,6 +97,15 @@ impl ViewRules {
         let delay = 2 * interval + if lossy { interval } else { 0 };
         i32::from(lead.max(0)) + rtt_ticks + delay + VIEW_SLACK_TICKS
     }
+
+    /// The newest view an honest client could claim: it draws at least one interval behind the
+    /// newest snapshot it has (its delay is two intervals and `tick_b` rounds up by at most one),
+    /// and that snapshot left the server at least a round trip, less its jitter, before the shot.
+    fn min_age(&self, rtt: RttEstimate, lead: i16) -> i32 {
+        let secs = (rtt.srtt - 4.0 * rtt.rttvar).max(0.0);
+        let rtt_ticks = (secs * f64::from(self.tick_rate)).floor() as i32;
+        (i32::from(lead.max(0)) - 1).max(0) + rtt_ticks + self.interval.max(1) as i32 - VIEW_SLACK_TICKS
+    }
 }
 
 /// The server's judgement of a shot's view.
@@ -187,10 +196,32 @@ impl SnapshotStream {
             return ViewVerdict::Refused(ViewFault::Gap);
         }
         let lossy = self.loss > LOSSY;
-        let Some(max_age) = self.rtt.map(|e| rules.max_age(e, self.lead_hint, lossy)) else {
+        let Some(rtt) = self.rtt else {
             return ViewVerdict::Valid;
         };
-        if tick.diff(view.tick_b) <= max_age {
+        let (min_age, max_age) = (
+            rules.min_age(rtt, self.lead_hint),
+            rules.max_age(rtt, self.lead_hint, lossy),
+        );
+        let age = tick.diff(view.tick_b);
+        if age < min_age {
+            // Newer than this client could have drawn (a search ahead of its own render time):
+            // the newest view it could have.
+            return match self
+                .sent
+                .iter()
+                .rev()
+                .find(|s| s.acked && tick.diff(s.tick) >= min_age && tick.diff(s.tick) <= max_age)
+            {
+                Some(s) => ViewVerdict::Clamped(ShotView {
+                    tick_a: s.tick,
+                    tick_b: s.tick,
+                    alpha: 0,
+                }),
+                None => ViewVerdict::Refused(ViewFault::TooOld),
+            };
+        }
+        if age <= max_age {
             return ViewVerdict::Valid;
         }
         // Too old for this client's latency: the oldest view it could honestly have drawn.
@@ -441,6 +472,18 @@ mod tests {
             s.judge_view(view(40, 41), Tick(42), &RULES),
             ViewVerdict::Refused(ViewFault::NotReceived)
         );
+    }
+
+    #[test]
+    fn a_view_newer_than_the_client_could_have_drawn_is_clamped() {
+        let s = played(40);
+        let min = RULES.min_age(s.rtt.unwrap(), 0);
+        assert!(min >= 1, "{min}");
+        // The newest snapshot itself, at the shot's tick: a search ahead of the render time.
+        match s.judge_view(view(39, 40), Tick(40), &RULES) {
+            ViewVerdict::Clamped(v) => assert_eq!(Tick(40).diff(v.tick_b), min),
+            other => panic!("expected a clamp, got {other:?}"),
+        }
     }
 
     #[test]
