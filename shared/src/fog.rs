@@ -69,13 +69,49 @@ fn wide_reach(p: Vec2, m: f32) -> [Vec2; 9] {
 
 /// Whether `target` may be seen from `viewer` within the margins (see the module).
 pub fn may_see(map: &Map, viewer: Vec2, target: Vec2, margins: FogMargins) -> bool {
-    if map.line_of_sight(viewer, target) {
-        return true;
-    }
+    map.line_of_sight(viewer, target) || may_see_around(map, viewer, target, margins)
+}
+
+/// `may_see` for a pair whose centres do not see each other: whether some point of the viewer's
+/// reach (centre, corners and side middles of its square) sees some point of the target's
+/// (centre and corners). 45 rays at most, each stopping at its first wall. Fewer samples (the
+/// viewer's square widened by the target's margin to the target's centre only, 15 rays) cost a
+/// third as much but let 1.7 % of sightings pop in late in the Pair test instead of 0.5 %.
+pub fn may_see_around(map: &Map, viewer: Vec2, target: Vec2, margins: FogMargins) -> bool {
     let targets = reach(target, margins.target);
     wide_reach(viewer, margins.viewer)
         .iter()
         .any(|v| targets.iter().any(|t| map.line_of_sight(*v, *t)))
+}
+
+/// Centre-to-centre lines of sight between every two players, computed once per snapshot tick
+/// and shared by every viewer (a line of sight goes both ways), so each viewer pays only for the
+/// pairs a wall separates.
+#[derive(Clone, Debug)]
+pub struct SightTable {
+    n: usize,
+    clear: Vec<bool>,
+}
+
+impl SightTable {
+    /// The table for players at `positions`.
+    pub fn new(map: &Map, positions: &[Vec2]) -> SightTable {
+        let n = positions.len();
+        let mut clear = vec![false; n * n];
+        for i in 0..n {
+            for j in i + 1..n {
+                let c = map.line_of_sight(positions[i], positions[j]);
+                clear[i * n + j] = c;
+                clear[j * n + i] = c;
+            }
+        }
+        SightTable { n, clear }
+    }
+
+    /// Whether players `i` and `j` (indexes into the positions) see each other's centres.
+    pub fn clear(&self, i: usize, j: usize) -> bool {
+        i < self.n && j < self.n && self.clear[i * self.n + j]
+    }
 }
 
 #[cfg(test)]

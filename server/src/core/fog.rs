@@ -3,7 +3,7 @@
 //! behind walls cost no bandwidth once hidden (their fields stop changing).
 
 use crate::snapshots::SnapshotStream;
-use rewind_shared::fog::{FogMargins, MAX_VIEW_AGE, may_see};
+use rewind_shared::fog::{FogMargins, MAX_VIEW_AGE, SightTable, may_see_around};
 use rewind_shared::map::Map;
 use rewind_shared::player::PlayerState;
 use rewind_shared::snapshot::EntitySet;
@@ -34,28 +34,33 @@ pub fn near_respawn(respawn_at: Option<Tick>, tick: Tick, view_age: Duration, ti
     respawn_at.is_some_and(|r| tick.diff(r).abs() <= window)
 }
 
-/// `set` as the player `me` may know it: everyone it may not see replaced by their score only.
-/// Shares `set` when nobody is hidden.
+/// `set` as the player `me` (at index `mine` of `players`) may know it: everyone it may not see
+/// replaced by their score only. Shares `set` when nobody is hidden.
 pub fn fogged(
     set: &Arc<EntitySet>,
     players: &[PlayerState],
-    me: &PlayerState,
+    mine: usize,
+    sight: &SightTable,
     margins: FogMargins,
     map: &Map,
 ) -> Arc<EntitySet> {
+    let me = &players[mine];
     let hidden: Vec<_> = players
         .iter()
-        .filter(|p| p.id != me.id && !may_see(map, me.body.pos, p.body.pos, margins))
-        .map(|p| p.id)
+        .enumerate()
+        .filter(|(j, p)| {
+            *j != mine && !sight.clear(mine, *j) && !may_see_around(map, me.body.pos, p.body.pos, margins)
+        })
+        .map(|(_, p)| p.id)
         .collect();
     if hidden.is_empty() {
         return Arc::clone(set);
     }
-    let mut mine = EntitySet::clone(set);
+    let mut fogged = EntitySet::clone(set);
     for id in hidden {
-        if let Some(e) = mine.get_mut(&id) {
+        if let Some(e) = fogged.get_mut(&id) {
             *e = e.fogged();
         }
     }
-    Arc::new(mine)
+    Arc::new(fogged)
 }

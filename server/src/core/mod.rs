@@ -27,7 +27,7 @@ use crate::snapshots::{SnapshotMeta, ViewRules, ViewVerdict};
 use crate::stats::{ServerStats, StatsRecorder};
 use conn::{Conn, Stage};
 use rewind_shared::codec::{CodecError, decode, encode};
-use rewind_shared::fog::FogMargins;
+use rewind_shared::fog::{FogMargins, SightTable};
 use rewind_shared::frame::encode_frame;
 use rewind_shared::input::Input;
 use rewind_shared::player::{PlayerId, PlayerState};
@@ -648,6 +648,10 @@ impl ServerCore {
         let players: Vec<PlayerState> = self.sim.players();
         let set = Arc::new(entity_set(&players));
         let map = self.cfg.fog.then(|| self.sim.map());
+        let sight = map.as_ref().map(|m| {
+            let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
+            SightTable::new(m, &positions)
+        });
         let tick_len = Duration::from_secs_f64(1.0 / f64::from(self.cfg.tick_rate.max(1)));
         let interval = tick_len * self.cfg.snapshot_interval;
         for (key, conn) in &mut self.conns {
@@ -657,18 +661,16 @@ impl ServerCore {
                 continue;
             }
             c.last_snapshot = Some(now);
-            let you = players
-                .binary_search_by_key(&c.player, |p| p.id)
-                .ok()
-                .map(|i| &players[i]);
+            let mine = players.binary_search_by_key(&c.player, |p| p.id).ok();
+            let you = mine.map(|i| &players[i]);
             let meta = SnapshotMeta {
                 tick,
                 last_input: c.inputs.last_applied(),
                 input_lead: c.inputs.lead(tick),
                 sent_at: now,
             };
-            let mine = match (&map, you) {
-                (Some(map), Some(me)) => {
+            let fogged = match (&map, &sight, mine, you) {
+                (Some(map), Some(sight), Some(mine), Some(me)) => {
                     let age = fog::view_age(&c.snaps, meta.input_lead, tick_len, interval);
                     if let Some(r) = me.life.respawn_at {
                         c.respawn_at = Some(r);
@@ -676,13 +678,13 @@ impl ServerCore {
                     if fog::near_respawn(c.respawn_at, tick, age, tick_len) {
                         Arc::clone(&set)
                     } else {
-                        fog::fogged(&set, &players, me, FogMargins::new(age, interval), map)
+                        fog::fogged(&set, &players, mine, sight, FogMargins::new(age, interval), map)
                     }
                 }
                 _ => Arc::clone(&set),
             };
             let deferred = c.snaps.deferred;
-            let datagram = snapshot_datagram(&mut c.snaps, meta, &mine, you, max);
+            let datagram = snapshot_datagram(&mut c.snaps, meta, &fogged, you, max);
             self.metrics.deferred_entities.inc_by(c.snaps.deferred - deferred);
             match datagram {
                 Ok(bytes) => {

@@ -1,0 +1,84 @@
+//! The fog of war's cost per snapshot tick: every viewer against every other player, 64 players
+//! spread over the warehouse map (its spawn points, then 300 ticks of wandering), at the margins
+//! of a 100 ms and of a 300 ms view age. The server runs this once per client per snapshot.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use rewind_shared::Vec2;
+use rewind_shared::fog::{FogMargins, SightTable, may_see, may_see_around};
+use rewind_shared::input::Input;
+use rewind_shared::map::Map;
+use rewind_shared::player::PlayerId;
+use rewind_shared::sim::{SimConfig, World};
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::time::Duration;
+
+const PLAYERS: u16 = 64;
+
+fn positions(map: &Map) -> Vec<Vec2> {
+    let mut world = World::new(SimConfig::new(60, true, 400), rewind_shared::tick::Tick(0));
+    for i in 0..PLAYERS {
+        world.add_player(map, PlayerId(i));
+    }
+    for t in 0..300u32 {
+        let inputs: BTreeMap<PlayerId, Input> = world
+            .players
+            .iter()
+            .map(|p| {
+                let a = f32::from(p.id.0) * 0.7 + t as f32 * 0.01;
+                let mv = [(a.cos() * 127.0) as i8, (a.sin() * 127.0) as i8];
+                (
+                    p.id,
+                    Input {
+                        mv,
+                        ..Input::default()
+                    },
+                )
+            })
+            .collect();
+        world.step(map, &inputs);
+    }
+    world.players.iter().map(|p| p.body.pos).collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let map = Map::builtin("warehouse").expect("built-in map");
+    let pos = positions(&map);
+    let interval = Duration::from_micros(16_667);
+    for ms in [100u64, 300] {
+        let margins = FogMargins::new(Duration::from_millis(ms), interval);
+        let visible = pos
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                pos.iter()
+                    .enumerate()
+                    .filter(|(j, t)| i != *j && may_see(&map, *v, **t, margins))
+                    .count()
+            })
+            .sum::<usize>();
+        println!(
+            "{ms} ms view age: {visible} of {} pairs may see each other",
+            pos.len() * (pos.len() - 1)
+        );
+        // What the server does each snapshot tick: the shared table, then each viewer's pairs
+        // that a wall separates.
+        c.bench_function(&format!("fog_64_players_all_viewers_{ms}ms"), |b| {
+            b.iter(|| {
+                let sight = SightTable::new(black_box(&map), &pos);
+                let mut n = 0usize;
+                for (i, v) in pos.iter().enumerate() {
+                    for (j, t) in pos.iter().enumerate() {
+                        if i != j && (sight.clear(i, j) || may_see_around(&map, *v, *t, margins)) {
+                            n += 1;
+                        }
+                    }
+                }
+                black_box(n)
+            })
+        });
+    }
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
