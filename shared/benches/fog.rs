@@ -77,31 +77,6 @@ fn bench(c: &mut Criterion) {
                 black_box(n)
             })
         });
-        // What the server does per tick with each client's hidden set reused for 4 ticks
-        // (staggered): the table, a quarter of the viewers in full, and one ray per walled-off
-        // pair for every viewer (a cached hidden player in plain sight is shown).
-        c.bench_function(&format!("fog_64_players_staggered_tick_{ms}ms"), |b| {
-            let mut turn = 0usize;
-            b.iter(|| {
-                turn = (turn + 1) % 4;
-                let sight = SightTable::new(black_box(&map), &pos);
-                let mut n = 0usize;
-                for (i, v) in pos.iter().enumerate() {
-                    for (j, t) in pos.iter().enumerate() {
-                        if i == j || sight.clear(i, j) {
-                            continue;
-                        }
-                        let seen = if i % 4 == turn {
-                            may_see_around(&map, *v, *t, margins)
-                        } else {
-                            map.line_of_sight(*v, *t)
-                        };
-                        n += usize::from(seen);
-                    }
-                }
-                black_box(n)
-            })
-        });
     }
 }
 

@@ -174,8 +174,6 @@ pub struct Client {
     chat: TokenBucket,
     /// When its player last respawned or is due to (the fog lifts around it).
     pub respawn_at: Option<rewind_shared::tick::Tick>,
-    /// Who the fog hides from it, and since when (recomputed every few snapshot ticks).
-    pub fog: Option<super::fog::FogCache>,
 }
 
 impl Client {
@@ -192,7 +190,6 @@ impl Client {
             last_snapshot: None,
             chat: TokenBucket::new(CHAT_PER_S, CHAT_BURST, now),
             respawn_at: None,
-            fog: None,
         }
     }
 

@@ -3,13 +3,11 @@
 //! behind walls cost no bandwidth once hidden (their fields stop changing).
 
 use crate::snapshots::SnapshotStream;
-use rewind_shared::fog::{FogMargins, MAX_VIEW_AGE, SightTable, may_see, may_see_around};
+use rewind_shared::fog::{FogMargins, MAX_VIEW_AGE, SightTable, may_see_around};
 use rewind_shared::map::Map;
-use rewind_shared::player::{PlayerId, PlayerState};
-use rewind_shared::sim::MAX_SPEED;
+use rewind_shared::player::PlayerState;
 use rewind_shared::snapshot::EntitySet;
 use rewind_shared::tick::Tick;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -36,95 +34,31 @@ pub fn near_respawn(respawn_at: Option<Tick>, tick: Tick, view_age: Duration, ti
     respawn_at.is_some_and(|r| tick.diff(r).abs() <= window)
 }
 
-/// Snapshot ticks between two recomputations of one client's hidden set. Between them the set
-/// is reused, with margins widened by this many ticks of movement of both players, so nobody
-/// who walks into view meanwhile is hidden; a player who teleports (joins or respawns) is
-/// judged afresh every tick until the next recomputation, and a client's set is recomputed after
-/// its own respawn. Clients refresh on staggered ticks, so a tick pays for about a quarter.
-pub const REFRESH_TICKS: u32 = 4;
-
-/// One client's hidden set and when it was computed.
-#[derive(Clone, Debug)]
-pub struct FogCache {
-    at: Tick,
-    hidden: Vec<PlayerId>,
-}
-
-/// Whether client `slot`'s hidden set is due at `tick`: none yet, too old, computed before its
-/// own latest respawn, or its staggered turn.
-pub fn refresh_due(cache: Option<&FogCache>, tick: Tick, slot: u64, respawn_at: Option<Tick>) -> bool {
-    cache.is_none_or(|c| {
-        tick.diff(c.at) >= REFRESH_TICKS as i32
-            || respawn_at.is_some_and(|r| r.is_after(c.at) && !r.is_after(tick))
-            || (u64::from(tick.0) + slot).is_multiple_of(u64::from(REFRESH_TICKS))
-    })
-}
-
-/// The players `me` (at index `mine` of `players`) may not see over the next `REFRESH_TICKS`.
-pub fn hidden(
+/// `set` as the player `me` (at index `mine` of `players`) may know it: everyone it may not see
+/// replaced by their score only. Shares `set` when nobody is hidden.
+pub fn fogged(
+    set: &Arc<EntitySet>,
     players: &[PlayerState],
     mine: usize,
     sight: &SightTable,
     margins: FogMargins,
-    tick_len: Duration,
     map: &Map,
-    tick: Tick,
-) -> FogCache {
+) -> Arc<EntitySet> {
     let me = &players[mine];
-    let drift = MAX_SPEED * (tick_len * REFRESH_TICKS).as_secs_f32();
-    let wide = FogMargins {
-        viewer: margins.viewer + drift,
-        target: margins.target + drift,
-    };
-    let hidden = players
+    let hidden: Vec<_> = players
         .iter()
         .enumerate()
         .filter(|(j, p)| {
-            *j != mine && !sight.clear(mine, *j) && !may_see_around(map, me.body.pos, p.body.pos, wide)
+            *j != mine && !sight.clear(mine, *j) && !may_see_around(map, me.body.pos, p.body.pos, margins)
         })
         .map(|(_, p)| p.id)
         .collect();
-    FogCache { at: tick, hidden }
-}
-
-/// `set` as `me` may know it: the cached hidden players, except those that teleported since
-/// (judged now), replaced by their score only. Shares `set` when nobody is hidden.
-pub fn fogged(
-    set: &Arc<EntitySet>,
-    cache: &FogCache,
-    teleported: &BTreeMap<PlayerId, Tick>,
-    players: &[PlayerState],
-    me: &PlayerState,
-    margins: FogMargins,
-    map: &Map,
-) -> Arc<EntitySet> {
-    let moved = |id: &PlayerId| teleported.get(id).is_some_and(|t| !cache.at.is_after(*t));
-    let pos = |id: &PlayerId| {
-        players
-            .binary_search_by_key(id, |p| p.id)
-            .ok()
-            .map(|i| players[i].body.pos)
-    };
-    // A cached hidden player in plain sight now (one ray each) is shown: the samples of the
-    // widened margins can miss a line the centres have.
-    let mut hidden: Vec<PlayerId> = cache
-        .hidden
-        .iter()
-        .filter(|id| !moved(id) && pos(id).is_some_and(|p| !map.line_of_sight(me.body.pos, p)))
-        .copied()
-        .collect();
-    hidden.extend(
-        players
-            .iter()
-            .filter(|p| p.id != me.id && moved(&p.id) && !may_see(map, me.body.pos, p.body.pos, margins))
-            .map(|p| p.id),
-    );
     if hidden.is_empty() {
         return Arc::clone(set);
     }
     let mut fogged = EntitySet::clone(set);
-    for id in &hidden {
-        if let Some(e) = fogged.get_mut(id) {
+    for id in hidden {
+        if let Some(e) = fogged.get_mut(&id) {
             *e = e.fogged();
         }
     }

@@ -101,9 +101,6 @@ pub struct ServerCore {
     connect_rate: conn::ConnectRate,
     /// Chat lines the server still broadcasts (all senders together).
     chat_budget: conn::TokenBucket,
-    /// Players who appeared somewhere new (joined or respawned) lately, and when: the fog judges
-    /// them afresh until every client's hidden set has been recomputed.
-    teleported: BTreeMap<PlayerId, Tick>,
     /// Players whose connection dropped, by the token that resumes them.
     parked: BTreeMap<rewind_shared::protocol::ResumeToken, resume::Parked>,
     tokens: resume::Tokens,
@@ -137,7 +134,6 @@ impl ServerCore {
                 Duration::ZERO,
             ),
             parked: BTreeMap::new(),
-            teleported: BTreeMap::new(),
             tokens: resume::Tokens::from_os(),
             now: Duration::ZERO,
             stopped: false,
@@ -432,12 +428,10 @@ impl ServerCore {
         self.expire_handshakes(now);
         self.drop_silent(now);
         self.expire_parked(now);
-        let joined_at = self.sim.tick().next();
         let joins: Vec<(PlayerId, String)> = std::mem::take(&mut self.pending_joins)
             .into_iter()
             .map(|(id, owner)| {
                 self.sim.add_player(id, owner);
-                self.teleported.insert(id, joined_at);
                 (id, self.names.get(&id).cloned().unwrap_or_default())
             })
             .collect();
@@ -593,9 +587,7 @@ impl ServerCore {
                 SimEvent::Kill { killer, victim } => {
                     self.broadcast(&ServerMsg::Event(GameEvent::Kill { killer, victim }));
                 }
-                SimEvent::Respawn(id) => {
-                    self.teleported.insert(id, tick);
-                }
+                SimEvent::Respawn(_) => {}
             }
         }
     }
@@ -656,10 +648,10 @@ impl ServerCore {
         let players: Vec<PlayerState> = self.sim.players();
         let set = Arc::new(entity_set(&players));
         let map = self.cfg.fog.then(|| self.sim.map());
-        // Built on first need: only the clients whose hidden set is due this tick use it.
-        let mut sight: Option<SightTable> = None;
-        self.teleported
-            .retain(|_, t| tick.diff(*t) < fog::REFRESH_TICKS as i32 + 1);
+        let sight = map.as_ref().map(|m| {
+            let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
+            SightTable::new(m, &positions)
+        });
         let tick_len = Duration::from_secs_f64(1.0 / f64::from(self.cfg.tick_rate.max(1)));
         let interval = tick_len * self.cfg.snapshot_interval;
         for (key, conn) in &mut self.conns {
@@ -677,27 +669,16 @@ impl ServerCore {
                 input_lead: c.inputs.lead(tick),
                 sent_at: now,
             };
-            let fogged = match (&map, mine, you) {
-                (Some(map), Some(mine), Some(me)) => {
+            let fogged = match (&map, &sight, mine, you) {
+                (Some(map), Some(sight), Some(mine), Some(me)) => {
                     let age = fog::view_age(&c.snaps, meta.input_lead, tick_len, interval);
                     if let Some(r) = me.life.respawn_at {
                         c.respawn_at = Some(r);
                     }
-                    let margins = FogMargins::new(age, interval);
                     if fog::near_respawn(c.respawn_at, tick, age, tick_len) {
                         Arc::clone(&set)
                     } else {
-                        if fog::refresh_due(c.fog.as_ref(), tick, key.0, c.respawn_at) {
-                            let sight = sight.get_or_insert_with(|| {
-                                let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
-                                SightTable::new(map, &positions)
-                            });
-                            c.fog = Some(fog::hidden(&players, mine, sight, margins, tick_len, map, tick));
-                        }
-                        match &c.fog {
-                            Some(f) => fog::fogged(&set, f, &self.teleported, &players, me, margins, map),
-                            None => Arc::clone(&set),
-                        }
+                        fog::fogged(&set, &players, mine, sight, FogMargins::new(age, interval), map)
                     }
                 }
                 _ => Arc::clone(&set),
