@@ -8,6 +8,7 @@
 //! per source address and in total. See docs/PROTOCOL.md, "LAN discovery".
 
 use crate::codec::{self, CodecError};
+use crate::rate::TokenBucket;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -231,44 +232,13 @@ pub const TOTAL_BURST: f64 = 100.0;
 /// Source addresses remembered at most.
 pub const MAX_TRACKED_ADDRS: usize = 1024;
 
-#[derive(Clone, Copy, Debug)]
-struct Bucket {
-    tokens: f64,
-    at: Duration,
-}
-
-impl Bucket {
-    fn full(burst: f64, now: Duration) -> Bucket {
-        Bucket {
-            tokens: burst,
-            at: now,
-        }
-    }
-
-    fn refill(&mut self, now: Duration, rate: f64, burst: f64) {
-        let dt = now.saturating_sub(self.at).as_secs_f64();
-        self.tokens = (self.tokens + dt * rate).min(burst);
-        self.at = self.at.max(now);
-    }
-
-    fn take(&mut self, now: Duration, rate: f64, burst: f64) -> bool {
-        self.refill(now, rate, burst);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// Token buckets per source address plus one for everything, with a bounded table: a query
 /// flood from one address, or from many spoofed ones, costs the responder and its victims at
 /// most `TOTAL_PER_S` small answers a second. Time comes in as `now` (since any fixed start).
 #[derive(Debug)]
 pub struct RateLimiter {
-    per_addr: HashMap<IpAddr, Bucket>,
-    total: Bucket,
+    per_addr: HashMap<IpAddr, TokenBucket>,
+    total: TokenBucket,
     refused: u64,
 }
 
@@ -283,7 +253,7 @@ impl RateLimiter {
     pub fn new() -> RateLimiter {
         RateLimiter {
             per_addr: HashMap::new(),
-            total: Bucket::full(TOTAL_BURST, Duration::ZERO),
+            total: TokenBucket::new(TOTAL_PER_S, TOTAL_BURST, Duration::ZERO),
             refused: 0,
         }
     }
@@ -300,8 +270,7 @@ impl RateLimiter {
     fn allow_inner(&mut self, ip: IpAddr, now: Duration) -> bool {
         if !self.per_addr.contains_key(&ip) && self.per_addr.len() >= MAX_TRACKED_ADDRS {
             // Forget the addresses whose buckets have refilled: they lose nothing by it.
-            let refill = Duration::from_secs_f64(PER_ADDR_BURST / PER_ADDR_PER_S);
-            self.per_addr.retain(|_, b| now.saturating_sub(b.at) < refill);
+            self.per_addr.retain(|_, b| !b.full_at(now));
             if self.per_addr.len() >= MAX_TRACKED_ADDRS {
                 // Still full of active senders: refuse newcomers rather than grow.
                 return false;
@@ -310,17 +279,9 @@ impl RateLimiter {
         let bucket = self
             .per_addr
             .entry(ip)
-            .or_insert_with(|| Bucket::full(PER_ADDR_BURST, now));
+            .or_insert_with(|| TokenBucket::new(PER_ADDR_PER_S, PER_ADDR_BURST, now));
         // Check the address's own bucket first so one flooder does not drain the shared one.
-        bucket.refill(now, PER_ADDR_PER_S, PER_ADDR_BURST);
-        if bucket.tokens < 1.0 {
-            return false;
-        }
-        if !self.total.take(now, TOTAL_PER_S, TOTAL_BURST) {
-            return false;
-        }
-        bucket.tokens -= 1.0;
-        true
+        bucket.ready(now) && self.total.take(now) && bucket.take(now)
     }
 
     /// Queries refused so far.

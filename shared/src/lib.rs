@@ -18,6 +18,7 @@ pub mod map;
 pub mod player;
 pub mod protocol;
 pub mod quant;
+pub mod rate;
 pub mod replay;
 pub mod sim;
 pub mod snapshot;

@@ -5,6 +5,7 @@ use crate::snapshots::SnapshotStream;
 use rewind_shared::frame::FrameDecoder;
 use rewind_shared::player::PlayerId;
 use rewind_shared::protocol::{MAX_CONTROL_FRAME, ResumeToken};
+pub use rewind_shared::rate::TokenBucket;
 use std::net::IpAddr;
 use std::time::Duration;
 
@@ -68,56 +69,22 @@ impl RateLimiter {
     }
 }
 
-/// A token bucket: `rate` per second on average, `burst` at once.
-#[derive(Clone, Copy, Debug)]
-pub struct TokenBucket {
-    rate: f32,
-    burst: f32,
-    tokens: f32,
-    at: Duration,
-}
-
-impl TokenBucket {
-    /// A full bucket at `now`.
-    pub fn new(rate: f32, burst: f32, now: Duration) -> TokenBucket {
-        TokenBucket {
-            rate,
-            burst,
-            tokens: burst,
-            at: now,
-        }
-    }
-
-    /// Takes a token at `now` if there is one.
-    pub fn take(&mut self, now: Duration) -> bool {
-        let dt = now.saturating_sub(self.at).as_secs_f32();
-        self.at = self.at.max(now);
-        self.tokens = (self.tokens + dt * self.rate).min(self.burst);
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
 /// Chat lines the whole server broadcasts per second on average: every line goes to every
 /// player, so without a cap many senders, each within its own limit, would together multiply
 /// everyone's downstream.
-pub const CHAT_SERVER_PER_S: f32 = 2.0;
+pub const CHAT_SERVER_PER_S: f64 = 2.0;
 /// Chat lines the whole server broadcasts in a burst.
-pub const CHAT_SERVER_BURST: f32 = 8.0;
+pub const CHAT_SERVER_BURST: f64 = 8.0;
 
 /// Chat lines a player may send in a burst.
-pub const CHAT_BURST: f32 = 5.0;
+pub const CHAT_BURST: f64 = 5.0;
 /// Chat lines per second a player may send on average.
-pub const CHAT_PER_S: f32 = 1.0;
+pub const CHAT_PER_S: f64 = 1.0;
 
 /// Connection attempts one address may make in a burst.
-pub const CONNECT_BURST: f32 = 16.0;
+pub const CONNECT_BURST: f64 = 16.0;
 /// Connection attempts per second one address may make on average.
-pub const CONNECT_PER_S: f32 = 4.0;
+pub const CONNECT_PER_S: f64 = 4.0;
 /// Addresses remembered by the connect rate limit; past this, those at full burst are forgotten.
 const CONNECT_RATE_ADDRS: usize = 4096;
 
@@ -125,28 +92,24 @@ const CONNECT_RATE_ADDRS: usize = 4096;
 /// the handshake slots busy by reconnecting in a loop.
 #[derive(Debug, Default)]
 pub struct ConnectRate {
-    buckets: std::collections::BTreeMap<IpAddr, (f32, Duration)>,
+    buckets: std::collections::BTreeMap<IpAddr, TokenBucket>,
 }
 
 impl ConnectRate {
     /// Whether `addr` may connect at `now` (takes a token if so).
     pub fn allow(&mut self, addr: IpAddr, now: Duration) -> bool {
-        let refill = |(tokens, at): (f32, Duration)| {
-            (tokens + now.saturating_sub(at).as_secs_f32() * CONNECT_PER_S).min(CONNECT_BURST)
-        };
         if self.buckets.len() >= CONNECT_RATE_ADDRS {
-            self.buckets.retain(|_, b| refill(*b) < CONNECT_BURST);
+            self.buckets.retain(|_, b| !b.full_at(now));
             if self.buckets.len() >= CONNECT_RATE_ADDRS / 2 {
                 // Mostly active addresses: forget them all rather than scan on every attempt. An
                 // address gains one more burst at worst, and the handshake cap still holds.
                 self.buckets.clear();
             }
         }
-        let tokens = self.buckets.get(&addr).map_or(CONNECT_BURST, |b| refill(*b));
-        let ok = tokens >= 1.0;
         self.buckets
-            .insert(addr, (if ok { tokens - 1.0 } else { tokens }, now));
-        ok
+            .entry(addr)
+            .or_insert_with(|| TokenBucket::new(CONNECT_PER_S, CONNECT_BURST, now))
+            .take(now)
     }
 }
 
