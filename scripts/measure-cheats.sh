@@ -6,7 +6,7 @@
 #   rapid-fire and speed
 # plus fog vs --no-fog downstream on the warehouse map with 32 players (16 bots + 16 AI), and
 # honest bots alone at a 20 ms and a 200 ms round trip (±20 ms, 5 % loss) with every check on.
-# DURATION (default 40s) per run. JSON reports land in $OUT.
+# DURATION (default 40s) per run; ONLY="tag tag..." runs just those. JSON reports land in $OUT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q
@@ -18,6 +18,7 @@ mkdir -p "$OUT"
 # run TAG "SERVE FLAGS" BOTS-FLAGS...
 run() {
   local tag=$1 serve_flags=$2; shift 2
+  if [ -n "${ONLY:-}" ] && [[ " $ONLY " != *" $tag "* ]]; then return; fi
   # shellcheck disable=SC2086
   "$B" serve --addr 127.0.0.1:$PORT --duration $((DURATION + 6))s --stats "$OUT/$tag-server.json" \
     --data-dir "$OUT/data" $serve_flags > "$OUT/$tag-serve.out" 2> "$OUT/$tag-serve.err" &

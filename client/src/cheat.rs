@@ -59,11 +59,14 @@ impl std::str::FromStr for Cheat {
     }
 }
 
-/// Fractions of the way between two snapshots the backtrack search tries.
-const ALPHAS: [u16; 5] = [0, 16_384, 32_768, 49_152, 65_535];
+/// Fractions of the way between two snapshots the backtrack search tries (eighths).
+const ALPHAS: [u16; 9] = [0, 8_192, 16_384, 24_576, 32_768, 40_960, 49_152, 57_344, 65_535];
 
 /// The view, among all those `store` allows for a shot at `tick`, in which the ray from `origin`
-/// along `aim` hits someone (the honest `view` first), with the hitboxes it shows.
+/// along `aim` hits someone (the honest `view` first), with the hitboxes it shows. Every pair of
+/// held snapshots in the rewind window is tried, not only neighbours: a view between two
+/// far-apart snapshots puts a target on a chord it never stood on, which a server that trusts
+/// views would accept.
 #[allow(clippy::too_many_arguments)] // a search over the whole client state; one caller
 pub fn backtrack(
     store: &SnapshotStore,
@@ -88,13 +91,18 @@ pub fn backtrack(
         .ticks()
         .filter(|t| !oldest.is_after(*t) && !t.is_after(tick))
         .collect();
-    // Newest first: the least suspicious view that hits.
-    ticks.windows(2).rev().find_map(|w| {
+    // Newest first, neighbours before chords: the least suspicious view that hits.
+    let mut pairs: Vec<(Tick, Tick)> = (0..ticks.len())
+        .flat_map(|b| (0..=b).map(move |a| (a, b)))
+        .map(|(a, b)| (ticks[a], ticks[b]))
+        .collect();
+    pairs.sort_by_key(|(a, b)| (tick.diff(*b), b.diff(*a)));
+    pairs.into_iter().find_map(|(tick_a, tick_b)| {
         ALPHAS.iter().find_map(|&alpha| {
             hits(ShotView {
-                tick_a: w[0],
-                tick_b: w[1],
-                alpha,
+                tick_a,
+                tick_b,
+                alpha: if tick_a == tick_b { 0 } else { alpha },
             })
         })
     })

@@ -24,6 +24,7 @@ use crate::uplink::{Uplink, input_of};
 use crate::view::{ControlInput, DrawnPlayer, GameView, NetStats, Phase, ScoreRow};
 use rewind_shared::Vec2;
 use rewind_shared::codec::CodecError;
+use rewind_shared::fog::near_respawn;
 use rewind_shared::frame::{FrameDecoder, encode_frame};
 use rewind_shared::input::{BUTTON_FIRE, ShotView, aim_dir};
 use rewind_shared::map::{Map, MapError};
@@ -420,7 +421,7 @@ impl Session {
                 self.last_respawn = Some(r);
             }
             if self.cheat == Some(Cheat::Wallhack) {
-                self.count_wallhack(you.body.pos, pkt.tick);
+                self.count_wallhack(you.body.pos, pkt.tick, pkt.input_lead);
             }
         }
         self.clock.on_lead(pkt.tick, pkt.input_lead);
@@ -504,7 +505,7 @@ impl Session {
 
     /// The wallhack's count: every remote position in the newest snapshot, and which of them
     /// were beyond the line of sight from `me` even with the fog's margins.
-    fn count_wallhack(&mut self, me: Vec2, at: Tick) {
+    fn count_wallhack(&mut self, me: Vec2, at: Tick, server_lead: i16) {
         let Some(set) = self.downlink.store().newest_set() else {
             return;
         };
@@ -518,14 +519,15 @@ impl Session {
         // rule, `rewind_server::core::fog::view_age`, from what the client knows of itself).
         let tick = Duration::from_secs_f64(1.0 / f64::from(self.cfg.tick_rate.max(1)));
         let interval = tick * self.welcome.snapshot_interval.max(1);
-        let lead = tick.mul_f32(self.clock.lead().max(0.0));
+        // The lead the server measured for us (what its rule uses), not our own estimate.
+        let lead = tick * u32::from(server_lead.max(0).unsigned_abs());
         let jitter = Duration::from_secs_f32(self.meter.rtt_jitter_ms().max(0.0) / 1000.0);
         // The server's round trip comes from acknowledgements, which wait for our next input
-        // datagram: up to a tick more than the transport's.
-        let age = self.meter.rtt() + tick + jitter * 4 + lead + interval * 4;
-        // The server lifts the fog within a view age of a respawn (`core::fog::near_respawn`).
-        let window = (age.as_secs_f64() / tick.as_secs_f64()).ceil() as i32 + 1;
-        let respawning = self.last_respawn.is_some_and(|r| at.diff(r).abs() <= window);
+        // datagram: up to a tick more than the transport's (half on average, a quarter of a
+        // tick of mean deviation, times four).
+        let age = self.meter.rtt() + tick * 3 / 2 + jitter * 4 + lead + interval * 4;
+        // The server lifts the fog within a view age before a respawn.
+        let respawning = near_respawn(self.last_respawn, at, age, tick);
         self.wallhack
             .count(&self.map, me, others.into_iter(), age, interval, respawning);
     }

@@ -19,6 +19,7 @@ pub mod signer;
 pub mod snapshots;
 pub mod stats;
 pub mod tick_loop;
+pub mod view_age;
 
 pub use config::ServerConfig;
 pub use server::{ServerHandle, StartError, Stopper, start};

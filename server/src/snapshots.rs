@@ -5,9 +5,11 @@
 //! marks them received; the newest received one still remembered is the baseline of the next
 //! delta. No ack yet (or all too old) means a full snapshot.
 
+use crate::view_age::{AgeVerdict, ViewAge, tolerance};
 use rewind_shared::ack::AckWindow;
 use rewind_shared::codec::encode;
 use rewind_shared::input::ShotView;
+use rewind_shared::interp::{ALPHA_ONE, alpha_from_fraction};
 use rewind_shared::lagcomp::{HitboxSample, interpolate_hitboxes};
 use rewind_shared::player::{PlayerId, PlayerState};
 use rewind_shared::protocol::SnapshotPacket;
@@ -52,6 +54,8 @@ pub struct SnapshotStream {
     lead_hint: i16,
     /// Smoothed fraction of snapshots that left the ring unacknowledged.
     loss: f64,
+    /// The running age of this client's shot views (`view_age`).
+    steady: ViewAge,
 }
 
 /// Loss above which the reference client adds an interval of interpolation delay.
@@ -77,6 +81,13 @@ pub struct ViewRules {
     pub tick_rate: u32,
     /// Ticks between snapshots.
     pub interval: u32,
+}
+
+/// How old, in fractional ticks, the view of a shot fired at `tick` is.
+pub fn view_age(view: ShotView, tick: Tick) -> f64 {
+    let frac = f64::from(view.alpha) / ALPHA_ONE as f64;
+    let at = f64::from(view.tick_a.diff(tick)) + frac * f64::from(view.tick_b.diff(view.tick_a));
+    -at
 }
 
 /// Ticks of slack in the age rule.
@@ -181,8 +192,8 @@ impl SnapshotStream {
             .map(|e| (Duration::from_secs_f64(e.srtt), Duration::from_secs_f64(e.rttvar)))
     }
 
-    /// Judges the view a shot of `tick` claims (see `ViewRules`).
-    pub fn judge_view(&self, view: ShotView, tick: Tick, rules: &ViewRules) -> ViewVerdict {
+    /// Judges the view a shot of `tick` claims (see `ViewRules`, then `view_age`).
+    pub fn judge_view(&mut self, view: ShotView, tick: Tick, rules: &ViewRules) -> ViewVerdict {
         if view.tick_b.is_after(tick) || view.tick_a.is_after(view.tick_b) {
             return ViewVerdict::Refused(ViewFault::Impossible);
         }
@@ -222,7 +233,19 @@ impl SnapshotStream {
             };
         }
         if age <= max_age {
-            return ViewVerdict::Valid;
+            let claimed = view_age(view, tick);
+            return match self.steady.judge(
+                tick,
+                claimed,
+                tolerance(rtt.rttvar, rules.tick_rate),
+                rules.tick_rate,
+            ) {
+                AgeVerdict::Steady => ViewVerdict::Valid,
+                AgeVerdict::Clamp(age) => match self.view_of_age(tick, age, rules) {
+                    Some(v) if v != view => ViewVerdict::Clamped(v),
+                    _ => ViewVerdict::Valid,
+                },
+            };
         }
         // Too old for this client's latency: the oldest view it could honestly have drawn.
         match self
@@ -237,6 +260,26 @@ impl SnapshotStream {
             }),
             None => ViewVerdict::Refused(ViewFault::TooOld),
         }
+    }
+
+    /// The view `age` ticks before `tick` between the two acknowledged snapshots around it (as
+    /// the client would have drawn it), if they are close enough to interpolate.
+    fn view_of_age(&self, tick: Tick, age: f64, rules: &ViewRules) -> Option<ShotView> {
+        let at = -age;
+        let rel = |t: Tick| f64::from(t.diff(tick));
+        let acked = || self.sent.iter().filter(|s| s.acked && !s.tick.is_after(tick));
+        let a = acked().filter(|s| rel(s.tick) <= at).last()?.tick;
+        let b = acked().find(|s| rel(s.tick) >= at)?.tick;
+        if b.diff(a) > rules.max_gap() {
+            return None;
+        }
+        let span = f64::from(b.diff(a));
+        let frac = if span > 0.0 { (at - rel(a)) / span } else { 0.0 };
+        Some(ShotView {
+            tick_a: a,
+            tick_b: b,
+            alpha: alpha_from_fraction(frac as f32),
+        })
     }
 
     /// The client's input lead in ticks, as the last snapshot reported it.
@@ -476,7 +519,7 @@ mod tests {
 
     #[test]
     fn a_view_newer_than_the_client_could_have_drawn_is_clamped() {
-        let s = played(40);
+        let mut s = played(40);
         let min = RULES.min_age(s.rtt.unwrap(), 0);
         assert!(min >= 1, "{min}");
         // The newest snapshot itself, at the shot's tick: a search ahead of the render time.
@@ -488,7 +531,7 @@ mod tests {
 
     #[test]
     fn a_view_older_than_the_latency_allows_is_clamped_to_what_it_could_have_drawn() {
-        let s = played(40);
+        let mut s = played(40);
         // 50 ms round trip, no jitter yet settled: the allowance is a handful of ticks.
         let max = RULES.max_age(s.rtt.unwrap(), 0, false);
         assert!((6..=12).contains(&max), "{max}");
@@ -497,6 +540,26 @@ mod tests {
             ViewVerdict::Clamped(v) => {
                 assert_eq!(v.tick_a, v.tick_b);
                 assert_eq!(Tick(41).diff(v.tick_b), max);
+            }
+            other => panic!("expected a clamp, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_view_that_strays_from_the_clients_steady_age_is_pulled_back() {
+        let mut s = played(60);
+        // An honest client: the same age shot after shot.
+        for t in [41, 47, 53] {
+            let honest = view(t - 5, t - 4);
+            assert_eq!(s.judge_view(honest, Tick(t), &RULES), ViewVerdict::Valid);
+        }
+        // Two ticks older than its habit, within the latency band: pulled back to the edge.
+        let age = view_age(view(52, 53), Tick(59));
+        match s.judge_view(view(52, 53), Tick(59), &RULES) {
+            ViewVerdict::Clamped(v) => {
+                let clamped = view_age(v, Tick(59));
+                assert!(clamped < age - 1.0, "{clamped} vs {age}");
+                assert!(v.tick_b.diff(v.tick_a) <= 1);
             }
             other => panic!("expected a clamp, got {other:?}"),
         }

@@ -12,6 +12,7 @@
 
 use crate::map::Map;
 use crate::sim::{MAX_SPEED, PLAYER_RADIUS};
+use crate::tick::Tick;
 use glam::Vec2;
 use std::time::Duration;
 
@@ -82,6 +83,17 @@ pub fn may_see_around(map: &Map, viewer: Vec2, target: Vec2, margins: FogMargins
     wide_reach(viewer, margins.viewer)
         .iter()
         .any(|v| targets.iter().any(|t| map.line_of_sight(*v, *t)))
+}
+
+/// Whether a player respawning at `respawn_at` is within a view age of it at `tick`: its
+/// client will draw old snapshots from a spawn point the server did not know when it built them
+/// (the point is chosen at the respawn), so around a respawn nobody is hidden from it. The cost
+/// is a glimpse of everyone for about two view ages, to a player who cannot act for most of it.
+/// (Lifting it only before the respawn halves the glimpse but lets 0.86 % of sightings pop in
+/// late in the pop-in test instead of 0.49 %.)
+pub fn near_respawn(respawn_at: Option<Tick>, tick: Tick, view_age: Duration, tick_len: Duration) -> bool {
+    let window = (view_age.as_secs_f64() / tick_len.as_secs_f64().max(1e-6)).ceil() as i32 + 1;
+    respawn_at.is_some_and(|r| r.diff(tick).abs() <= window)
 }
 
 /// Centre-to-centre lines of sight between every two players, computed once per snapshot tick
@@ -160,5 +172,17 @@ mod tests {
             may_see(&m, left, left + Vec2::new(cell * 3.0, 0.0), none),
             "in the open"
         );
+    }
+
+    #[test]
+    fn the_fog_lifts_within_a_view_age_of_a_respawn() {
+        let tick = Duration::from_millis(10);
+        let age = Duration::from_millis(50);
+        let r = Some(Tick(100));
+        assert!(!near_respawn(r, Tick(93), age, tick));
+        assert!(near_respawn(r, Tick(94), age, tick));
+        assert!(near_respawn(r, Tick(106), age, tick));
+        assert!(!near_respawn(r, Tick(107), age, tick));
+        assert!(!near_respawn(None, Tick(100), age, tick));
     }
 }

@@ -7,7 +7,6 @@ use rewind_shared::fog::{FogMargins, MAX_VIEW_AGE, SightTable, may_see_around};
 use rewind_shared::map::Map;
 use rewind_shared::player::PlayerState;
 use rewind_shared::snapshot::EntitySet;
-use rewind_shared::tick::Tick;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -23,15 +22,6 @@ pub fn view_age(snaps: &SnapshotStream, lead_ticks: i16, tick: Duration, interva
         }
         None => MAX_VIEW_AGE,
     }
-}
-
-/// Whether a player respawning at `respawn_at` is within a view age of it at `tick`: its client
-/// will draw old snapshots from a spawn point the server did not know when it built them (the
-/// point is chosen at the respawn), so around a respawn nobody is hidden from it. The cost is a
-/// glimpse of everyone for about two view ages, to a player who cannot act for most of it.
-pub fn near_respawn(respawn_at: Option<Tick>, tick: Tick, view_age: Duration, tick_len: Duration) -> bool {
-    let window = (view_age.as_secs_f64() / tick_len.as_secs_f64().max(1e-6)).ceil() as i32 + 1;
-    respawn_at.is_some_and(|r| tick.diff(r).abs() <= window)
 }
 
 /// `set` as the player `me` (at index `mine` of `players`) may know it: everyone it may not see

@@ -675,7 +675,7 @@ impl ServerCore {
                     if let Some(r) = me.life.respawn_at {
                         c.respawn_at = Some(r);
                     }
-                    if fog::near_respawn(c.respawn_at, tick, age, tick_len) {
+                    if rewind_shared::fog::near_respawn(c.respawn_at, tick, age, tick_len) {
                         Arc::clone(&set)
                     } else {
                         fog::fogged(&set, &players, mine, sight, FogMargins::new(age, interval), map)
