@@ -268,7 +268,7 @@ impl SnapshotStream {
         let at = -age;
         let rel = |t: Tick| f64::from(t.diff(tick));
         let acked = || self.sent.iter().filter(|s| s.acked && !s.tick.is_after(tick));
-        let a = acked().filter(|s| rel(s.tick) <= at).next_back()?.tick;
+        let a = acked().rfind(|s| rel(s.tick) <= at)?.tick;
         let b = acked().find(|s| rel(s.tick) >= at)?.tick;
         if b.diff(a) > rules.max_gap() {
             return None;
