@@ -191,6 +191,7 @@ async fn connect_as(
         .max_idle_timeout(quinn::IdleTimeout::try_from(Duration::from_secs(10)).ok())
         .keep_alive_interval(Some(Duration::from_secs(1)))
         .datagram_receive_buffer_size(Some(256 * 1024))
+        .ack_frequency_config(Some(rewind_net::sparse_acks()))
         // Inputs are a small constant stream that must not stall: loss-based controllers halve
         // the window on every random loss and, at a 200 ms round trip, their 2-packet minimum
         // window is below the input rate, so datagrams queue and arrive too late. BBR paces by
@@ -472,6 +473,49 @@ fn lost(e: &quinn::ConnectionError, conn: &quinn::Connection) -> EndReason {
     }
 }
 
+/// One local tick of the session: round-trip sample, controls, the input datagram out. Returns
+/// a control frame to write (the debug view opened or closed), or why the session ended.
+fn tick_once(
+    slot: &Arc<Mutex<Slot>>,
+    brain: &mut dyn Brain,
+    conn: &quinn::Connection,
+    start: Instant,
+    now: Duration,
+    next_rtt: &mut Duration,
+) -> Result<Option<Vec<u8>>, EndReason> {
+    let mut g = lock(slot);
+    if start.elapsed() >= *next_rtt {
+        *next_rtt = start.elapsed() + RTT_SAMPLE_EVERY;
+        let rtt = conn.rtt();
+        if g.rtt_us.len() < MAX_RTT_SAMPLES {
+            g.rtt_us.push(rtt.as_micros() as u64);
+        }
+        let st = conn.stats();
+        g.udp_bytes = (g.udp_done.0 + st.udp_rx.bytes, g.udp_done.1 + st.udp_tx.bytes);
+        if let Some(s) = g.session.as_mut() {
+            s.set_rtt(rtt);
+        }
+    }
+    let Some(s) = g.session.as_mut() else {
+        return Err(EndReason::Left);
+    };
+    if let Some(reason) = s.ended() {
+        return Err(reason.clone());
+    }
+    let control = brain.control(s, now);
+    let frame = s
+        .debug_frame(&control, now)
+        .map_err(|e| EndReason::Encode(e.to_string()))?;
+    let bytes = s
+        .tick(&control, now)
+        .map_err(|e| EndReason::Encode(e.to_string()))?;
+    if bytes.len() <= conn.max_datagram_size().unwrap_or(0) {
+        // A full send buffer drops the datagram: the next one repeats it.
+        let _ = conn.send_datagram(bytes.into());
+    }
+    Ok(frame)
+}
+
 /// One connection's pump: datagrams and control bytes into the session, its ticks out.
 async fn pump(
     link: &mut LinkParts,
@@ -517,35 +561,20 @@ async fn pump(
                 }
             }
             _ = tokio::time::sleep_until(next_tick) => {
-                let now = start.elapsed();
-                let mut g = lock(slot);
-                if now >= next_rtt {
-                    next_rtt = now + RTT_SAMPLE_EVERY;
-                    let rtt = conn.rtt();
-                    if g.rtt_us.len() < MAX_RTT_SAMPLES {
-                        g.rtt_us.push(rtt.as_micros() as u64);
-                    }
-                    let st = conn.stats();
-                    g.udp_bytes = (g.udp_done.0 + st.udp_rx.bytes, g.udp_done.1 + st.udp_tx.bytes);
-                    if let Some(s) = g.session.as_mut() {
-                        s.set_rtt(rtt);
-                    }
+                // The tick's own time, not the moment it ran: after a hitch the ticks that catch
+                // up keep their spacing, so the views they carry stay as old as ever (the server
+                // holds a client's view age steady, `rewind_server::view_age`).
+                let at = next_tick.into_std().saturating_duration_since(start);
+                let debug_frame = match tick_once(slot, brain, conn, start, at, &mut next_rtt) {
+                    Ok(frame) => frame,
+                    Err(reason) => return reason,
+                };
+                if let Some(frame) = debug_frame
+                    && send.write_all(&frame).await.is_err()
+                {
+                    return EndReason::ConnectionLost(closed_reason("control stream closed", conn));
                 }
-                let Some(s) = g.session.as_mut() else { return EndReason::Left };
-                if let Some(reason) = s.ended() {
-                    return reason.clone();
-                }
-                let control = brain.control(s, now);
-                match s.tick(&control, now) {
-                    Ok(bytes) => {
-                        if bytes.len() <= conn.max_datagram_size().unwrap_or(0) {
-                            // A full send buffer drops the datagram: the next one repeats it.
-                            let _ = conn.send_datagram(bytes.into());
-                        }
-                    }
-                    Err(e) => return EndReason::Encode(e.to_string()),
-                }
-                let period = s.tick_period();
+                let period = lock(slot).session.as_ref().map_or(Duration::from_millis(16), Session::tick_period);
                 next_tick += period;
                 let behind = tokio::time::Instant::now().saturating_duration_since(next_tick);
                 if behind > Duration::from_millis(100) {

@@ -97,6 +97,8 @@ pub struct Session {
     last_tick_at: Duration,
     /// The view the last local tick rendered.
     last_render: Option<ShotView>,
+    /// What the server was last told of the debug view (`ClientMsg::DebugView`).
+    debug_told: bool,
     /// Counters of the parts a resume replaced (snapshot stream, prediction, clock).
     carried: Carried,
     /// Resumes so far.
@@ -166,6 +168,7 @@ impl Session {
             welcome,
             last_tick_at: now,
             last_render: None,
+            debug_told: false,
             carried: Carried::default(),
             resumes: 0,
             reconnecting_since: None,
@@ -214,6 +217,7 @@ impl Session {
         self.welcome = welcome;
         self.phase = Phase::Playing;
         self.last_render = None;
+        self.debug_told = false;
         self.last_tick_at = now;
         self.resumes += 1;
         self.on_control_bytes(&[], now);
@@ -346,6 +350,24 @@ impl Session {
         let bytes = encode_frame(&ClientMsg::Leave)?;
         self.meter.count_up(now, bytes.len());
         Ok(bytes)
+    }
+
+    /// A control frame to send now, if the debug view was opened or closed since the server was
+    /// last told (every connection starts with it closed on the server's side).
+    pub fn debug_frame(
+        &mut self,
+        control: &ControlInput,
+        now: Duration,
+    ) -> Result<Option<Vec<u8>>, SessionError> {
+        if control.debug_view == self.debug_told {
+            return Ok(None);
+        }
+        let bytes = encode_frame(&ClientMsg::DebugView {
+            hitboxes: control.debug_view,
+        })?;
+        self.debug_told = control.debug_view;
+        self.meter.count_up(now, bytes.len());
+        Ok(Some(bytes))
     }
 
     /// The measured round trip (from the transport).
@@ -491,6 +513,8 @@ impl Session {
         if let Some(shot) = step.shot {
             self.record_own_shot(self.uplink.upcoming_seq(), tick, shot, drawn, now);
         }
+        // The loss measured on snapshots stands for the upstream's too.
+        self.uplink.set_loss(self.downlink.counters().loss());
         let mut bytes = self.uplink.send(tick, step.input, self.downlink.acks())?;
         if self.cheat == Some(Cheat::Speed) {
             // The same tick again under a new sequence: a second move for one tick, if the server

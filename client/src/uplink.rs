@@ -1,9 +1,12 @@
 //! The input stream up to the server: one input per local tick, resent until the server applied it.
 //!
-//! Input datagrams are unreliable, so each one carries every input the server has not yet
-//! confirmed (up to `MAX_INPUTS_PER_PACKET`): a lost datagram costs nothing as long as a later one
-//! arrives before the server needs the input. The server confirms with `last_input` in its
-//! snapshots; everything up to that sequence is dropped from the next datagram.
+//! Input datagrams are unreliable, so each one repeats the inputs before it: a lost datagram costs
+//! nothing as long as a later one arrives before the server needs the input. How many copies
+//! depends on the loss measured (`copies_for`: enough that an input is lost with all its copies
+//! less than once in 10,000 ticks, at least 3), not on the round trip: at 200 ms the server's
+//! confirmation (`last_input` in its snapshots) comes a dozen inputs later, and repeating all of
+//! them made the upstream larger than the downstream. Confirmed inputs are never repeated. The
+//! inputs are coded against each other (`rewind_shared::input_run`).
 
 use crate::view::ControlInput;
 use rewind_shared::Vec2;
@@ -25,6 +28,8 @@ pub struct Uplink {
     last_applied: Option<Seq>,
     /// Inputs sent since the start.
     sent: u64,
+    /// Copies of each input (the inputs one datagram carries).
+    copies: usize,
 }
 
 impl Default for Uplink {
@@ -34,6 +39,7 @@ impl Default for Uplink {
             unacked: VecDeque::new(),
             last_applied: None,
             sent: 0,
+            copies: MIN_COPIES,
         }
     }
 }
@@ -53,6 +59,16 @@ impl Uplink {
         }
     }
 
+    /// Sets the copies from the loss measured on the link (a fraction).
+    pub fn set_loss(&mut self, loss: f32) {
+        self.copies = copies_for(loss);
+    }
+
+    /// Copies of each input the datagrams carry now.
+    pub fn copies(&self) -> usize {
+        self.copies
+    }
+
     /// Sends the input of `tick` under `upcoming_seq()`: the datagram carries it after the inputs
     /// the server has not applied yet (at most `MAX_INPUTS_PER_PACKET`, the oldest give way), and
     /// `ack` says which snapshots arrived, so the server can pick delta baselines.
@@ -67,9 +83,10 @@ impl Uplink {
         while self.unacked.len() > MAX_INPUTS_PER_PACKET {
             self.unacked.pop_front();
         }
+        let skip = self.unacked.len().saturating_sub(self.copies);
         encode(&ClientDatagram::Inputs {
             ack,
-            inputs: self.unacked.iter().copied().collect(),
+            inputs: self.unacked.iter().skip(skip).copied().collect(),
         })
     }
 
@@ -77,6 +94,23 @@ impl Uplink {
     pub fn sent(&self) -> u64 {
         self.sent
     }
+}
+
+/// Fewest copies of each input, whatever the measured loss: the estimate lags a change of link,
+/// and two datagrams lost in a row must still cost nothing.
+pub const MIN_COPIES: usize = 3;
+
+/// Copies of each input such that, at independent loss `p`, all of them are lost less than once
+/// in 10,000 inputs: `ceil(ln 1e-4 / ln p)`, at least `MIN_COPIES`, at most what a datagram holds.
+pub fn copies_for(p: f32) -> usize {
+    if !(p > 0.0) {
+        return MIN_COPIES;
+    }
+    if p >= 1.0 {
+        return MAX_INPUTS_PER_PACKET;
+    }
+    let n = ((1e-4f64).ln() / f64::from(p).ln()).ceil();
+    (n as usize).clamp(MIN_COPIES, MAX_INPUTS_PER_PACKET)
 }
 
 /// The input the controls of one tick stand for: axes and aim quantized as the wire carries them
@@ -123,13 +157,14 @@ mod tests {
     }
 
     #[test]
-    fn every_unapplied_input_is_repeated_oldest_first() {
+    fn recent_unapplied_inputs_are_repeated_oldest_first() {
         let mut up = Uplink::default();
         assert_eq!(send(&mut up), vec![0]);
         assert_eq!(send(&mut up), vec![0, 1]);
         assert_eq!(send(&mut up), vec![0, 1, 2]);
-        assert_eq!(up.upcoming_seq(), Seq(3));
-        assert_eq!(up.sent(), 3);
+        assert_eq!(send(&mut up), vec![1, 2, 3], "MIN_COPIES on a clean link");
+        assert_eq!(up.upcoming_seq(), Seq(4));
+        assert_eq!(up.sent(), 4);
     }
 
     #[test]
@@ -148,16 +183,30 @@ mod tests {
     }
 
     #[test]
-    fn redundancy_is_capped_and_the_oldest_give_way() {
+    fn redundancy_follows_the_measured_loss_not_the_round_trip() {
         let mut up = Uplink::default();
-        let n = MAX_INPUTS_PER_PACKET as u16;
-        for _ in 0..n + 5 {
+        for _ in 0..20 {
             send(&mut up);
         }
+        // Nothing confirmed yet (a long round trip): still only MIN_COPIES on a clean link.
+        assert_eq!(send(&mut up), vec![18, 19, 20]);
+        up.set_loss(0.05);
+        assert_eq!(up.copies(), 4);
+        assert_eq!(send(&mut up), vec![18, 19, 20, 21]);
+        up.set_loss(1.0);
         let carried = send(&mut up);
         assert_eq!(carried.len(), MAX_INPUTS_PER_PACKET);
-        assert_eq!(carried.first(), Some(&6));
-        assert_eq!(carried.last(), Some(&(n + 5)));
+        assert_eq!(carried.last(), Some(&22));
+    }
+
+    #[test]
+    fn copies_grow_with_loss() {
+        assert_eq!(copies_for(0.0), MIN_COPIES);
+        assert_eq!(copies_for(f32::NAN), MIN_COPIES);
+        assert_eq!(copies_for(0.01), MIN_COPIES);
+        assert_eq!(copies_for(0.05), 4);
+        assert_eq!(copies_for(0.2), 6);
+        assert_eq!(copies_for(0.9), MAX_INPUTS_PER_PACKET);
     }
 
     #[test]

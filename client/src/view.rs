@@ -162,4 +162,6 @@ pub struct ControlInput {
     pub fire: bool,
     /// A chat line to send, if the player just pressed Enter on one.
     pub chat: Option<String>,
+    /// The lag-compensation debug view is open (the server then sends its traced hitboxes).
+    pub debug_view: bool,
 }

@@ -12,7 +12,7 @@ mod netsim;
 mod socket;
 
 pub use args::NetArgs;
-pub use endpoint::{conditioned_endpoint, plain_endpoint};
+pub use endpoint::{conditioned_endpoint, plain_endpoint, sparse_acks};
 pub use error::NetError;
 pub use netsim::{Netsim, NetsimArgs, NetsimStats, netsim_main, run_netsim};
 pub use socket::{ConditionedSocket, ConditionerControl, LinkStats};

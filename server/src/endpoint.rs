@@ -77,6 +77,7 @@ pub fn server_config(id: &Identity, cfg: &ServerConfig) -> Result<quinn::ServerC
         .max_concurrent_uni_streams(0u32.into())
         .datagram_receive_buffer_size(Some(256 * 1024))
         .datagram_send_buffer_size(1024 * 1024)
+        .ack_frequency_config(Some(rewind_net::sparse_acks()))
         // Loss-based congestion control halves its window on every random loss and starves the
         // game streams on a lossy 200 ms link; BBR models bandwidth and round trip instead.
         .congestion_controller_factory(Arc::new(quinn::congestion::BbrConfig::default()));

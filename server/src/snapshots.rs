@@ -553,15 +553,26 @@ mod tests {
             let honest = view(t - 5, t - 4);
             assert_eq!(s.judge_view(honest, Tick(t), &RULES), ViewVerdict::Valid);
         }
-        // Two ticks older than its habit, within the latency band: pulled back to the edge.
-        let age = view_age(view(52, 53), Tick(59));
-        match s.judge_view(view(52, 53), Tick(59), &RULES) {
-            ViewVerdict::Clamped(v) => {
-                let clamped = view_age(v, Tick(59));
-                assert!(clamped < age - 1.0, "{clamped} vs {age}");
-                assert!(v.tick_b.diff(v.tick_a) <= 1);
+        // Two ticks older than its habit, then one newer, and so on (all within the latency
+        // band): once the spare deviations are used up, pulled back to the edge.
+        let clamped = (0..8u32).find_map(|k| {
+            let t = 59 + k;
+            let stray = if k % 2 == 0 {
+                view(t - 7, t - 6)
+            } else {
+                view(t - 4, t - 3)
+            };
+            match s.judge_view(stray, Tick(t), &RULES) {
+                ViewVerdict::Clamped(v) => Some((v, view_age(stray, Tick(t)), Tick(t))),
+                _ => None,
             }
-            other => panic!("expected a clamp, got {other:?}"),
-        }
+        });
+        let Some((v, age, t)) = clamped else {
+            panic!("never clamped")
+        };
+        let got = view_age(v, t);
+        assert!((got - age).abs() > 0.2, "{got} vs {age}");
+        assert!((got - 4.54).abs() < 1.0, "{got}: near the habit");
+        assert!(v.tick_b.diff(v.tick_a) <= 1);
     }
 }

@@ -11,6 +11,7 @@ pub mod fog;
 pub mod frame;
 pub mod geom;
 pub mod input;
+pub mod input_run;
 pub mod interp;
 pub mod lagcomp;
 pub mod lan;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change. `ClientMsg::Hello` stays variant 0 with `version` as its
 /// first field forever, so any two versions can at least tell each other they differ.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 /// ALPN of the QUIC connection.
 pub const ALPN: &[u8] = b"rewind/1";
 /// Largest control frame body.
@@ -56,6 +56,13 @@ pub enum ClientMsg {
         version: u32,
         /// The token from the last `Welcome`.
         token: ResumeToken,
+    },
+    /// Whether the lag-compensation debug view (F4) is open: only then do verdicts carry the
+    /// hitboxes the server traced (about 7 bytes per player per shot, for a view that is
+    /// usually closed). Off at the start of every connection.
+    DebugView {
+        /// Open.
+        hitboxes: bool,
     },
 }
 
@@ -253,7 +260,9 @@ pub enum ClientDatagram {
     Inputs {
         /// Snapshot sequences received (for delta baselines).
         ack: AckWindow,
-        /// The newest input and the unacknowledged ones before it, oldest first.
+        /// The newest input and the ones before it the server may still need, oldest first
+        /// (coded against each other: `input_run`).
+        #[serde(with = "crate::input_run::serde_run")]
         inputs: Vec<InputCmd>,
     },
 }

@@ -102,6 +102,7 @@ const CLIENT_HELLO: &str = "00 01 04 5a 6f c3 ab";
 const CLIENT_CHAT: &str = "01 02 67 67";
 const CLIENT_LEAVE: &str = "02";
 const CLIENT_RESUME: &str = "03 03 00 01 02 03 04 05 06 07 08 09 0a 0b 0c 0d 0e 0f";
+const CLIENT_DEBUG_VIEW: &str = "04 01";
 
 /// The token of the vectors: bytes 0 to 15.
 fn token() -> ResumeToken {
@@ -129,6 +130,13 @@ fn client_messages_match_their_vectors() {
         token: token(),
     };
     wrong.extend(check("client-resume", &resume, CLIENT_RESUME, MAX_CONTROL_FRAME));
+    let debug = ClientMsg::DebugView { hitboxes: true };
+    wrong.extend(check(
+        "client-debug-view",
+        &debug,
+        CLIENT_DEBUG_VIEW,
+        MAX_CONTROL_FRAME,
+    ));
     assert_all(wrong);
 }
 
@@ -305,10 +313,9 @@ fn server_messages_match_their_vectors() {
 // ---- ClientDatagram (datagram, client to server) ----
 
 const DATAGRAM_INPUTS: &str = "\
-    00 01 29 fd fd ff ff ff ff ff ff ff 02 07 fb ea \
-    03 7f 81 fb 00 fa 09 01 01 fb e2 03 fb e3 03 fb \
-    00 80 08 fb eb 03 00 ff fb c5 b0 fb c6 b0 01 01 \
-    fb e3 03 fb e4 03 00";
+    00 01 29 fd fd ff ff ff ff ff ff ff 1d 02 07 ea \
+    07 3c 7f 81 80 f4 03 09 01 0e 01 00 80 2c 00 ff \
+    ba aa 01 d0 e1 02 0e 01 00 00";
 
 #[test]
 fn input_datagram_matches_its_vector() {
@@ -527,6 +534,7 @@ fn the_spec_appendix_has_no_other_vectors() {
         "client-chat",
         "client-leave",
         "client-resume",
+        "client-debug-view",
         "server-welcome",
         "server-reject-version",
         "server-reject-full",

@@ -224,6 +224,7 @@ async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(
         if !spectator && script.pull(phase_playing, now) {
             control.fire = true;
         }
+        control.debug_view = debug_view;
         let view = source.frame(control);
         phase_playing = view.phase == Phase::Playing;
         local_pos = view.players.iter().find(|p| p.local && p.alive).map(|p| p.pos);

@@ -137,6 +137,8 @@ pub struct Client {
     chat: TokenBucket,
     /// When its player last respawned or is due to (the fog lifts around it).
     pub respawn_at: Option<rewind_shared::tick::Tick>,
+    /// Its debug view is open: verdicts carry the traced hitboxes (`ClientMsg::DebugView`).
+    pub debug_hitboxes: bool,
 }
 
 impl Client {
@@ -153,6 +155,7 @@ impl Client {
             last_snapshot: None,
             chat: TokenBucket::new(CHAT_PER_S, CHAT_BURST, now),
             respawn_at: None,
+            debug_hitboxes: false,
         }
     }
 

@@ -125,6 +125,11 @@ impl ServerCore {
                 self.broadcast(&ServerMsg::Event(GameEvent::Chat { from, text }));
             }
             ClientMsg::Leave => self.close(key, CloseReason::Left),
+            ClientMsg::DebugView { hitboxes } => {
+                if let Some(client) = self.conns.get_mut(&key).and_then(|c| c.client_mut()) {
+                    client.debug_hitboxes = hitboxes;
+                }
+            }
             ClientMsg::Hello { .. } | ClientMsg::Resume { .. } => {
                 self.close(key, CloseReason::Protocol("second hello".into()))
             }

@@ -600,12 +600,17 @@ impl ServerCore {
         }) else {
             return;
         };
+        let debug = self
+            .conns
+            .get(&key)
+            .and_then(|c| c.client())
+            .is_some_and(|c| c.debug_hitboxes);
         // Only the targets the shooter had in view: the verdict must not reveal the others.
         let seen = shot.view.and_then(|v| {
             let c = self.conns.get(&key)?.client()?;
             c.snaps.received_set(v.tick_b).cloned()
         });
-        let mut hitboxes = shot.traced;
+        let mut hitboxes = if debug { shot.traced } else { Vec::new() };
         if let Some(seen) = seen {
             hitboxes.retain(|(id, _)| seen.get(id).is_some_and(|e| e.in_view()));
         }
