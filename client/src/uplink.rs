@@ -103,7 +103,7 @@ pub const MIN_COPIES: usize = 3;
 /// Copies of each input such that, at independent loss `p`, all of them are lost less than once
 /// in 10,000 inputs: `ceil(ln 1e-4 / ln p)`, at least `MIN_COPIES`, at most what a datagram holds.
 pub fn copies_for(p: f32) -> usize {
-    if !(p > 0.0) {
+    if p.is_nan() || p <= 0.0 {
         return MIN_COPIES;
     }
     if p >= 1.0 {
