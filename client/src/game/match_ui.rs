@@ -160,7 +160,7 @@ impl MatchUi {
             link: link.as_ref(),
             link_keys: now < self.link_keys_until || link.as_ref().is_some_and(|l| !l.is_perfect()),
             crosshair: (self.phase_playing && !spectator && live_keys).then_some(Vec2::new(mx, my)),
-            help: !spectator,
+            help: !spectator && live_keys,
             focus: source.camera_focus(),
             zoom: source.camera_zoom(),
         };

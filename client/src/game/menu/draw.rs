@@ -145,6 +145,7 @@ pub fn draw(menu: &Menu, w: f32, h: f32, over_match: bool, time: f64) {
             );
         }
     }
+    draw_rectangle(0.0, h - 40.0, w, 40.0, fade(palette::BACKGROUND, 0.85));
     text::draw_centered(
         "Up/Down select   Left/Right change   Enter or click choose   Esc back",
         w / 2.0,

@@ -203,6 +203,14 @@ fn step_volume(v: f32, up: bool) -> f32 {
     (n / 10.0).clamp(0.0, 1.0)
 }
 
+/// A ping for the Join list: "<1 ms" on the same machine rather than a misleading 0.
+fn ping_text(ping: std::time::Duration) -> String {
+    match ping.as_millis() {
+        0 => "<1 ms".to_string(),
+        ms => format!("{ms} ms"),
+    }
+}
+
 fn percent(v: f32) -> String {
     format!("{:.0}%", v * 100.0)
 }
@@ -370,11 +378,16 @@ impl Menu {
                         Row::with(
                             g.game.name.clone(),
                             format!(
-                                "{}   {}/{}   {} ms",
+                                "{}   {}/{} players{}   {}",
                                 g.game.map,
                                 g.game.players,
                                 g.game.max_players,
-                                g.ping.as_millis()
+                                if g.game.ai > 0 {
+                                    format!(" +{} AI", g.game.ai)
+                                } else {
+                                    String::new()
+                                },
+                                ping_text(g.ping)
                             ),
                             RowKind::Button,
                         )
@@ -754,7 +767,7 @@ mod tests {
         m.set_games(vec![game("Friday")]);
         let rows = m.rows();
         assert_eq!(rows[0].label, "Friday");
-        assert!(rows[0].value.contains("2/16"), "{}", rows[0].value);
+        assert_eq!(rows[0].value, "arena   2/16 players +1 AI   3 ms");
         let out = m.handle(Input::Click(0));
         assert_eq!(
             out.action,
