@@ -56,13 +56,18 @@ fn bots_reach_an_ipv6_only_server_by_literal_and_by_localhost() {
     let port = s.local_addr().port();
     assert!(s.local_addr().is_ipv6());
     bots(format!("[::1]:{port}"), &s);
-    // `localhost` may resolve to 127.0.0.1 first: nothing answers there, ::1 does.
-    let t0 = Instant::now();
-    bots(format!("localhost:{port}"), &s);
-    println!(
-        "localhost to an IPv6-only server: {:?} (1.5 s of play)",
-        t0.elapsed()
-    );
+    // `localhost` may resolve to 127.0.0.1 first: nothing answers there, ::1 does. Where the
+    // resolver gives no ::1 for localhost (an /etc/hosts without it), there is nothing to try.
+    if localhost_has_v6(port) {
+        let t0 = Instant::now();
+        bots(format!("localhost:{port}"), &s);
+        println!(
+            "localhost to an IPv6-only server: {:?} (1.5 s of play)",
+            t0.elapsed()
+        );
+    } else {
+        eprintln!("localhost does not resolve to ::1 here: that part is skipped");
+    }
 }
 
 #[test]

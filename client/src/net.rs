@@ -905,3 +905,38 @@ impl Drop for SessionHandle {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::interleave_families;
+    use std::net::SocketAddr;
+
+    fn a(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn families_alternate_from_the_resolvers_first_choice_without_repeats() {
+        let got = interleave_families(vec![
+            a("[::1]:1"),
+            a("[2001:db8::1]:1"),
+            a("127.0.0.1:1"),
+            a("[::1]:1"),
+            a("10.0.0.1:1"),
+            a("10.0.0.2:1"),
+        ]);
+        assert_eq!(
+            got,
+            vec![
+                a("[::1]:1"),
+                a("127.0.0.1:1"),
+                a("[2001:db8::1]:1"),
+                a("10.0.0.1:1"),
+                a("10.0.0.2:1"),
+            ]
+        );
+        let v4_first = interleave_families(vec![a("127.0.0.1:1"), a("[::1]:1")]);
+        assert_eq!(v4_first, vec![a("127.0.0.1:1"), a("[::1]:1")]);
+        assert!(interleave_families(Vec::new()).is_empty());
+    }
+}
