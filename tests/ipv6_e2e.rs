@@ -90,3 +90,79 @@ fn the_default_dual_stack_server_takes_both_families() {
     }
     bots(format!("localhost:{port}"), &s);
 }
+
+mod xvfb;
+
+/// The window (`rewind connect`) joins a server listening on `[::1]` only; the server's own LAN
+/// answer (asked on ::1) counts the player.
+#[test]
+fn the_window_joins_an_ipv6_only_server() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    if !has_ipv6() || xvfb::skip_reason().is_some() {
+        eprintln!("ipv6 window test skipped (no IPv6 loopback or no Xvfb)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("rewind-ipv6-window-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_rewind"))
+        .args(["serve", "--addr", "[::1]:0", "--lan", "--lan-port", "0"])
+        .args(["--duration", "60s", "--data-dir"])
+        .arg(dir.join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("serve starts");
+    let stdout = server.stdout.take().expect("stdout");
+    let (mut listening, mut hash, mut lan) = (None, None, None);
+    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        if let Some(a) = line.strip_prefix("listening ") {
+            listening = Some(a.parse::<SocketAddr>().expect("listening ADDR"));
+        } else if let Some(h) = line.strip_prefix("cert-hash ") {
+            hash = Some(h.to_string());
+        } else if let Some(l) = line.strip_prefix("lan ") {
+            lan = Some(l.parse::<SocketAddr>().expect("lan ADDR"));
+            break;
+        }
+    }
+    let listening = listening.expect("listening line");
+    assert!(listening.is_ipv6(), "{listening}");
+    let lan_port = lan.expect("lan line").port().to_string();
+    let home = xvfb::home_without_audio(&dir);
+    let png = dir.join("v6.png");
+    let mut window = Command::new("xvfb-run")
+        .args(["-a", "-s", "-screen 0 1280x720x24", env!("CARGO_BIN_EXE_rewind")])
+        .args(["connect", &listening.to_string(), "--cert-hash"])
+        .arg(hash.expect("cert-hash line"))
+        .arg("--screenshot")
+        .arg(&png)
+        .args(["--screenshot-after", "4s"])
+        .env("HOME", &home)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("xvfb-run starts");
+    let deadline = Instant::now() + Duration::from_secs(8);
+    loop {
+        let out = Command::new(env!("CARGO_BIN_EXE_rewind"))
+            .args(["lan", "--json", "--timeout", "0.3s", "--broadcast", "::1"])
+            .args(["--lan-port", &lan_port])
+            .output()
+            .expect("rewind lan runs");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        if json[0]["players"] == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the window never joined [::1]: {json}");
+    }
+    let start = Instant::now();
+    while window.try_wait().expect("wait").is_none() {
+        assert!(start.elapsed() < xvfb::RUN_LIMIT, "the window did not exit");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    xvfb::check_png(&png);
+    let _ = server.kill();
+    let _ = server.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}
