@@ -109,6 +109,9 @@ impl Launcher for ServerLauncher {
                 .unwrap_or_else(|| "THIS-MACHINE'S-IP".to_string());
             println!("hosting on {} (others join {ip}:{port})", server.local_addr());
             println!("cert-hash {}", server.cert_hash());
+            if let Some(lan) = server.lan_addr() {
+                println!("lan {lan}");
+            }
             HostInfo {
                 address: format!("{ip}:{port}"),
                 cert_hash: server.cert_hash().to_string(),

@@ -66,7 +66,16 @@ impl Display {
             };
             let deadline = Instant::now() + Duration::from_secs(10);
             while Instant::now() < deadline {
-                if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists() {
+                // Ready when a client can talk to it, not when the socket file appears.
+                if Path::new(&format!("/tmp/.X11-unix/X{n}")).exists()
+                    && Command::new("xdotool")
+                        .arg("getdisplaygeometry")
+                        .env("DISPLAY", &d.name)
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .status()
+                        .is_ok_and(|s| s.success())
+                {
                     return d;
                 }
                 if d.child.try_wait().ok().flatten().is_some() {
@@ -88,27 +97,37 @@ impl Display {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
-    /// The game window's id, once it is mapped.
-    fn window(&self, game: &mut Child, dir: &Path) -> String {
-        let deadline = Instant::now() + Duration::from_secs(40);
-        loop {
-            if let Ok(Some(status)) = game.try_wait() {
-                panic!(
-                    "rewind exited ({status}) before its window appeared on {}:\n{}",
-                    self.name,
-                    std::fs::read_to_string(dir.join("rewind.log")).unwrap_or_default()
-                );
+    /// Starts the game with `spawn` and returns it with its window's id (a window other than
+    /// `other`), once mapped. A fresh Xvfb now and then refuses the very first client's
+    /// XOpenDisplay on this shared machine; that start (and only that failure) is tried again.
+    fn launch(&self, mut spawn: impl FnMut() -> Child, log: &Path, other: Option<&str>) -> (Child, String) {
+        for _attempt in 0..3 {
+            let mut game = spawn();
+            let deadline = Instant::now() + Duration::from_secs(40);
+            loop {
+                if let Ok(Some(status)) = game.try_wait() {
+                    let err = std::fs::read_to_string(log).unwrap_or_default();
+                    assert!(
+                        err.contains("could not open the window"),
+                        "rewind exited ({status}) before its window appeared on {}:\n{err}",
+                        self.name
+                    );
+                    eprintln!("the window could not open on {} yet; starting again", self.name);
+                    std::thread::sleep(Duration::from_millis(1000));
+                    break;
+                }
+                let ids = self.xdo(&["search", "--onlyvisible", "--name", "^Rewind$"]);
+                if let Some(id) = ids.lines().find(|id| Some(*id) != other) {
+                    let id = id.to_string();
+                    self.xdo(&["mousemove", "--window", &id, "640", "700"]);
+                    self.xdo(&["windowfocus", &id]);
+                    return (game, id);
+                }
+                assert!(Instant::now() < deadline, "the window never appeared");
+                std::thread::sleep(Duration::from_millis(200));
             }
-            let ids = self.xdo(&["search", "--onlyvisible", "--name", "^Rewind$"]);
-            if let Some(id) = ids.lines().next() {
-                let id = id.to_string();
-                self.xdo(&["mousemove", "--window", &id, "640", "700"]);
-                self.xdo(&["windowfocus", &id]);
-                return id;
-            }
-            assert!(Instant::now() < deadline, "the window never appeared");
-            std::thread::sleep(Duration::from_millis(200));
         }
+        panic!("the window could not open on {} three times", self.name);
     }
 
     /// Clicks row `row` of a menu screen of `rows` rows, where the menu's layout puts it.
@@ -231,26 +250,28 @@ fn join_lists_a_lan_game_joins_it_in_two_clicks_and_esc_pauses() {
     let d = Display::start();
     let home = home_without_audio(&dir);
     let shots = dir.join("shots");
-    let mut game = Command::new(env!("CARGO_BIN_EXE_rewind"))
-        .args([
-            "menu",
-            "--broadcast",
-            "127.0.0.1",
-            "--lan-port",
-            &lan_port.to_string(),
-        ])
-        .arg("--screenshot-dir")
-        .arg(&shots)
-        .env("DISPLAY", &d.name)
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", dir.join("config"))
-        .env("XDG_DATA_HOME", dir.join("data"))
-        .env("USER", "tester")
-        .stdout(Stdio::null())
-        .stderr(log(&dir))
-        .spawn()
-        .expect("rewind menu starts");
-    let win = d.window(&mut game, &dir);
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_rewind"))
+            .args([
+                "menu",
+                "--broadcast",
+                "127.0.0.1",
+                "--lan-port",
+                &lan_port.to_string(),
+            ])
+            .arg("--screenshot-dir")
+            .arg(&shots)
+            .env("DISPLAY", &d.name)
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", dir.join("config"))
+            .env("XDG_DATA_HOME", dir.join("data"))
+            .env("USER", "tester")
+            .stdout(Stdio::null())
+            .stderr(log(&dir))
+            .spawn()
+            .expect("rewind menu starts")
+    };
+    let (mut game, win) = d.launch(spawn, &dir.join("rewind.log"), None);
     std::thread::sleep(Duration::from_millis(1500));
     f12(&d, &shots, 1, &keep(&dir, "menu.png"));
 
@@ -298,16 +319,18 @@ fn enter_plays_at_once_the_match_is_recorded_and_replays_lists_and_opens_it() {
     let d = Display::start();
     let home = home_without_audio(&dir);
     // `rewind` with no arguments at all: the menu.
-    let mut game = Command::new(env!("CARGO_BIN_EXE_rewind"))
-        .env("DISPLAY", &d.name)
-        .env("HOME", &home)
-        .env("XDG_CONFIG_HOME", &config)
-        .env("XDG_DATA_HOME", &data)
-        .stdout(Stdio::null())
-        .stderr(log(&dir))
-        .spawn()
-        .expect("rewind starts");
-    let win = d.window(&mut game, &dir);
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_rewind"))
+            .env("DISPLAY", &d.name)
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", &config)
+            .env("XDG_DATA_HOME", &data)
+            .stdout(Stdio::null())
+            .stderr(log(&dir))
+            .spawn()
+            .expect("rewind starts")
+    };
+    let (mut game, win) = d.launch(spawn, &dir.join("rewind.log"), None);
     std::thread::sleep(Duration::from_millis(1000));
     d.key("Return");
     std::thread::sleep(Duration::from_millis(4000));
@@ -372,4 +395,82 @@ fn a_corrupt_settings_file_is_reported_and_replaced() {
         serde_json::from_slice(&std::fs::read(&settings).expect("read")).expect("valid JSON now");
     assert_eq!(back["record_matches"], true);
     check_png(&png);
+}
+
+/// Issue 17's "done when": a second `rewind` opened while one hosts shows that game in Join and
+/// joins it in two clicks. Both windows are on one virtual display, driven by clicks only.
+#[test]
+fn a_second_rewind_finds_the_hosted_game_and_joins_it_in_two_clicks() {
+    if skip() {
+        return;
+    }
+    let dir = scratch("host");
+    let d = Display::start();
+    let home = home_without_audio(&dir);
+    let spawn = |name: &str, args: &[&str], stdout: Stdio| {
+        let sub = dir.join(name);
+        std::fs::create_dir_all(&sub).expect("dir");
+        Command::new(env!("CARGO_BIN_EXE_rewind"))
+            .arg("menu")
+            .args(args)
+            .env("DISPLAY", &d.name)
+            .env("HOME", &home)
+            .env("XDG_CONFIG_HOME", sub.join("config"))
+            .env("XDG_DATA_HOME", sub.join("data"))
+            .env("USER", name)
+            .stdout(stdout)
+            .stderr(log(&sub))
+            .spawn()
+            .expect("rewind menu starts")
+    };
+    let (mut host, win_a) = d.launch(
+        || spawn("hosty", &["--port", "0", "--lan-port", "0"], Stdio::piped()),
+        &dir.join("hosty/rewind.log"),
+        None,
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    // Host a LAN game (row 3), then Start hosting (row 0 of 5).
+    d.click_row(&win_a, 8, 3);
+    d.click_row(&win_a, 5, 0);
+    let stdout = host.stdout.take().expect("stdout");
+    let mut lan = None;
+    for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+        if let Some(l) = line.strip_prefix("lan ") {
+            lan = Some(l.parse::<SocketAddr>().expect("lan ADDR"));
+            break;
+        }
+    }
+    let lan_port = lan.expect("the host prints its lan line").port();
+    let deadline = Instant::now() + Duration::from_secs(6);
+    while players(lan_port) != Some(1) {
+        assert!(Instant::now() < deadline, "the host never joined its own game");
+    }
+
+    let (mut guest, win_b) = d.launch(
+        || {
+            spawn(
+                "guest",
+                &["--broadcast", "127.0.0.1", "--lan-port", &lan_port.to_string()],
+                Stdio::null(),
+            )
+        },
+        &dir.join("guest/rewind.log"),
+        Some(&win_a),
+    );
+    std::thread::sleep(Duration::from_millis(1000));
+    // Click 1: Join. Click 2: the hosted game, "hosty's game".
+    d.click_row(&win_b, 8, 4);
+    std::thread::sleep(Duration::from_millis(2000));
+    d.click_row(&win_b, 4, 0);
+    let deadline = Instant::now() + Duration::from_secs(8);
+    while players(lan_port) != Some(2) {
+        assert!(
+            Instant::now() < deadline,
+            "the guest never joined the hosted game"
+        );
+    }
+    let _ = guest.kill();
+    let _ = guest.wait();
+    let _ = host.kill();
+    let _ = host.wait();
 }
