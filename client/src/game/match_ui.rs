@@ -56,6 +56,8 @@ pub struct MatchUi {
     cues: CueTracker,
     sound_line_until: f64,
     script: ScriptedFire,
+    /// The click that started or resumed the match is not a shot: fire waits for a release.
+    hold_fire: bool,
 }
 
 impl MatchUi {
@@ -73,7 +75,14 @@ impl MatchUi {
             cues: CueTracker::default(),
             sound_line_until: f64::NEG_INFINITY,
             script: ScriptedFire::new(&opts.fire_at),
+            hold_fire: false,
         }
+    }
+
+    /// Ignores the left button until it is released (after a menu click started or resumed
+    /// the match, so that click does not fire).
+    pub fn hold_fire_until_release(&mut self) {
+        self.hold_fire = true;
     }
 
     /// Whether the match is being played (not connecting, reconnecting or ended).
@@ -97,6 +106,13 @@ impl MatchUi {
                 self.phase_playing,
             )
         };
+        if self.hold_fire {
+            if macroquad::input::is_mouse_button_down(MouseButton::Left) {
+                control.fire = false;
+            } else {
+                self.hold_fire = false;
+            }
+        }
         if !spectator && live_keys && self.script.pull(self.phase_playing, now) {
             control.fire = true;
         }

@@ -159,6 +159,7 @@ async fn menu_loop(opts: MenuOptions, mut launcher: impl Launcher) -> Result<(),
                 Action::Resume => {
                     if let Some(run) = &mut running {
                         run.paused = false;
+                        run.ui.hold_fire_until_release();
                     }
                 }
                 Action::Leave => {
@@ -169,9 +170,11 @@ async fn menu_loop(opts: MenuOptions, mut launcher: impl Launcher) -> Result<(),
                     if let Some(started) = start_match(action, &mut menu, &opts, &mut launcher) {
                         menu.status = None;
                         menu.hosting = started.host;
+                        let mut ui = MatchUi::new(&opts.window);
+                        ui.hold_fire_until_release();
                         running = Some(Running {
                             source: started.source,
-                            ui: MatchUi::new(&opts.window),
+                            ui,
                             paused: false,
                             started_at: now,
                         });
