@@ -3,10 +3,10 @@
 //! client crate's menu, which does not know the server.
 
 use crate::cli_util::{default_name, load_map};
-use crate::window_args::WindowArgs;
 use clap::Args;
 use rewind_client::game::menu::{HostInfo, Launcher, LocalRequest, MenuOptions, Started, run_menu};
 use rewind_client::game::{ViewSource, WindowOptions};
+use rewind_client::lan::{DiscoverConfig, default_targets};
 use rewind_client::net::{ConnectConfig, SessionHandle, spawn_session};
 use rewind_client::view::{ControlInput, GameView};
 use rewind_server::ServerConfig;
@@ -14,12 +14,17 @@ use rewind_shared::conditioner::LinkConfig;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 
-/// Flags of `rewind menu` (`rewind` alone uses the defaults).
+/// Flags of `rewind menu` (`rewind` alone uses the defaults). The sound, the name and the
+/// network preset come from the settings the menu edits, not from flags.
 #[derive(Debug, Args)]
 pub struct MenuArgs {
-    /// How Join searches the LAN.
-    #[command(flatten)]
-    pub search: crate::lan_cmd::SearchArgs,
+    /// Where Join sends its LAN queries (repeatable; replaces the default 255.255.255.255 and
+    /// 127.0.0.1). Tests pass 127.0.0.1 so nothing leaves the machine.
+    #[arg(long, value_name = "ADDR")]
+    pub broadcast: Vec<IpAddr>,
+    /// UDP port of the LAN responders Join asks, and of ours when hosting.
+    #[arg(long, default_value_t = rewind_shared::lan::LAN_PORT)]
+    pub lan_port: u16,
     /// The game's UDP port when hosting.
     #[arg(long, default_value_t = 4433)]
     pub port: u16,
@@ -32,9 +37,12 @@ pub struct MenuArgs {
     /// Where F12 saves screenshots (default: $XDG_DATA_HOME/rewind/screenshots).
     #[arg(long, value_name = "DIR")]
     pub screenshot_dir: Option<PathBuf>,
-    /// Window flags (`--screenshot`, `--screenshot-after`; the sound comes from the settings).
-    #[command(flatten)]
-    pub window: WindowArgs,
+    /// Save what the window shows as PNG, then exit (docs and tests under Xvfb).
+    #[arg(long, value_name = "FILE.png")]
+    pub screenshot: Option<PathBuf>,
+    /// When to take the screenshot.
+    #[arg(long, default_value = "3s", value_parser = crate::cli_util::parse_duration_arg)]
+    pub screenshot_after: std::time::Duration,
 }
 
 /// Runs the menu.
@@ -42,7 +50,9 @@ pub fn run(args: MenuArgs) -> anyhow::Result<()> {
     let opts = MenuOptions {
         window: WindowOptions {
             title: "Rewind".to_string(),
-            ..args.window.options("Rewind")
+            screenshot: args.screenshot,
+            screenshot_after: args.screenshot_after,
+            ..WindowOptions::default()
         },
         settings_path: args
             .settings
@@ -53,7 +63,15 @@ pub fn run(args: MenuArgs) -> anyhow::Result<()> {
         screenshots: args
             .screenshot_dir
             .unwrap_or_else(|| rewind_client::settings::data_dir().join("screenshots")),
-        search: args.search.config(),
+        search: DiscoverConfig {
+            targets: if args.broadcast.is_empty() {
+                default_targets()
+            } else {
+                args.broadcast
+            },
+            port: args.lan_port,
+            timeout: rewind_client::game::menu::lists::SEARCH_ROUND,
+        },
         maps: rewind_shared::map::BUILTIN_MAPS
             .iter()
             .map(|(n, _)| (*n).to_string())
@@ -64,7 +82,7 @@ pub fn run(args: MenuArgs) -> anyhow::Result<()> {
         opts,
         ServerLauncher {
             port: args.port,
-            lan_port: args.search.lan_port,
+            lan_port: args.lan_port,
         },
     )?;
     Ok(())
