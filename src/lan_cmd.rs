@@ -41,6 +41,17 @@ impl SearchArgs {
     }
 }
 
+/// The address the LAN responder binds for a game listening on `game_ip`: the same, except that
+/// a dual-stack game (`[::]`) answers on `0.0.0.0`, where IPv4 broadcasts arrive (IPv6 has no
+/// broadcast; a search for `::1` or another IPv6 address needs `--addr` on that address).
+pub fn responder_ip(game_ip: IpAddr) -> IpAddr {
+    if game_ip.is_unspecified() {
+        IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
+    } else {
+        game_ip
+    }
+}
+
 /// Flags of `rewind lan`.
 #[derive(Debug, Args)]
 pub struct LanArgs {

@@ -6,6 +6,7 @@ mod bots_cmd;
 mod cli_util;
 mod lan_cmd;
 mod map_cmd;
+mod menu_cmd;
 mod play_cmd;
 mod replay_cmd;
 mod serve_cmd;
@@ -15,7 +16,8 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Rewind: an authoritative, tick-based multiplayer top-down shooter with lag compensation.
-/// Without a subcommand it runs `rewind play`.
+/// Without arguments it opens the menu (Play vs AI preselected: Enter plays); flags without a
+/// subcommand go to `rewind play`.
 #[derive(Debug, Parser)]
 #[command(name = "rewind", version, about, long_about = None)]
 struct Cli {
@@ -25,8 +27,10 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Local server with AI players and the game window, playable at once (the default).
+    /// Local server with AI players and the game window, playable at once (bare flags go here).
     Play(play_cmd::PlayArgs),
+    /// The menu in the window: play vs AI, host, join, replays, settings (`rewind` alone).
+    Menu(menu_cmd::MenuArgs),
     /// Run a dedicated server (prints `listening ADDR` and `cert-hash HEX` on stdout).
     Serve(serve_cmd::ServeArgs),
     /// Join a server in the game window.
@@ -118,13 +122,14 @@ fn run() -> anyhow::Result<()> {
         .init();
     let command = match Cli::parse_from(with_default_command(std::env::args_os())).command {
         Some(c) => c,
-        None => match Cli::parse_from(["rewind", "play"]).command {
+        None => match Cli::parse_from(["rewind", "menu"]).command {
             Some(c) => c,
-            None => anyhow::bail!("cannot build the default `play` command"),
+            None => anyhow::bail!("cannot build the default `menu` command"),
         },
     };
     match command {
         Command::Play(args) => play_cmd::play(args),
+        Command::Menu(args) => menu_cmd::run(args),
         Command::Serve(args) => serve_cmd::run(args),
         Command::Connect(args) => play_cmd::connect(args),
         Command::Bots(args) => bots_cmd::run(args),

@@ -47,7 +47,8 @@ pub struct PlayArgs {
     /// Cut your link completely for a while to see a reconnect: START+LENGTH, e.g. 5s+15s.
     #[arg(long, value_name = "START+LENGTH", value_parser = parse_outage)]
     pub outage: Option<Outage>,
-    /// Let others join: listen on all interfaces (0.0.0.0) instead of 127.0.0.1 only, and answer
+    /// Let others join: listen on all interfaces (`[::]`, IPv6 and IPv4) instead of 127.0.0.1
+    /// only, and answer
     /// LAN discovery so `rewind lan` lists the match.
     #[arg(long)]
     pub host: bool,
@@ -67,11 +68,12 @@ pub fn play(args: PlayArgs) -> anyhow::Result<()> {
     let link = args.net.link_config().context("bad network conditions")?;
     let name = args.name.unwrap_or_else(default_name);
     let (addr, lan) = if args.host {
-        let all = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        // Dual-stack: IPv6 and IPv4 players (IPv4 only where the OS has no IPv6).
+        let all = IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED);
         (
             SocketAddr::new(all, args.port),
             Some(rewind_server::lan::LanConfig {
-                addr: SocketAddr::new(all, args.lan_port),
+                addr: SocketAddr::new(crate::lan_cmd::responder_ip(all), args.lan_port),
                 name: format!("{name}'s game"),
             }),
         )

@@ -12,8 +12,9 @@ use std::time::Duration;
 /// Flags of `rewind serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "0.0.0.0:4433")]
+    /// Address to listen on; the default `[::]` takes IPv6 and IPv4 (IPv4 only where the OS has
+    /// no IPv6).
+    #[arg(long, default_value = "[::]:4433")]
     pub addr: SocketAddr,
     /// Simulation ticks per second (10..=128).
     #[arg(long, default_value_t = 60)]
@@ -125,7 +126,7 @@ impl ServeArgs {
             link_seed: self.net.seed(),
             metrics: self.metrics,
             lan: self.lan.then(|| rewind_server::lan::LanConfig {
-                addr: SocketAddr::new(self.addr.ip(), self.lan_port),
+                addr: SocketAddr::new(crate::lan_cmd::responder_ip(self.addr.ip()), self.lan_port),
                 name: self
                     .name
                     .clone()

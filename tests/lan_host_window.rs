@@ -1,5 +1,5 @@
 //! `rewind play --host` (issue 17) under Xvfb: the window plays while the match is open to others
-//! and listed by `rewind lan`. Queries go to 127.0.0.1 only; the host listens on 0.0.0.0 (that is
+//! and listed by `rewind lan`. Queries go to 127.0.0.1 only; the host listens on [::] (that is
 //! what hosting means) on ports the OS picks, and nothing is sent anywhere else.
 
 mod xvfb;
@@ -53,8 +53,13 @@ fn play_host_prints_what_others_need_and_rewind_lan_lists_the_match() {
     let lan = lan.expect("a lan line");
     let others = others.expect("an `others:` line");
     // Listening on every interface, and the line to give the others carries the pin.
-    assert!(hosting.starts_with("0.0.0.0:"), "{hosting}");
+    // Dual-stack `[::]` (or `0.0.0.0` on a machine without IPv6).
+    assert!(
+        hosting.starts_with("[::]:") || hosting.starts_with("0.0.0.0:"),
+        "{hosting}"
+    );
     let port: u16 = hosting
+        .trim_start_matches("[::]:")
         .trim_start_matches("0.0.0.0:")
         .split_whitespace()
         .next()

@@ -22,6 +22,7 @@ pub mod prediction;
 pub mod reconnect;
 pub mod replay_view;
 pub mod session;
+pub mod settings;
 pub mod shots;
 pub mod sound;
 pub mod tls;

@@ -21,6 +21,9 @@ use tokio::sync::{Notify, mpsc};
 
 /// How long to wait for the QUIC handshake and the welcome.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// When a name resolves to several addresses, the next is dialled this long after the previous
+/// if neither has answered yet (happy eyeballs, RFC 8305's 250 ms).
+pub const ATTEMPT_STAGGER: Duration = Duration::from_millis(250);
 /// How often the transport's RTT estimate is sampled.
 pub const RTT_SAMPLE_EVERY: Duration = Duration::from_millis(100);
 /// RTT samples kept per session (for percentiles).
@@ -148,25 +151,104 @@ pub fn client_endpoint(
     link: LinkConfig,
     seed: u64,
 ) -> Result<(quinn::Endpoint, ConditionerControl), ConnectError> {
-    let bind = SocketAddr::from(([0, 0, 0, 0], 0));
+    // `[::]` is dual-stack (rewind_net::bind): one socket dials IPv6 and IPv4 servers alike
+    // (quinn maps IPv4 destinations), and falls back to IPv4 only where there is no IPv6.
+    let bind = SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0));
     rewind_net::conditioned_endpoint(bind, None, link, seed)
         .map_err(|e| ConnectError::Endpoint(e.to_string()))
 }
 
-async fn resolve(addr: &str) -> Result<SocketAddr, ConnectError> {
+/// Every address `addr` resolves to, families interleaved in the resolver's order (RFC 8305:
+/// the resolver's first choice first, then the other family, and so on).
+async fn resolve(addr: &str) -> Result<Vec<SocketAddr>, ConnectError> {
     let err = |why: String| ConnectError::Resolve {
         addr: addr.to_string(),
         why,
     };
-    let mut it = tokio::net::lookup_host(addr)
+    let all: Vec<SocketAddr> = tokio::net::lookup_host(addr)
         .await
-        .map_err(|e| err(e.to_string()))?;
-    let all: Vec<SocketAddr> = it.by_ref().collect();
-    all.iter()
-        .find(|a| a.is_ipv4())
-        .or(all.first())
-        .copied()
-        .ok_or_else(|| err("no address".into()))
+        .map_err(|e| err(e.to_string()))?
+        .collect();
+    let ordered = interleave_families(all);
+    if ordered.is_empty() {
+        return Err(err("no address".into()));
+    }
+    Ok(ordered)
+}
+
+/// Deduplicates `addrs` and alternates the families, starting with the first address's.
+pub fn interleave_families(addrs: Vec<SocketAddr>) -> Vec<SocketAddr> {
+    let mut unique: Vec<SocketAddr> = Vec::new();
+    for a in addrs {
+        if !unique.contains(&a) {
+            unique.push(a);
+        }
+    }
+    let first_v6 = unique.first().is_some_and(SocketAddr::is_ipv6);
+    let (mut a, mut b): (
+        std::collections::VecDeque<SocketAddr>,
+        std::collections::VecDeque<SocketAddr>,
+    ) = unique.into_iter().partition(|x| x.is_ipv6() == first_v6);
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    loop {
+        match (a.pop_front(), b.pop_front()) {
+            (None, None) => return out,
+            (x, y) => out.extend(x.into_iter().chain(y)),
+        }
+    }
+}
+
+/// Dials `addrs` one after another, `ATTEMPT_STAGGER` apart (sooner when one fails), and keeps
+/// the first QUIC handshake to complete; the others are dropped. The error is the last failure.
+async fn dial(
+    endpoint: &quinn::Endpoint,
+    client: quinn::ClientConfig,
+    addrs: Vec<SocketAddr>,
+) -> Result<quinn::Connection, String> {
+    let deadline = tokio::time::Instant::now() + CONNECT_TIMEOUT;
+    let mut pending = addrs.into_iter().peekable();
+    let mut attempts = tokio::task::JoinSet::new();
+    let mut last_err: Option<String> = None;
+    loop {
+        if let Some(a) = pending.next() {
+            match endpoint.connect_with(client.clone(), a, "rewind") {
+                Ok(connecting) => {
+                    tracing::debug!(%a, "dialling");
+                    attempts.spawn(async move { (a, connecting.await) });
+                }
+                Err(e) => {
+                    last_err = Some(format!("{a}: {e}"));
+                    continue;
+                }
+            }
+        }
+        if attempts.is_empty() {
+            return Err(last_err.unwrap_or_else(|| "no address to dial".into()));
+        }
+        let wait_until = if pending.peek().is_some() {
+            (tokio::time::Instant::now() + ATTEMPT_STAGGER).min(deadline)
+        } else {
+            deadline
+        };
+        match tokio::time::timeout_at(wait_until, attempts.join_next()).await {
+            Ok(Some(Ok((a, Ok(conn))))) => {
+                tracing::debug!(%a, "connected");
+                attempts.abort_all();
+                return Ok(conn);
+            }
+            Ok(Some(Ok((a, Err(e))))) => last_err = Some(format!("{a}: {e}")),
+            Ok(Some(Err(e))) => last_err = Some(e.to_string()),
+            Ok(None) => {}
+            Err(_) if tokio::time::Instant::now() >= deadline => {
+                attempts.abort_all();
+                return Err(last_err.unwrap_or_else(|| "no answer (timed out)".into()));
+            }
+            Err(_) => {}
+        }
+        if pending.peek().is_none() && attempts.is_empty() {
+            return Err(last_err.unwrap_or_else(|| "no answer (timed out)".into()));
+        }
+    }
 }
 
 /// Connects, checks the certificate, says hello and waits for the welcome.
@@ -180,7 +262,7 @@ async fn connect_as(
     endpoint: &quinn::Endpoint,
     token: Option<ResumeToken>,
 ) -> Result<Connected, ConnectError> {
-    let addr = resolve(&cfg.addr).await?;
+    let addrs = resolve(&cfg.addr).await?;
     let (verifier, outcome) = FingerprintVerifier::new(&cfg.trust, &cfg.addr)?;
     let crypto = client_crypto(verifier).map_err(|e| ConnectError::Endpoint(e.to_string()))?;
     let quic = quinn::crypto::rustls::QuicClientConfig::try_from(crypto)
@@ -203,18 +285,14 @@ async fn connect_as(
         why,
     };
     let trust_failure = |outcome: &Arc<Mutex<VerifyOutcome>>| lock(outcome).refused.clone();
-    let connecting = endpoint
-        .connect_with(client, addr, "rewind")
-        .map_err(|e| connect_err(e.to_string()))?;
-    let conn = match tokio::time::timeout(CONNECT_TIMEOUT, connecting).await {
-        Ok(Ok(c)) => c,
-        Ok(Err(e)) => {
+    let conn = match dial(endpoint, client, addrs).await {
+        Ok(c) => c,
+        Err(e) => {
             return Err(match trust_failure(&outcome) {
                 Some(t) => ConnectError::Trust(t),
-                None => connect_err(e.to_string()),
+                None => connect_err(e),
             });
         }
-        Err(_) => return Err(connect_err("no answer (timed out)".into())),
     };
     let (seen, first_use) = {
         let o = lock(&outcome);
@@ -854,5 +932,40 @@ impl Drop for SessionHandle {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::interleave_families;
+    use std::net::SocketAddr;
+
+    fn a(s: &str) -> SocketAddr {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn families_alternate_from_the_resolvers_first_choice_without_repeats() {
+        let got = interleave_families(vec![
+            a("[::1]:1"),
+            a("[2001:db8::1]:1"),
+            a("127.0.0.1:1"),
+            a("[::1]:1"),
+            a("10.0.0.1:1"),
+            a("10.0.0.2:1"),
+        ]);
+        assert_eq!(
+            got,
+            vec![
+                a("[::1]:1"),
+                a("127.0.0.1:1"),
+                a("[2001:db8::1]:1"),
+                a("10.0.0.1:1"),
+                a("10.0.0.2:1"),
+            ]
+        );
+        let v4_first = interleave_families(vec![a("127.0.0.1:1"), a("[::1]:1")]);
+        assert_eq!(v4_first, vec![a("127.0.0.1:1"), a("[::1]:1")]);
+        assert!(interleave_families(Vec::new()).is_empty());
     }
 }

@@ -27,7 +27,7 @@ pub fn conditioned_endpoint(
     seed: u64,
 ) -> Result<(Endpoint, ConditionerControl), NetError> {
     let runtime = runtime()?;
-    let inner = runtime.wrap_udp_socket(std::net::UdpSocket::bind(bind)?)?;
+    let inner = runtime.wrap_udp_socket(crate::bind::bind_udp(bind)?)?;
     let (socket, control) = ConditionedSocket::new(inner, link, seed)?;
     let endpoint = Endpoint::new_with_abstract_socket(
         EndpointConfig::default(),
@@ -42,7 +42,7 @@ pub fn conditioned_endpoint(
 /// server that sits behind `rewind netsim`). Must be called inside a tokio runtime.
 pub fn plain_endpoint(bind: SocketAddr, server_config: Option<ServerConfig>) -> Result<Endpoint, NetError> {
     let runtime = runtime()?;
-    let socket = runtime.wrap_udp_socket(std::net::UdpSocket::bind(bind)?)?;
+    let socket = runtime.wrap_udp_socket(crate::bind::bind_udp(bind)?)?;
     Ok(Endpoint::new_with_abstract_socket(
         EndpointConfig::default(),
         server_config,

@@ -6,6 +6,7 @@
 //! (`--lag 80ms --loss 3% --net wifi` ...), and [`run_netsim`] is the standalone UDP proxy.
 
 mod args;
+pub mod bind;
 mod endpoint;
 mod error;
 mod netsim;

@@ -213,7 +213,9 @@ impl Link for QuicLink {
     }
 
     fn peer_ip(&self) -> std::net::IpAddr {
-        self.conn.remote_address().ip()
+        // On the dual-stack socket IPv4 peers show as ::ffff:a.b.c.d: count them as IPv4, so the
+        // per-address limits see one address whichever socket family took it.
+        self.conn.remote_address().ip().to_canonical()
     }
 
     fn send_datagram(&self, bytes: Vec<u8>) {

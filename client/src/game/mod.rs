@@ -14,6 +14,8 @@ pub mod effects;
 pub mod hud;
 pub mod input;
 pub mod link;
+pub mod match_ui;
+pub mod menu;
 pub mod netgraph;
 pub mod palette;
 pub mod render;
@@ -23,28 +25,16 @@ mod session_source;
 pub mod text;
 pub mod world;
 
-use crate::sound::cues::{Cue, CueTracker};
-use crate::sound::settings::{SoundKey, SoundSettings};
-use crate::sound::synth::Effect;
-use crate::view::{ControlInput, GameView, Phase};
-use link::LinkAction;
+use crate::sound::settings::SoundSettings;
+use crate::view::{ControlInput, GameView};
 use macroquad::camera::Camera2D;
-use macroquad::input::{
-    KeyCode, MouseButton, is_key_down, is_key_pressed, is_mouse_button_pressed, mouse_position, show_mouse,
-};
 use macroquad::window::next_frame;
-use render::{Overlays, Renderer};
 use rewind_shared::Vec2;
 use rewind_shared::conditioner::LinkConfig;
 use std::cell::RefCell;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::time::Duration;
-
-/// How long the conditioner keys stay visible after a press on a perfect link.
-const LINK_KEYS_S: f64 = 4.0;
-/// How long the sound settings line stays after a change.
-const SOUND_LINE_S: f64 = 2.5;
 
 /// How to open the window.
 #[derive(Clone, Debug)]
@@ -169,6 +159,27 @@ pub enum WindowError {
 /// Opens the window and runs the game until the player closes it, presses Esc on the
 /// connecting/ended screens, or the screenshot is saved. Blocks; call on the main thread.
 pub fn run_window(opts: WindowOptions, source: impl ViewSource + 'static) -> Result<(), WindowError> {
+    let conf = conf(&opts);
+    open_window(conf, game_loop(opts, source))
+}
+
+/// The window configuration `opts` asks for.
+fn conf(opts: &WindowOptions) -> macroquad::miniquad::conf::Conf {
+    macroquad::miniquad::conf::Conf {
+        window_title: opts.title.clone(),
+        window_width: opts.width,
+        window_height: opts.height,
+        window_resizable: true,
+        sample_count: if opts.msaa { 4 } else { 1 },
+        ..Default::default()
+    }
+}
+
+/// Opens a window and runs `main` in it (the game loop or the menu); blocks until it ends.
+fn open_window(
+    conf: macroquad::miniquad::conf::Conf,
+    main: impl std::future::Future<Output = Result<(), WindowError>> + 'static,
+) -> Result<(), WindowError> {
     let display = std::env::var("DISPLAY").unwrap_or_default();
     if cfg!(target_os = "linux") && display.is_empty() {
         return Err(WindowError::NoDisplay);
@@ -177,17 +188,9 @@ pub fn run_window(opts: WindowOptions, source: impl ViewSource + 'static) -> Res
     audio_guard::install();
     let outcome: Rc<RefCell<Option<Result<(), WindowError>>>> = Rc::new(RefCell::new(None));
     let out = Rc::clone(&outcome);
-    let conf = macroquad::miniquad::conf::Conf {
-        window_title: opts.title.clone(),
-        window_width: opts.width,
-        window_height: opts.height,
-        window_resizable: true,
-        sample_count: if opts.msaa { 4 } else { 1 },
-        ..Default::default()
-    };
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || {
         macroquad::Window::from_config(conf, async move {
-            let result = game_loop(opts, source).await;
+            let result = main.await;
             *out.borrow_mut() = Some(result);
         });
     }));
@@ -200,105 +203,15 @@ pub fn run_window(opts: WindowOptions, source: impl ViewSource + 'static) -> Res
 
 /// The per-frame loop: input, source, draw, overlays, screenshot.
 async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(), WindowError> {
-    let mut renderer = Renderer::new();
-    let mut chat = input::ChatBox::default();
-    let mut net_graph = opts.net_graph;
-    let mut debug_view = opts.debug_view;
-    let mut link_keys_until = f64::NEG_INFINITY;
-    let mut local_pos: Option<Vec2> = None;
-    let mut phase_playing = false;
-    let spectator = source.spectator();
     let start = macroquad::time::get_time();
     let mut audio = audio::Audio::new(opts.sound, start);
-    let mut cues = CueTracker::default();
-    let mut sound_line_until = f64::NEG_INFINITY;
-    let mut script = ScriptedFire::new(&opts.fire_at);
+    let mut ui = match_ui::MatchUi::new(&opts);
     loop {
         let now = macroquad::time::get_time();
         audio.poll(now).await;
-        let mut control = if spectator {
-            ControlInput::default()
-        } else {
-            input::sample(&mut chat, &renderer.camera(), local_pos, phase_playing)
-        };
-        if !spectator && script.pull(phase_playing, now) {
-            control.fire = true;
+        if ui.frame(&mut source, &mut audio, match_ui::Mode::Standalone) != match_ui::Step::Go {
+            return Ok(());
         }
-        control.debug_view = debug_view;
-        let view = source.frame(control);
-        phase_playing = view.phase == Phase::Playing;
-        local_pos = view.players.iter().find(|p| p.local && p.alive).map(|p| p.pos);
-
-        // Read the clock right after the view is made: the session measured the view's ages
-        // moments ago, so births (`clock - age`) stay steady from frame to frame.
-        let clock = source.sound_clock().unwrap_or_else(macroquad::time::get_time);
-        let mut frame_cues = cues.update(&view, clock);
-        if !source.sound_on() {
-            frame_cues.clear();
-        }
-        if !chat.open
-            && let Some(key) = sound_key()
-        {
-            audio.settings.apply(key);
-            sound_line_until = now + SOUND_LINE_S;
-            frame_cues.push(Cue {
-                effect: Effect::Click,
-                at: None,
-            });
-        }
-        if spectator && is_mouse_button_pressed(MouseButton::Left) {
-            frame_cues.push(Cue {
-                effect: Effect::Click,
-                at: None,
-            });
-        }
-        audio.play(&frame_cues, listener(&view, source.camera_focus()));
-
-        if !chat.open {
-            if is_key_pressed(KeyCode::F3) {
-                net_graph = !net_graph;
-            }
-            if is_key_pressed(KeyCode::F4) {
-                debug_view = !debug_view;
-            }
-            if let Some(action) = link_action() {
-                link_keys_until = now + LINK_KEYS_S;
-                if let Some(cfg) = source.link() {
-                    source.set_link(link::apply(cfg, action));
-                }
-            }
-            if (!phase_playing || spectator) && is_key_pressed(KeyCode::Escape) {
-                return Ok(());
-            }
-            if matches!(view.phase, Phase::Ended { .. }) && is_key_pressed(KeyCode::Enter) {
-                return Ok(());
-            }
-        }
-        show_mouse(!phase_playing || spectator);
-        let link = source.link();
-        let (mx, my) = mouse_position();
-        let ui = Overlays {
-            net_graph,
-            debug_view,
-            scoreboard: opts.scoreboard || (is_key_down(KeyCode::Tab) && !chat.open),
-            chat_entry: chat.open.then_some(chat.text.as_str()),
-            link: link.as_ref(),
-            link_keys: now < link_keys_until || link.as_ref().is_some_and(|l| !l.is_perfect()),
-            crosshair: (phase_playing && !spectator).then_some(Vec2::new(mx, my)),
-            help: !spectator,
-            focus: source.camera_focus(),
-            zoom: source.camera_zoom(),
-        };
-        renderer.draw(&view, &ui, macroquad::time::get_frame_time());
-        source.overlay(&renderer.camera());
-        if now < sound_line_until {
-            hud::draw_sound_line(
-                &audio.status(),
-                macroquad::window::screen_width(),
-                macroquad::window::screen_height(),
-            );
-        }
-
         if let Some(path) = &opts.screenshot
             && now - start >= opts.screenshot_after.as_secs_f64()
         {
@@ -307,97 +220,5 @@ async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(
             return Ok(());
         }
         next_frame().await;
-    }
-}
-
-/// Where positional sounds are heard from: the spectator camera's focus, else our player (alive
-/// or where it fell).
-fn listener(view: &GameView, focus: Option<Vec2>) -> Option<Vec2> {
-    focus.or_else(|| {
-        let id = view.local_id?;
-        view.players.iter().find(|p| p.id == id).map(|p| p.pos)
-    })
-}
-
-/// The sound settings key pressed this frame, if any: M mute, `[` `]` volume, `,` `.` effects.
-fn sound_key() -> Option<SoundKey> {
-    [
-        (KeyCode::M, SoundKey::ToggleMute),
-        (KeyCode::LeftBracket, SoundKey::Master(false)),
-        (KeyCode::RightBracket, SoundKey::Master(true)),
-        (KeyCode::Comma, SoundKey::Effects(false)),
-        (KeyCode::Period, SoundKey::Effects(true)),
-    ]
-    .into_iter()
-    .find(|(k, _)| is_key_pressed(*k))
-    .map(|(_, s)| s)
-}
-
-/// `--fire-at`: trigger pulls at fixed times after the match starts, one frame each.
-struct ScriptedFire {
-    times: Vec<f64>,
-    next: usize,
-    since: Option<f64>,
-}
-
-impl ScriptedFire {
-    fn new(times: &[Duration]) -> ScriptedFire {
-        let mut times: Vec<f64> = times.iter().map(Duration::as_secs_f64).collect();
-        times.sort_by(f64::total_cmp);
-        ScriptedFire {
-            times,
-            next: 0,
-            since: None,
-        }
-    }
-
-    /// Whether to pull the trigger this frame (`playing`: the match is on screen).
-    fn pull(&mut self, playing: bool, now: f64) -> bool {
-        if !playing || self.next >= self.times.len() {
-            return false;
-        }
-        let since = *self.since.get_or_insert(now);
-        if now - since < self.times[self.next] {
-            return false;
-        }
-        tracing::info!(at_s = self.times[self.next], "scripted trigger pull");
-        // Several times already due (a stalled frame) are one pull: the weapon fires once a frame.
-        while self.next < self.times.len() && now - since >= self.times[self.next] {
-            self.next += 1;
-        }
-        true
-    }
-}
-
-/// The conditioner key pressed this frame, if any.
-fn link_action() -> Option<LinkAction> {
-    [
-        (KeyCode::F5, LinkAction::LagDown),
-        (KeyCode::F6, LinkAction::LagUp),
-        (KeyCode::F7, LinkAction::JitterDown),
-        (KeyCode::F8, LinkAction::JitterUp),
-        (KeyCode::F9, LinkAction::LossDown),
-        (KeyCode::F10, LinkAction::LossUp),
-        (KeyCode::F11, LinkAction::Reset),
-    ]
-    .into_iter()
-    .find(|(k, _)| is_key_pressed(*k))
-    .map(|(_, a)| a)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn scripted_fire_counts_from_the_match_start_once_per_time() {
-        let mut s = ScriptedFire::new(&[Duration::from_millis(1500), Duration::from_millis(500)]);
-        assert!(!s.pull(false, 10.0), "not before the match");
-        assert!(!s.pull(true, 20.0), "the match starts now");
-        assert!(!s.pull(true, 20.4));
-        assert!(s.pull(true, 20.5));
-        assert!(!s.pull(true, 20.6), "once");
-        assert!(s.pull(true, 21.6));
-        assert!(!s.pull(true, 30.0), "all done");
     }
 }

@@ -460,7 +460,7 @@ impl Viewer {
             Camera::Free(_) => "free camera".to_string(),
         };
         text::draw(&cam, bar.x + 390.0, base, 18.0, palette::LOCAL);
-        let help = "Space pause  <- -> 5 s  Up/Down speed  1-9 follow  0/F overview (WASD, drag, wheel)  Tab scores  Esc quit";
+        let help = "Space pause  <- -> 5 s  Up/Down speed  1-9 follow  0/F overview (WASD, drag, wheel)  Tab scores  Esc close";
         text::draw_right(help, bar.x + bar.w, base, 15.0, palette::TEXT_DIM);
         let (mx, my) = mouse_position();
         let hover = bar
