@@ -12,6 +12,7 @@ pub mod frame;
 pub mod geom;
 pub mod input;
 pub mod interp;
+pub mod killcam;
 pub mod lagcomp;
 pub mod lan;
 pub mod map;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change. `ClientMsg::Hello` stays variant 0 with `version` as its
 /// first field forever, so any two versions can at least tell each other they differ.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;
 /// ALPN of the QUIC connection.
 pub const ALPN: &[u8] = b"rewind/1";
 /// Largest control frame body.
@@ -233,6 +233,9 @@ pub enum ServerMsg {
         /// Why, shown to the player.
         reason: String,
     },
+    /// To the victim alone, at death: the kill as the killer drew it and as the server saw it
+    /// (at most `killcam::KILLCAM_MAX_BYTES` encoded).
+    Killcam(crate::killcam::Killcam),
 }
 
 /// One tick of input as sent: which tick it is for and its own sequence number.

@@ -11,6 +11,7 @@ use rewind_shared::ack::AckWindow;
 use rewind_shared::codec::{decode, encode};
 use rewind_shared::frame::{FrameDecoder, encode_frame};
 use rewind_shared::input::{BUTTON_FIRE, Input, ShotView};
+use rewind_shared::killcam::{Killcam, KillcamShot};
 use rewind_shared::player::{Body, Life, PlayerId, PlayerState, Score, Weapon};
 use rewind_shared::protocol::{
     ClientDatagram, ClientMsg, GameEvent, InputCmd, MAX_CONTROL_FRAME, MAX_DATAGRAM, RejectReason,
@@ -294,12 +295,46 @@ fn server_messages_match_their_vectors() {
             },
             SERVER_SHUTDOWN,
         ),
+        ("server-killcam", ServerMsg::Killcam(killcam()), SERVER_KILLCAM),
     ];
     let mut wrong = Vec::new();
     for (key, value, hex) in &vectors {
         wrong.extend(check(key, value, hex, MAX_CONTROL_FRAME));
     }
     assert_all(wrong);
+}
+
+const SERVER_KILLCAM: &str = "00";
+
+/// A killcam of three ticks, two players, one shot (section 8.1).
+fn killcam() -> Killcam {
+    Killcam {
+        killer: PlayerId(3),
+        victim: PlayerId(0),
+        tick: Tick(1003),
+        view: Some(ShotView {
+            tick_a: Tick(1001),
+            tick_b: Tick(1002),
+            alpha: 32768,
+        }),
+        mode: ShotMode::Rewound,
+        origin: [1600, 960],
+        end: [2392, 1320],
+        traced: vec![(PlayerId(0), [2388, 1324]), (PlayerId(3), [1576, 960])],
+        first_tick: Tick(1001),
+        players: vec![PlayerId(3), PlayerId(0)],
+        frames: vec![
+            vec![Some([1568, 960]), Some([2384, 1320])],
+            vec![Some([1584, 960]), Some([2392, 1328])],
+            vec![Some([1600, 960]), None],
+        ],
+        shots: vec![KillcamShot {
+            tick: Tick(1003),
+            from: [1600, 960],
+            to: [2392, 1320],
+            hit: Some(PlayerId(0)),
+        }],
+    }
 }
 
 // ---- ClientDatagram (datagram, client to server) ----
@@ -544,6 +579,7 @@ fn the_spec_appendix_has_no_other_vectors() {
         "server-verdict-hit",
         "server-verdict-refused",
         "server-shutdown",
+        "server-killcam",
         "datagram-inputs",
         "snapshot-full",
         "snapshot-delta",

@@ -13,6 +13,7 @@ pub mod debug;
 pub mod effects;
 pub mod hud;
 pub mod input;
+pub mod killcam;
 pub mod link;
 pub mod netgraph;
 pub mod palette;
@@ -26,7 +27,7 @@ pub mod world;
 use crate::sound::cues::{Cue, CueTracker};
 use crate::sound::settings::{SoundKey, SoundSettings};
 use crate::sound::synth::Effect;
-use crate::view::{ControlInput, GameView, Phase};
+use crate::view::{ControlInput, GameView, KillcamStage, Phase};
 use link::LinkAction;
 use macroquad::camera::Camera2D;
 use macroquad::input::{
@@ -72,6 +73,10 @@ pub struct WindowOptions {
     /// Pull the trigger for one frame at each of these times after the match starts
     /// (`--fire-at`): scripted shots at known times for the listening test and for demos.
     pub fire_at: Vec<Duration>,
+    /// Show the killcam after a death (`--no-killcam` turns it off; Space skips one).
+    pub killcam: bool,
+    /// Take the screenshot when a killcam shows the server's view of the kill (not on a timer).
+    pub screenshot_killcam: bool,
 }
 
 impl Default for WindowOptions {
@@ -88,6 +93,8 @@ impl Default for WindowOptions {
             msaa: true,
             sound: SoundSettings::default(),
             fire_at: Vec::new(),
+            killcam: true,
+            screenshot_killcam: false,
         }
     }
 }
@@ -135,6 +142,11 @@ pub trait ViewSource {
         true
     }
 
+    /// Whether the source is done and the window should close (a clip's last frame is written).
+    fn finished(&self) -> bool {
+        false
+    }
+
     /// The clock the view's ages are measured on, in seconds, when it is not the window's
     /// (a replay's playback time, which stops when paused); `None` uses the window's clock.
     fn sound_clock(&self) -> Option<f64> {
@@ -161,6 +173,9 @@ pub enum WindowError {
     /// The screenshot could not be saved.
     #[error(transparent)]
     Screenshot(#[from] screenshot::ScreenshotError),
+    /// `--screenshot-killcam`: no killcam showed the server's view before the deadline.
+    #[error("no killcam to take a screenshot of within {0:?} (--screenshot-after)")]
+    NoKillcam(Duration),
     /// The window closed before the game loop reported anything.
     #[error("the window closed unexpectedly")]
     Aborted,
@@ -213,6 +228,7 @@ async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(
     let mut cues = CueTracker::default();
     let mut sound_line_until = f64::NEG_INFINITY;
     let mut script = ScriptedFire::new(&opts.fire_at);
+    let mut in_killcam = false;
     loop {
         let now = macroquad::time::get_time();
         audio.poll(now).await;
@@ -224,7 +240,14 @@ async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(
         if !spectator && script.pull(phase_playing, now) {
             control.fire = true;
         }
+        control.skip_killcam = !spectator && (!opts.killcam || (!chat.open && is_key_pressed(KeyCode::Space)));
         let view = source.frame(control);
+        // A killcam starting or ending swaps the players drawn: start the sound cues over, so
+        // the swap itself (our player "respawning" in the killcam) makes no sound.
+        if view.killcam.is_some() != in_killcam {
+            in_killcam = view.killcam.is_some();
+            cues = CueTracker::default();
+        }
         phase_playing = view.phase == Phase::Playing;
         local_pos = view.players.iter().find(|p| p.local && p.alive).map(|p| p.pos);
 
@@ -290,6 +313,9 @@ async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(
         };
         renderer.draw(&view, &ui, macroquad::time::get_frame_time());
         source.overlay(&renderer.camera());
+        if source.finished() {
+            return Ok(());
+        }
         if now < sound_line_until {
             hud::draw_sound_line(
                 &audio.status(),
@@ -298,8 +324,16 @@ async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(
             );
         }
 
+        let due = if opts.screenshot_killcam {
+            if opts.screenshot.is_some() && now - start >= opts.screenshot_after.as_secs_f64() {
+                return Err(WindowError::NoKillcam(opts.screenshot_after));
+            }
+            view.killcam.as_ref().is_some_and(|k| k.stage == KillcamStage::ServerSaw)
+        } else {
+            now - start >= opts.screenshot_after.as_secs_f64()
+        };
         if let Some(path) = &opts.screenshot
-            && now - start >= opts.screenshot_after.as_secs_f64()
+            && due
         {
             screenshot::save(path)?;
             tracing::info!(path = %path.display(), "screenshot saved");
