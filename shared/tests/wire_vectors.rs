@@ -304,7 +304,14 @@ fn server_messages_match_their_vectors() {
     assert_all(wrong);
 }
 
-const SERVER_KILLCAM: &str = "00";
+const SERVER_KILLCAM: &str = "\
+    05 03 00 fb eb 03 01 fb e9 03 fb ea 03 fb 00 80 \
+    00 fb 80 0c fb 80 07 fb b0 12 fb 50 0a 02 00 fb \
+    a8 12 fb 58 0a 03 fb 50 0c fb 80 07 fb e9 03 02 \
+    03 00 03 02 01 fb 40 0c fb 80 07 01 fb a0 12 fb \
+    50 0a 02 01 fb 60 0c fb 80 07 01 fb b0 12 fb 60 \
+    0a 02 01 fb 80 0c fb 80 07 00 01 fb eb 03 fb 80 \
+    0c fb 80 07 fb b0 12 fb 50 0a 01 00";
 
 /// A killcam of three ticks, two players, one shot (section 8.1).
 fn killcam() -> Killcam {
