@@ -63,13 +63,21 @@ fn killcams_show_exactly_what_the_server_traced_and_the_killer_drew() {
             let bytes = encode(&ServerMsg::Killcam(cam.clone())).expect("encodes").len();
             assert!(bytes <= KILLCAM_MAX_BYTES);
             sizes.push(bytes);
-            assert_eq!(cam.shots.last().map(|s| (s.tick, s.hit)), Some((cam.tick, Some(me))));
+            assert_eq!(
+                cam.shots.last().map(|s| (s.tick, s.hit)),
+                Some((cam.tick, Some(me)))
+            );
             if cam.mode != ShotMode::Rewound {
                 continue;
             }
             // The frames, rewound with the shared function, are what the server traced.
             let rebuilt = cam.rewound_view().expect("the view's ticks are in the frames");
-            assert_eq!(sorted(rebuilt), sorted(cam.traced.clone()), "killcam at {:?}", cam.tick);
+            assert_eq!(
+                sorted(rebuilt),
+                sorted(cam.traced.clone()),
+                "killcam at {:?}",
+                cam.tick
+            );
             rewound += 1;
             // And what the killer's client drew when it fired, if the killer is a client.
             let killer = pair
@@ -82,8 +90,11 @@ fn killcams_show_exactly_what_the_server_traced_and_the_killer_drew() {
                     .recent_shots()
                     .find(|r| r.tick == cam.tick)
                     .expect("the killer's client remembers its killing shot");
-                let drew: Vec<(PlayerId, [i32; 2])> =
-                    shot.client_hitboxes.iter().map(|(id, p)| (*id, pos2_to_q(*p))).collect();
+                let drew: Vec<(PlayerId, [i32; 2])> = shot
+                    .client_hitboxes
+                    .iter()
+                    .map(|(id, p)| (*id, pos2_to_q(*p)))
+                    .collect();
                 assert_eq!(sorted(drew), sorted(cam.traced.clone()), "the killer drew it so");
                 assert_eq!(shot.client_target, Some(me));
                 assert_eq!(pos2_to_q(shot.origin), cam.origin);
@@ -100,9 +111,19 @@ fn killcams_show_exactly_what_the_server_traced_and_the_killer_drew() {
         sizes.get(sizes.len() / 2).unwrap_or(&0),
         sizes.last().unwrap_or(&0)
     );
-    assert!(rewound >= 10, "too few rewound killcams to prove anything: {rewound}");
-    assert!(from_clients >= 5, "too few killcams of a client's shot: {from_clients}");
+    assert!(
+        rewound >= 10,
+        "too few rewound killcams to prove anything: {rewound}"
+    );
+    assert!(
+        from_clients >= 5,
+        "too few killcams of a client's shot: {from_clients}"
+    );
     // Every killcam sent arrived (but those still on their way at the end).
     let sent = pair.server.metrics().killcams.get() as usize;
-    assert!(sent >= seen.len() && sent - seen.len() <= 2, "{sent} sent, {} received", seen.len());
+    assert!(
+        sent >= seen.len() && sent - seen.len() <= 2,
+        "{sent} sent, {} received",
+        seen.len()
+    );
 }

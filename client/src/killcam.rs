@@ -103,6 +103,14 @@ impl KillcamPlayback {
         self.behind_ticks as f32 * 1000.0 / self.tick_rate
     }
 
+    /// "their view was N ms behind the server", or why there was no view to rewind to.
+    fn delay_text(&self) -> String {
+        match self.cam.view {
+            Some(_) => format!("their view was {:.0} ms behind the server", self.view_delay_ms()),
+            None => "no view to rewind: an AI or --no-lagcomp shot, traced at the present".to_string(),
+        }
+    }
+
     fn name(&self, id: PlayerId) -> String {
         self.names
             .iter()
@@ -151,7 +159,11 @@ impl KillcamPlayback {
             .iter()
             .map(|(id, q)| {
                 let pos = q_to_pos2(*q);
-                let towards = if *id == self.cam.killer { victim_pos } else { killer_pos };
+                let towards = if *id == self.cam.killer {
+                    victim_pos
+                } else {
+                    killer_pos
+                };
                 let victim = *id == self.cam.victim;
                 DrawnPlayer {
                     id: *id,
@@ -187,27 +199,32 @@ impl KillcamPlayback {
             })
             .collect();
         let rewound = if at_kill {
-            self.cam.traced.iter().map(|(id, q)| (*id, q_to_pos2(*q))).collect()
+            self.cam
+                .traced
+                .iter()
+                .map(|(id, q)| (*id, q_to_pos2(*q)))
+                .collect()
         } else {
             Vec::new()
         };
         let killer = self.name(self.cam.killer);
-        let delay = self.view_delay_ms();
         let wall = self.behind_wall_ms();
         let mut lines = Vec::new();
         match stage {
             KillcamStage::KillerEye => {
                 lines.push(format!("KILLCAM: as {killer} drew it"));
-                lines.push(format!("their view was {delay:.0} ms behind the server"));
+                lines.push(self.delay_text());
             }
             KillcamStage::ServerSaw => {
-                lines.push(format!("KILLCAM: the same instant as the server saw it (killed by {killer})"));
+                lines.push(format!(
+                    "KILLCAM: the same instant as the server saw it (killed by {killer})"
+                ));
                 let sight = if self.behind_ticks > 0 {
                     format!("you had been behind the wall for {wall:.0} ms")
                 } else {
                     "you were in their line of sight".to_string()
                 };
-                lines.push(format!("their view was {delay:.0} ms behind the server; {sight}"));
+                lines.push(format!("{}; {sight}", self.delay_text()));
             }
         }
         let focus = match stage {

@@ -414,14 +414,8 @@ impl Session {
         let since = self.estimated_server_tick(now).diff(cam.tick).max(0) as f32 / self.cfg.tick_rate as f32;
         let available = (RESPAWN_S - since).clamp(0.5, RESPAWN_S);
         let names = cam.players.iter().map(|id| (*id, self.feed.name(*id))).collect();
-        let playback = KillcamPlayback::new(
-            cam.clone(),
-            &self.map,
-            names,
-            self.cfg.tick_rate,
-            now,
-            available,
-        );
+        let playback =
+            KillcamPlayback::new(cam.clone(), &self.map, names, self.cfg.tick_rate, now, available);
         tracing::info!(
             killer = cam.killer.0,
             victim = cam.victim.0,

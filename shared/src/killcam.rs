@@ -126,7 +126,10 @@ impl Killcam {
     /// The frame of `tick`, if the killcam has it.
     pub fn frame(&self, tick: Tick) -> Option<&[Option<[i32; 2]>]> {
         let i = tick.diff(self.first_tick);
-        usize::try_from(i).ok().and_then(|i| self.frames.get(i)).map(Vec::as_slice)
+        usize::try_from(i)
+            .ok()
+            .and_then(|i| self.frames.get(i))
+            .map(Vec::as_slice)
     }
 
     /// The frame of `tick` as lag-compensation samples (dead and absent players left out).
@@ -169,8 +172,11 @@ impl Killcam {
         let last = self.frames.len().saturating_sub(1) as f64;
         let t = t.clamp(0.0, last);
         let own = self.at_fraction(t);
+        // At the kill: the shot's exact view, or for a shot without one, the server's present
+        // (where the victim is still standing; the kill's own frame has it dead).
         let view = match self.view {
             Some(v) if t >= last => self.view_samples(v),
+            None if t >= last => Some(self.server_present()),
             _ => None,
         };
         let others = view.unwrap_or_else(|| self.at_fraction((t - self.view_delay_ticks()).max(0.0)));
@@ -217,15 +223,15 @@ impl Killcam {
     /// last had it alive (the kill's own frame already has it dead).
     pub fn server_present(&self) -> Vec<(PlayerId, [i32; 2])> {
         let last = self.frames.len().saturating_sub(1);
-        let victim_at = self
-            .frames
-            .iter()
-            .rev()
-            .find_map(|f| f.get(1).copied().flatten());
+        let victim_at = self.frames.iter().rev().find_map(|f| f.get(1).copied().flatten());
         let mut out: Vec<(PlayerId, [i32; 2])> = Vec::new();
         for (i, id) in self.players.iter().enumerate() {
             let pos = self.frames.get(last).and_then(|f| f.get(i).copied().flatten());
-            let pos = if *id == self.victim { pos.or(victim_at) } else { pos };
+            let pos = if *id == self.victim {
+                pos.or(victim_at)
+            } else {
+                pos
+            };
             if let Some(pos) = pos {
                 out.push((*id, pos));
             }
@@ -326,12 +332,7 @@ impl KillcamRing {
             .collect();
         others.sort_by_key(|(id, q)| (dist2(*q), *id));
         let mut players = vec![killer, victim];
-        players.extend(
-            others
-                .iter()
-                .map(|(id, _)| *id)
-                .take(KILLCAM_MAX_PLAYERS - 2),
-        );
+        players.extend(others.iter().map(|(id, _)| *id).take(KILLCAM_MAX_PLAYERS - 2));
         let traced = shot
             .traced
             .iter()
@@ -439,7 +440,12 @@ pub fn from_replay(
             .rev()
             .find(|s| s.shooter == kill.killer && s.target == Some(kill.victim))
             .cloned();
-        let samples = cursor.world().history.at(tick).map(<[_]>::to_vec).unwrap_or_default();
+        let samples = cursor
+            .world()
+            .history
+            .at(tick)
+            .map(<[_]>::to_vec)
+            .unwrap_or_default();
         ring.record(tick, samples, &shots);
         if tick == kill.tick {
             return Ok(killing.and_then(|shot| ring.build(tick, &shot, kill.victim)));

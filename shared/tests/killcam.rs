@@ -18,7 +18,9 @@ use rewind_shared::tick::Tick;
 /// The largest killcam the bounds allow, every number at its longest encoding.
 fn worst() -> Killcam {
     let far = [i32::MIN, i32::MAX];
-    let players: Vec<PlayerId> = (0..KILLCAM_MAX_PLAYERS as u16).map(|i| PlayerId(u16::MAX - i)).collect();
+    let players: Vec<PlayerId> = (0..KILLCAM_MAX_PLAYERS as u16)
+        .map(|i| PlayerId(u16::MAX - i))
+        .collect();
     let tick = Tick(u32::MAX);
     let first_tick = tick.offset(-(KILLCAM_MAX_TICKS as i32 - 1));
     Killcam {
@@ -58,7 +60,11 @@ fn the_worst_case_fits_the_stated_bound_and_decodes() {
         "worst-case killcam is {} bytes, the bound is {KILLCAM_MAX_BYTES}",
         bytes.len()
     );
-    assert!(bytes.len() > KILLCAM_MAX_BYTES * 3 / 4, "the bound is not far from the worst case: {}", bytes.len());
+    assert!(
+        bytes.len() > KILLCAM_MAX_BYTES * 3 / 4,
+        "the bound is not far from the worst case: {}",
+        bytes.len()
+    );
     let back: ServerMsg = decode(&bytes, MAX_CONTROL_FRAME).expect("decodes within the codec's limits");
     assert_eq!(back, ServerMsg::Killcam(cam));
 }
@@ -68,11 +74,17 @@ fn out_of_bounds_killcams_are_refused() {
     let mut long = worst();
     long.frames.push(long.frames[0].clone());
     long.first_tick = long.first_tick.offset(-1);
-    assert!(matches!(long.validate(), Err(KillcamError::TooLong { what: "frames", .. })));
+    assert!(matches!(
+        long.validate(),
+        Err(KillcamError::TooLong { what: "frames", .. })
+    ));
 
     let mut crowd = worst();
     crowd.players.push(PlayerId(1));
-    assert!(matches!(crowd.validate(), Err(KillcamError::TooLong { what: "players", .. })));
+    assert!(matches!(
+        crowd.validate(),
+        Err(KillcamError::TooLong { what: "players", .. })
+    ));
 
     let mut ragged = worst();
     ragged.frames[7].pop();
@@ -138,7 +150,11 @@ fn the_killers_view_is_the_shared_rewind_of_the_frames() {
             want(9, [-1664, 48], [-1696, 48]),
         ]
     );
-    assert_eq!(view[1].1, [4872, 1600], "a quarter of the way from tick 104 to 106");
+    assert_eq!(
+        view[1].1,
+        [4872, 1600],
+        "a quarter of the way from tick 104 to 106"
+    );
     // 110 − (104 + 2 × 0.25) = 5.5 ticks behind the server.
     assert_eq!(cam.view_delay_ticks(), 5.5);
     // At the kill the killer's eye is that view exactly, the killer at its own position.

@@ -21,7 +21,13 @@ pub fn draw_world(k: &KillcamOverlay) {
     }
     // Beside the killer's view at the kill: where the server had everyone at that instant.
     for (_, at) in &k.present {
-        draw_circle_lines(at.x, at.y, PLAYER_RADIUS + 1.0, 1.5, palette::fade(palette::DEBUG_SERVER, 0.8));
+        draw_circle_lines(
+            at.x,
+            at.y,
+            PLAYER_RADIUS + 1.0,
+            1.5,
+            palette::fade(palette::DEBUG_SERVER, 0.8),
+        );
     }
 }
 
@@ -32,11 +38,7 @@ pub fn draw_hud(k: &KillcamOverlay, w: f32, _h: f32) {
     if !k.hint.is_empty() {
         lines.push(k.hint.clone());
     }
-    let width = lines
-        .iter()
-        .map(|l| text::width(l, size))
-        .fold(0.0_f32, f32::max)
-        + 40.0;
+    let width = lines.iter().map(|l| text::width(l, size)).fold(0.0_f32, f32::max) + 40.0;
     let height = 16.0 + lines.len() as f32 * (size + 8.0);
     let x = (w - width) / 2.0;
     let y = 60.0;
@@ -47,7 +49,13 @@ pub fn draw_hud(k: &KillcamOverlay, w: f32, _h: f32) {
             _ if i + 1 == lines.len() && !k.hint.is_empty() => palette::TEXT_DIM,
             _ => palette::TEXT,
         };
-        text::draw_centered(line, w / 2.0, y + 8.0 + (i as f32 + 1.0) * (size + 8.0) - 8.0, size, colour);
+        text::draw_centered(
+            line,
+            w / 2.0,
+            y + 8.0 + (i as f32 + 1.0) * (size + 8.0) - 8.0,
+            size,
+            colour,
+        );
     }
     draw_rectangle(x, y + height, width, 4.0, Color::new(1.0, 1.0, 1.0, 0.15));
     draw_rectangle(x, y + height, width * k.progress, 4.0, palette::NETSIM);

@@ -240,7 +240,8 @@ async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(
         if !spectator && script.pull(phase_playing, now) {
             control.fire = true;
         }
-        control.skip_killcam = !spectator && (!opts.killcam || (!chat.open && is_key_pressed(KeyCode::Space)));
+        control.skip_killcam =
+            !spectator && (!opts.killcam || (!chat.open && is_key_pressed(KeyCode::Space)));
         let view = source.frame(control);
         // A killcam starting or ending swaps the players drawn: start the sound cues over, so
         // the swap itself (our player "respawning" in the killcam) makes no sound.
@@ -328,7 +329,9 @@ async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(
             if opts.screenshot.is_some() && now - start >= opts.screenshot_after.as_secs_f64() {
                 return Err(WindowError::NoKillcam(opts.screenshot_after));
             }
-            view.killcam.as_ref().is_some_and(|k| k.stage == KillcamStage::ServerSaw)
+            view.killcam
+                .as_ref()
+                .is_some_and(|k| k.stage == KillcamStage::ServerSaw)
         } else {
             now - start >= opts.screenshot_after.as_secs_f64()
         };

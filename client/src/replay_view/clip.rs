@@ -101,7 +101,10 @@ impl ClipSpec {
             return Err(ClipError::Range("times must be finite and not negative".into()));
         }
         if self.to_s <= self.from_s {
-            return Err(ClipError::Range(format!("{:.2} s .. {:.2} s is empty", self.from_s, self.to_s)));
+            return Err(ClipError::Range(format!(
+                "{:.2} s .. {:.2} s is empty",
+                self.from_s, self.to_s
+            )));
         }
         if self.to_s > len + 1e-6 {
             return Err(ClipError::Range(format!("the recording is only {len:.2} s long")));
@@ -110,7 +113,9 @@ impl ClipSpec {
             return Err(ClipError::Range(format!("longer than {MAX_CLIP_S} s")));
         }
         if !(1..=50).contains(&self.fps) || !(16..=1920).contains(&self.width) {
-            return Err(ClipError::Range("fps must be 1 to 50 and width 16 to 1920".into()));
+            return Err(ClipError::Range(
+                "fps must be 1 to 50 and width 16 to 1920".into(),
+            ));
         }
         Ok(())
     }
@@ -259,7 +264,11 @@ impl ClipExport {
     /// What to draw for the next frame.
     pub fn scene(&mut self) -> GameView {
         let view = scene::build(&self.pb, &self.map, self.spec.follow);
-        if let Some(p) = self.spec.follow.and_then(|id| view.players.iter().find(|p| p.id == id)) {
+        if let Some(p) = self
+            .spec
+            .follow
+            .and_then(|id| view.players.iter().find(|p| p.id == id))
+        {
             self.focus = p.pos;
         }
         view
@@ -300,7 +309,12 @@ impl ClipExport {
         eprint!("\rclip: frame {}/{} ", self.done, self.total);
         if self.done >= self.total {
             eprintln!();
-            self.result = Some(self.sink.take().map_or(Ok(()), GifSink::finish).map_err(|e| e.to_string()));
+            self.result = Some(
+                self.sink
+                    .take()
+                    .map_or(Ok(()), GifSink::finish)
+                    .map_err(|e| e.to_string()),
+            );
             return true;
         }
         self.pb.advance(1.0 / f64::from(self.spec.fps));

@@ -76,8 +76,15 @@ impl Kills {
     }
 
     /// Opens the shooter's eye of the selected kill at `now` (the window's clock).
-    pub fn open_eye(&mut self, replay: &Replay, names: impl Fn(PlayerId) -> String, now: Duration) -> Result<(), String> {
-        let (_, kill) = self.current().ok_or("no kill selected (K selects the next one)")?;
+    pub fn open_eye(
+        &mut self,
+        replay: &Replay,
+        names: impl Fn(PlayerId) -> String,
+        now: Duration,
+    ) -> Result<(), String> {
+        let (_, kill) = self
+            .current()
+            .ok_or("no kill selected (K selects the next one)")?;
         let cam = from_replay(replay, kill)
             .map_err(|e| format!("cannot rebuild the kill: {e}"))?
             .ok_or("the recording has no shot for this kill")?;
@@ -102,12 +109,21 @@ impl Kills {
     }
 
     /// The list on the right: the kills around the selected one, time, killer and victim.
-    pub fn draw_list(&self, names: impl Fn(PlayerId) -> String, first: Tick, rate: u32, right: f32, top: f32) {
+    pub fn draw_list(
+        &self,
+        names: impl Fn(PlayerId) -> String,
+        first: Tick,
+        rate: u32,
+        right: f32,
+        top: f32,
+    ) {
         if self.list.is_empty() {
             return;
         }
         let cur = self.current.unwrap_or(0);
-        let start = cur.saturating_sub(LIST_ROWS / 2).min(self.list.len().saturating_sub(LIST_ROWS));
+        let start = cur
+            .saturating_sub(LIST_ROWS / 2)
+            .min(self.list.len().saturating_sub(LIST_ROWS));
         let rows: Vec<(usize, String)> = self
             .list
             .iter()
@@ -117,7 +133,10 @@ impl Kills {
             .map(|(i, k)| {
                 let s = f64::from(k.tick.diff(first).max(0)) / f64::from(rate.max(1));
                 let t = super::timeline::clock(s);
-                (i, format!("{:>3}  {t}  {} > {}", i + 1, names(k.killer), names(k.victim)))
+                (
+                    i,
+                    format!("{:>3}  {t}  {} > {}", i + 1, names(k.killer), names(k.victim)),
+                )
             })
             .collect();
         let title = format!("kills ({})   K next   E shooter's eye   G gif", self.list.len());

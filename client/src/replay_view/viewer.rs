@@ -2,9 +2,9 @@
 //! screen-space extras the live game does not have (timeline, replay status, always-on score
 //! table, lag-compensation ghosts). Drawing of the match itself is the game's renderer.
 
-use super::playback::{Playback, SEEK_STEP_S};
 use super::clip::{ClipExport, ClipSpec};
 use super::kills::Kills;
+use super::playback::{Playback, SEEK_STEP_S};
 use super::scene;
 use super::timeline::{self, Bar, BarState};
 use crate::game::palette::{self, fade};
@@ -45,6 +45,8 @@ const ZOOM_MAX: f32 = 2.5;
 const EXPORT_FPS: u32 = 15;
 /// See `EXPORT_FPS`.
 const EXPORT_WIDTH: u16 = 640;
+/// The kill list's top edge: under the killcam banner.
+const KILL_LIST_TOP: f32 = 200.0;
 /// K puts the playback this many seconds before the kill.
 const KILL_LEAD_S: f64 = 2.0;
 /// Clicking within this many world units of a player's centre picks it.
@@ -178,7 +180,8 @@ impl Viewer {
         if n == 0 || n > count {
             return Err(format!("no kill {n}: the recording has {count}"));
         }
-        self.go_to_kill(n - 1).map_err(|e| format!("cannot seek to kill {n}: {e}"))?;
+        self.go_to_kill(n - 1)
+            .map_err(|e| format!("cannot seek to kill {n}: {e}"))?;
         self.fresh = false;
         if eye {
             // Checked now (the error goes to the command line); opened on the first frame,
@@ -194,7 +197,9 @@ impl Viewer {
 
     /// Selects kill `i`: seeks to a moment before it and follows the killer.
     fn go_to_kill(&mut self, i: usize) -> Result<(), rewind_shared::replay::ReplayError> {
-        let Some(k) = self.kills.select(i) else { return Ok(()) };
+        let Some(k) = self.kills.select(i) else {
+            return Ok(());
+        };
         let rate = f64::from(self.pb.replay().header().cfg.tick_rate.max(1));
         let at = f64::from(k.tick.diff(self.pb.replay().first_tick())) - KILL_LEAD_S * rate;
         self.follow(k.killer);
@@ -215,7 +220,11 @@ impl Viewer {
         };
         let replay = self.pb.replay();
         let spec = ClipSpec::for_kill(replay, kill, EXPORT_FPS, EXPORT_WIDTH);
-        match ClipExport::new(replay, spec, std::path::PathBuf::from(format!("kill-{}.gif", i + 1))) {
+        match ClipExport::new(
+            replay,
+            spec,
+            std::path::PathBuf::from(format!("kill-{}.gif", i + 1)),
+        ) {
             Ok(e) => self.export = Some(e),
             Err(e) => self.note(format!("cannot export: {e}")),
         }
@@ -330,7 +339,9 @@ impl Viewer {
             self.free_camera(true);
         }
         if is_key_pressed(KeyCode::K)
-            && let Some(i) = self.kills.next_after(self.kills.current().map_or(self.pb.tick(), |(_, k)| k.tick))
+            && let Some(i) = self
+                .kills
+                .next_after(self.kills.current().map_or(self.pb.tick(), |(_, k)| k.tick))
         {
             let r = self.go_to_kill(i);
             self.seek_result(r);
@@ -570,7 +581,8 @@ impl Viewer {
             Camera::Free(_) => "free camera".to_string(),
         };
         text::draw(&cam, bar.x + 390.0, base, 18.0, palette::LOCAL);
-        let help = "Space pause  <- -> 5 s  Up/Down speed  1-9 follow  0/F overview (WASD, drag, wheel)  K kill  E eye  G gif  Tab  Esc";
+        let help =
+            "Space pause  <- -> 5 s  Up/Down speed  1-9 follow  0/F overview  K kill  E eye  G gif  Tab  Esc";
         text::draw_right(help, bar.x + bar.w, base, 15.0, palette::TEXT_DIM);
         let (mx, my) = mouse_position();
         let hover = bar
@@ -664,7 +676,10 @@ impl ViewSource for Viewer {
         let mut view = scene::build(&self.pb, &self.map, self.followed());
         self.chat = std::mem::take(&mut view.chat);
         self.focus = self.target(&view);
-        if let Some(eye) = self.kills.eye_scene(Duration::from_secs_f64(macroquad::time::get_time())) {
+        if let Some(eye) = self
+            .kills
+            .eye_scene(Duration::from_secs_f64(macroquad::time::get_time()))
+        {
             // The shooter's eye: the killcam's players and tracers, the victim as "us".
             view.local_id = eye.players.iter().find(|p| p.local).map(|p| p.id);
             view.players = eye.players;
@@ -733,8 +748,13 @@ impl ViewSource for Viewer {
         }
         crate::game::hud::draw_chat(&self.chat, None, 14.0, h - timeline::PANEL_H - 4.0);
         let (pb, rate) = (&self.pb, self.pb.replay().header().cfg.tick_rate);
-        self.kills
-            .draw_list(|id| pb.name(id), pb.replay().first_tick(), rate, w - 10.0, 50.0);
+        self.kills.draw_list(
+            |id| pb.name(id),
+            pb.replay().first_tick(),
+            rate,
+            w - 10.0,
+            KILL_LIST_TOP,
+        );
         self.draw_panel(&bar, w, h);
         self.mouse(camera, &bar);
     }
