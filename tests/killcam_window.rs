@@ -90,7 +90,7 @@ fn dying_shows_the_killcam_and_it_is_the_servers_verdict() {
     let img = check_png(&png);
 
     // The banner: its first line is drawn in the caption yellow (255, 200, 60) at the top centre.
-    let yellow = (60..110)
+    let yellow = (104..150)
         .flat_map(|y| (300..980).map(move |x| (x, y)))
         .filter_map(|(x, y)| img.pixel(x, y))
         .filter(|p| p[0] > 200 && p[1] > 160 && p[1] < 230 && p[2] < 110)

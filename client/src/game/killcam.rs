@@ -41,7 +41,8 @@ pub fn draw_hud(k: &KillcamOverlay, w: f32, _h: f32) {
     let width = lines.iter().map(|l| text::width(l, size)).fold(0.0_f32, f32::max) + 40.0;
     let height = 16.0 + lines.len() as f32 * (size + 8.0);
     let x = (w - width) / 2.0;
-    let y = 60.0;
+    // Under the title and the link-conditioner panel of the top-left corner.
+    let y = 104.0;
     text::panel(x, y, width, height);
     for (i, line) in lines.iter().enumerate() {
         let colour = match i {

@@ -147,15 +147,15 @@ pub fn downscale(src: &[u8], sw: usize, sh: usize, dw: usize, dh: usize) -> Vec<
                 let row = (sh - 1 - sy) * sw;
                 for sx in x0..x1 {
                     let p = &src[(row + sx) * 4..(row + sx) * 4 + 3];
-                    for c in 0..3 {
-                        sum[c] += u32::from(p[c]);
+                    for (s, v) in sum.iter_mut().zip(p) {
+                        *s += u32::from(*v);
                     }
                     n += 1;
                 }
             }
             let o = (y * dw + x) * 4;
-            for c in 0..3 {
-                out[o + c] = (sum[c] / n.max(1)) as u8;
+            for (d, s) in out[o..o + 3].iter_mut().zip(sum) {
+                *d = (s / n.max(1)) as u8;
             }
             out[o + 3] = 255;
         }
@@ -345,16 +345,19 @@ impl ClipExport {
     }
 }
 
+/// Where a `ClipSource` leaves its outcome for the caller (set once the clip ends).
+pub type ClipOutcome = Arc<Mutex<Option<Result<(), ClipError>>>>;
+
 /// A clip as the window's only source (`rewind replay FILE --clip A..B --out F.gif`): the
 /// outcome is left in `outcome` for the caller once the window closes.
 pub struct ClipSource {
     export: ClipExport,
-    outcome: Arc<Mutex<Option<Result<(), ClipError>>>>,
+    outcome: ClipOutcome,
 }
 
 impl ClipSource {
     /// The source, and where its outcome will be.
-    pub fn new(export: ClipExport) -> (ClipSource, Arc<Mutex<Option<Result<(), ClipError>>>>) {
+    pub fn new(export: ClipExport) -> (ClipSource, ClipOutcome) {
         let outcome = Arc::new(Mutex::new(None));
         (
             ClipSource {

@@ -46,7 +46,7 @@ const EXPORT_FPS: u32 = 15;
 /// See `EXPORT_FPS`.
 const EXPORT_WIDTH: u16 = 640;
 /// The kill list's top edge: under the killcam banner.
-const KILL_LIST_TOP: f32 = 200.0;
+const KILL_LIST_TOP: f32 = 236.0;
 /// K puts the playback this many seconds before the kill.
 const KILL_LEAD_S: f64 = 2.0;
 /// Clicking within this many world units of a player's centre picks it.
