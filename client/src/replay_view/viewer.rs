@@ -741,20 +741,24 @@ impl ViewSource for Viewer {
         let bar = Bar::for_screen(w, h);
         if let Some(view) = self.last_view.take() {
             // Under the full scoreboard (Tab) the world extras would draw over it.
-            if !is_key_down(KeyCode::Tab) && self.draw_world(camera, &view) > 0 {
+            // The shooter's eye draws its own rings; the playback's would be of another moment.
+            let eye = self.kills.eye_open();
+            if !is_key_down(KeyCode::Tab) && !eye && self.draw_world(camera, &view) > 0 {
                 Viewer::draw_legend(w, h);
             }
             self.draw_scores(&view);
         }
         crate::game::hud::draw_chat(&self.chat, None, 14.0, h - timeline::PANEL_H - 4.0);
-        let (pb, rate) = (&self.pb, self.pb.replay().header().cfg.tick_rate);
-        self.kills.draw_list(
-            |id| pb.name(id),
-            pb.replay().first_tick(),
-            rate,
-            w - 10.0,
-            KILL_LIST_TOP,
-        );
+        if !self.kills.eye_open() {
+            let (pb, rate) = (&self.pb, self.pb.replay().header().cfg.tick_rate);
+            self.kills.draw_list(
+                |id| pb.name(id),
+                pb.replay().first_tick(),
+                rate,
+                w - 10.0,
+                KILL_LIST_TOP,
+            );
+        }
         self.draw_panel(&bar, w, h);
         self.mouse(camera, &bar);
     }
