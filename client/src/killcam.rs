@@ -255,3 +255,112 @@ impl KillcamPlayback {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sound::cues::CueTracker;
+    use crate::sound::synth::Effect;
+    use crate::view::{GameView, NetStats, Phase};
+    use rewind_shared::killcam::KillcamShot;
+    use rewind_shared::sim::ShotMode;
+    use rewind_shared::tick::Tick;
+
+    const KILLER: PlayerId = PlayerId(1);
+    const VICTIM: PlayerId = PlayerId(2);
+
+    /// 121 ticks (2 s at 60 Hz): the killer stands at x=100, the victim walks right from x=400;
+    /// the killer fires every 6 ticks from tick 60 on, hitting from tick 84, the tenth hit kills.
+    fn cam() -> Killcam {
+        let first = Tick(1000);
+        let frames: Vec<Vec<Option<[i32; 2]>>> = (0..=120)
+            .map(|i| vec![Some([1600, 1600]), (i < 120).then_some([6400 + i * 8, 1600])])
+            .collect();
+        let shots = (0..=10)
+            .map(|k| {
+                let tick = first.offset(60 + k * 6);
+                KillcamShot {
+                    tick,
+                    from: [1600, 1600],
+                    to: [6400, 1600],
+                    hit: (k >= 1).then_some(VICTIM),
+                }
+            })
+            .collect();
+        Killcam {
+            killer: KILLER,
+            victim: VICTIM,
+            tick: first.offset(120),
+            view: Some(rewind_shared::input::ShotView {
+                tick_a: first.offset(114),
+                tick_b: first.offset(116),
+                alpha: 0,
+            }),
+            mode: ShotMode::Rewound,
+            origin: [1600, 1600],
+            end: [7336, 1600],
+            traced: vec![(KILLER, [1600, 1600]), (VICTIM, [7312, 1600])],
+            first_tick: first,
+            players: vec![KILLER, VICTIM],
+            frames,
+            shots,
+        }
+    }
+
+    fn view(scene: KillcamScene) -> GameView {
+        GameView {
+            phase: Phase::Playing,
+            map: None,
+            local_id: Some(VICTIM),
+            players: scene.players,
+            tracers: scene.tracers,
+            shots: Vec::new(),
+            kill_feed: Vec::new(),
+            chat: Vec::new(),
+            scoreboard: Vec::new(),
+            respawn_in_s: None,
+            net: NetStats::default(),
+            killcam: Some(scene.overlay),
+        }
+    }
+
+    #[test]
+    fn the_killcam_is_heard_shot_by_shot_and_ends_on_our_death() {
+        let map = Map::parse("open", "##########\n#S.......#\n##########\n").expect("map");
+        let cam = cam();
+        cam.validate().expect("valid");
+        // Enough time to show the whole window at `SPEED`.
+        let available = 2.0 / SPEED + HOLD_S + SERVER_S;
+        let pb = KillcamPlayback::new(cam, &map, Vec::new(), 60, Duration::ZERO, available);
+        assert!(
+            (pb.view_delay_ms() - 100.0).abs() < 0.01,
+            "6 ticks behind: {}",
+            pb.view_delay_ms()
+        );
+        let mut cues = CueTracker::default();
+        let (mut shots, mut hurt, mut deaths, mut frames) = (0, 0, 0, 0);
+        let mut stages = Vec::new();
+        let mut t = Duration::ZERO;
+        while let Some(scene) = pb.scene(t) {
+            if stages.last() != Some(&scene.overlay.stage) {
+                stages.push(scene.overlay.stage);
+            }
+            for c in cues.update(&view(scene), t.as_secs_f64()) {
+                match c.effect {
+                    Effect::RemoteShot => shots += 1,
+                    Effect::Hurt => hurt += 1,
+                    Effect::Death => deaths += 1,
+                    _ => {}
+                }
+            }
+            frames += 1;
+            t += Duration::from_micros(16_667);
+        }
+        assert!(frames > 60, "it played ({frames} frames)");
+        assert_eq!(stages, vec![KillcamStage::KillerEye, KillcamStage::ServerSaw]);
+        assert_eq!(shots, 11, "each of the killer's shots once");
+        assert_eq!(hurt, 9, "the hits before the last one");
+        assert_eq!(deaths, 1, "the kill");
+        assert!(pb.scene(t).is_none(), "and then it is over");
+    }
+}
