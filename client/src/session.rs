@@ -74,6 +74,8 @@ pub struct SessionStats {
     pub top_speed: f32,
     /// Remote positions received, and those beyond the line of sight (the wallhack's count).
     pub wallhack: WallhackCount,
+    /// Bytes of the killcams received (encoded messages): downstream that only deaths cost.
+    pub killcam_bytes: u64,
 }
 
 /// The connected client's state.
@@ -114,6 +116,8 @@ pub struct Session {
     killcam: Option<KillcamPlayback>,
     /// The last killcam received (kept for tests and reports after it played).
     last_killcam: Option<Killcam>,
+    /// Bytes of the killcams received.
+    killcam_bytes: u64,
 }
 
 /// What the replaced parts had counted before a resume.
@@ -180,6 +184,7 @@ impl Session {
             last_respawn: None,
             killcam: None,
             last_killcam: None,
+            killcam_bytes: 0,
         };
         session.on_control_bytes(&[], now);
         Ok(session)
@@ -375,6 +380,7 @@ impl Session {
             bytes_up: self.meter.bytes_up(),
             top_speed: self.top_speed,
             wallhack: self.wallhack,
+            killcam_bytes: self.killcam_bytes,
         }
     }
 
@@ -403,6 +409,8 @@ impl Session {
     /// Our killcam arrived: checked against its bounds, then played for what is left of the
     /// respawn wait.
     fn on_killcam(&mut self, cam: Killcam, now: Duration) {
+        // The message's size: the killcam's and one byte of variant index.
+        self.killcam_bytes += rewind_shared::codec::encode(&cam).map_or(0, |b| b.len() as u64 + 1);
         if let Err(e) = cam.validate() {
             tracing::warn!("killcam ignored: {e}");
             return;
