@@ -56,6 +56,28 @@ struct ReplayArgs {
     /// Recording to watch: Space pause, arrows seek/speed, 1-9 follow, 0 free camera.
     #[arg(required = true)]
     file: Option<PathBuf>,
+    /// Start at this kill (1 = the first of the match), following the killer (K: next kill).
+    #[arg(long, value_name = "N")]
+    kill: Option<usize>,
+    /// Open that kill in the shooter's eye: the shot as the shooter drew it, beside the server's
+    /// present (E toggles it in the viewer).
+    #[arg(long, requires = "kill")]
+    shooters_eye: bool,
+    /// Clip range for `--out`, e.g. `10s..16s` (default with `--kill`: 3 s before to 1 s after).
+    #[arg(long, value_name = "A..B", value_parser = replay_cmd::parse_clip_range, requires = "out")]
+    clip: Option<(std::time::Duration, std::time::Duration)>,
+    /// Render the clip (`--clip` or `--kill`) into this animated GIF instead of opening the viewer.
+    #[arg(long, value_name = "FILE.gif", conflicts_with = "shooters_eye")]
+    out: Option<PathBuf>,
+    /// The player the clip's camera follows (default: the killer with `--kill`, else the map).
+    #[arg(long, value_name = "NAME", requires = "out")]
+    follow: Option<String>,
+    /// Frames per second of the clip.
+    #[arg(long, default_value_t = 15, requires = "out", value_parser = clap::value_parser!(u32).range(1..=50))]
+    fps: u32,
+    /// Width of the clip in pixels (the height follows the window).
+    #[arg(long, default_value_t = 640, requires = "out", value_parser = clap::value_parser!(u16).range(16..=1920))]
+    clip_width: u16,
     #[command(flatten)]
     window: window_args::WindowArgs,
 }
@@ -150,9 +172,36 @@ fn run() -> anyhow::Result<()> {
         Command::Replay(ReplayArgs {
             cmd: None,
             file: Some(file),
+            out: Some(out),
+            clip,
+            kill,
+            follow,
+            fps,
+            clip_width,
             window,
+            ..
+        }) => replay_cmd::clip(
+            &file,
+            replay_cmd::ClipArgs {
+                range: clip,
+                kill,
+                follow,
+                fps,
+                width: clip_width,
+                out,
+            },
+            window.options("Rewind clip"),
+        ),
+        Command::Replay(ReplayArgs {
+            cmd: None,
+            file: Some(file),
+            kill,
+            shooters_eye,
+            window,
+            ..
         }) => {
-            rewind_client::replay_view::run_replay_viewer(&file, window.options("Rewind replay"))?;
+            let start = kill.map(|n| (n, shooters_eye));
+            rewind_client::replay_view::run_replay_viewer(&file, window.options("Rewind replay"), start)?;
             Ok(())
         }
         Command::Replay(ReplayArgs {

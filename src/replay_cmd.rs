@@ -200,3 +200,85 @@ pub fn info(path: &Path, trust: &TrustArgs) -> anyhow::Result<()> {
     print_info(path, &info, trust);
     Ok(())
 }
+
+/// `--clip A..B`: two durations (`10s..16s`, `1m..1m20s`).
+pub fn parse_clip_range(s: &str) -> Result<(std::time::Duration, std::time::Duration), String> {
+    let (a, b) = s
+        .split_once("..")
+        .ok_or_else(|| format!("{s:?} is not a range like 10s..16s"))?;
+    let (a, b) = (
+        crate::cli_util::parse_duration_arg(a.trim())?,
+        crate::cli_util::parse_duration_arg(b.trim())?,
+    );
+    if b <= a {
+        return Err(format!("{s:?} is empty: the end must be after the start"));
+    }
+    Ok((a, b))
+}
+
+/// What `rewind replay FILE --out F.gif` renders.
+#[derive(Debug)]
+pub struct ClipArgs {
+    /// `--clip`.
+    pub range: Option<(std::time::Duration, std::time::Duration)>,
+    /// `--kill N` (1-based).
+    pub kill: Option<usize>,
+    /// `--follow NAME`.
+    pub follow: Option<String>,
+    /// `--fps`.
+    pub fps: u32,
+    /// `--clip-width`.
+    pub width: u16,
+    /// `--out`.
+    pub out: PathBuf,
+}
+
+/// `rewind replay FILE (--clip A..B | --kill N) --out F.gif`: renders the frames with the game's
+/// renderer in a window (Xvfb on a headless machine) into an animated GIF.
+pub fn clip(file: &Path, args: ClipArgs, opts: rewind_client::game::WindowOptions) -> anyhow::Result<()> {
+    use rewind_client::replay_view::clip::{ClipError, ClipExport, ClipSource, ClipSpec, player_named};
+    use rewind_client::replay_view::playback::Playback;
+    if args.range.is_none() && args.kill.is_none() {
+        bail!("--out needs --clip A..B or --kill N");
+    }
+    let replay = rewind_client::replay_view::load(file)?;
+    let replay: &'static Replay = Box::leak(Box::new(replay));
+    let kill = match args.kill {
+        Some(n) => {
+            let kills = rewind_shared::killcam::kills_in(replay);
+            let count = kills.len();
+            let k = n
+                .checked_sub(1)
+                .and_then(|i| kills.get(i).copied())
+                .with_context(|| format!("no kill {n}: {} has {count}", file.display()))?;
+            Some(k)
+        }
+        None => None,
+    };
+    let mut spec = match (kill, args.range) {
+        (Some(k), None) => ClipSpec::for_kill(replay, k, args.fps, args.width),
+        (_, Some((a, b))) => ClipSpec {
+            from_s: a.as_secs_f64(),
+            to_s: b.as_secs_f64(),
+            fps: args.fps,
+            width: args.width,
+            follow: kill.map(|k| k.killer),
+        },
+        (None, None) => bail!("--out needs --clip A..B or --kill N"),
+    };
+    if let Some(name) = &args.follow {
+        spec.follow = Some(player_named(&Playback::new(replay), name)?);
+    }
+    let frames = spec.frames();
+    let export = ClipExport::new(replay, spec, args.out.clone())?;
+    let (source, outcome) = ClipSource::new(export);
+    rewind_client::game::run_window(opts, source)?;
+    let result = outcome
+        .lock()
+        .map_err(|_| anyhow::anyhow!("the clip's state was poisoned"))?
+        .take()
+        .unwrap_or(Err(ClipError::Interrupted { total: frames }));
+    result?;
+    println!("wrote {} ({frames} frames)", args.out.display());
+    Ok(())
+}

@@ -35,6 +35,13 @@ pub struct WindowArgs {
     /// (scripted shots for the listening test and demos; the mouse still works).
     #[arg(long, value_name = "T1,T2,...", value_delimiter = ',', value_parser = parse_duration_arg)]
     pub fire_at: Vec<Duration>,
+    /// Do not show the killcam after a death (Space skips one in the window).
+    #[arg(long)]
+    pub no_killcam: bool,
+    /// Take the screenshot when a killcam shows the server's view of the kill (docs and the
+    /// killcam test under Xvfb); `--screenshot-after` is then the deadline (an error after it).
+    #[arg(long, requires = "screenshot", conflicts_with = "no_killcam")]
+    pub screenshot_killcam: bool,
 }
 
 impl WindowArgs {
@@ -52,6 +59,8 @@ impl WindowArgs {
                 muted: self.mute,
             },
             fire_at: self.fire_at.clone(),
+            killcam: !self.no_killcam,
+            screenshot_killcam: self.screenshot_killcam,
             ..WindowOptions::default()
         }
     }

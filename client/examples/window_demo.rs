@@ -288,6 +288,7 @@ impl ViewSource for Demo {
                 server_tick: self.world.tick,
                 rtt_history_ms: self.rtt.clone(),
             },
+            killcam: None,
         }
     }
 

@@ -115,6 +115,9 @@ pub struct BotsReport {
     pub down_bytes_per_s: f64,
     /// Bytes sent per second per client (QUIC wire bytes).
     pub up_bytes_per_s: f64,
+    /// Killcam bytes received per second per client (encoded messages, part of the downstream;
+    /// they depend on how often the bots died).
+    pub killcam_bytes_per_s: f64,
     /// Snapshots received (all bots).
     pub snapshots: u64,
     /// Fraction of snapshot sequences never received.
@@ -471,6 +474,7 @@ fn aggregate(results: &[Result<BotResult, String>]) -> BotsReport {
     let mut resume_hist = Histogram::<u64>::new_with_bounds(1, 3_600_000, 3).ok();
     let mut recovery_hist = Histogram::<u64>::new_with_bounds(1, 3_600_000, 3).ok();
     let (mut lost, mut down, mut up, mut secs) = (0u64, 0u64, 0u64, 0f64);
+    let mut killcam_bytes = 0u64;
     for res in results {
         let b = match res {
             Ok(b) => b,
@@ -513,6 +517,7 @@ fn aggregate(results: &[Result<BotResult, String>]) -> BotsReport {
         {
             r.min_shot_gap_ticks = s.shots.min_gap_ticks;
         }
+        killcam_bytes += s.killcam_bytes;
         r.positions_received += s.wallhack.positions;
         r.positions_beyond_sight += s.wallhack.beyond_sight;
         r.positions_around_respawn += s.wallhack.around_respawn;
@@ -554,6 +559,7 @@ fn aggregate(results: &[Result<BotResult, String>]) -> BotsReport {
     if r.clients > 0 && secs > 0.0 {
         r.down_bytes_per_s = down as f64 / secs / f64::from(r.clients);
         r.up_bytes_per_s = up as f64 / secs / f64::from(r.clients);
+        r.killcam_bytes_per_s = killcam_bytes as f64 / secs / f64::from(r.clients);
     }
     let percentiles = |h: Option<Histogram<u64>>| {
         h.filter(|h| !h.is_empty())

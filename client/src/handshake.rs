@@ -85,6 +85,7 @@ impl Handshake {
             Ok(Some(ServerMsg::Shutdown { reason })) => Err(HandshakeError::ShuttingDown(reason)),
             Ok(Some(ServerMsg::Event(_))) => Err(HandshakeError::Unexpected("an event")),
             Ok(Some(ServerMsg::Verdict(_))) => Err(HandshakeError::Unexpected("a verdict")),
+            Ok(Some(ServerMsg::Killcam(_))) => Err(HandshakeError::Unexpected("a killcam")),
             Err(e) => Err(HandshakeError::Malformed(e.to_string())),
         }
     }

@@ -15,6 +15,7 @@ pub mod feed;
 pub mod game;
 pub mod handshake;
 pub mod interpolation;
+pub mod killcam;
 pub mod lan;
 pub mod meter;
 pub mod net;

@@ -895,6 +895,7 @@ impl SessionHandle {
                 scoreboard: Vec::new(),
                 respawn_in_s: None,
                 net: NetStats::default(),
+                killcam: None,
             },
         }
     }
@@ -904,6 +905,11 @@ impl SessionHandle {
     pub fn send(&self, mut input: ControlInput) {
         if let Some(line) = input.chat.take() {
             let _ = self.chat.send(line);
+        }
+        if input.skip_killcam
+            && let Some(s) = lock(&self.slot).session.as_mut()
+        {
+            s.skip_killcam();
         }
         let mut w = lock(&self.input);
         w.fire_latched |= input.fire;

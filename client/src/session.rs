@@ -17,16 +17,18 @@ use crate::end::EndReason;
 use crate::feed::Feed;
 use crate::handshake::Welcomed;
 use crate::interpolation::{Interpolator, SnapshotStore};
+use crate::killcam::KillcamPlayback;
 use crate::meter::Meter;
 use crate::prediction::{Predictor, Reconciled};
 use crate::shots::{ShotLedger, ShotRecord, ShotStats};
 use crate::uplink::{Uplink, input_of};
-use crate::view::{ControlInput, DrawnPlayer, GameView, NetStats, Phase, ScoreRow};
+use crate::view::{ControlInput, DrawnPlayer, GameView, KillcamOverlay, NetStats, Phase, ScoreRow};
 use rewind_shared::Vec2;
 use rewind_shared::codec::CodecError;
 use rewind_shared::fog::near_respawn;
 use rewind_shared::frame::{FrameDecoder, encode_frame};
 use rewind_shared::input::{BUTTON_FIRE, ShotView, aim_dir};
+use rewind_shared::killcam::Killcam;
 use rewind_shared::map::{Map, MapError};
 use rewind_shared::player::score_rank;
 use rewind_shared::player::{PlayerId, PlayerState};
@@ -73,6 +75,8 @@ pub struct SessionStats {
     pub top_speed: f32,
     /// Remote positions received, and those beyond the line of sight (the wallhack's count).
     pub wallhack: WallhackCount,
+    /// Bytes of the killcams received (encoded messages): downstream that only deaths cost.
+    pub killcam_bytes: u64,
 }
 
 /// The connected client's state.
@@ -111,6 +115,12 @@ pub struct Session {
     wallhack: WallhackCount,
     /// Our latest respawn tick (past or due), from the server's word on our player.
     last_respawn: Option<Tick>,
+    /// The killcam playing during our respawn wait.
+    killcam: Option<KillcamPlayback>,
+    /// The last killcam received (kept for tests and reports after it played).
+    last_killcam: Option<Killcam>,
+    /// Bytes of the killcams received.
+    killcam_bytes: u64,
 }
 
 /// What the replaced parts had counted before a resume.
@@ -176,6 +186,9 @@ impl Session {
             top_speed: 0.0,
             wallhack: WallhackCount::default(),
             last_respawn: None,
+            killcam: None,
+            last_killcam: None,
+            killcam_bytes: 0,
         };
         session.on_control_bytes(&[], now);
         Ok(session)
@@ -390,6 +403,7 @@ impl Session {
             bytes_up: self.meter.bytes_up(),
             top_speed: self.top_speed,
             wallhack: self.wallhack,
+            killcam_bytes: self.killcam_bytes,
         }
     }
 
@@ -411,7 +425,62 @@ impl Session {
             ServerMsg::Shutdown { reason } => self.end(EndReason::ServerClosed(reason)),
             ServerMsg::Verdict(v) => self.ledger.verdict(v),
             ServerMsg::Event(ev) => self.feed.on_event(ev, now),
+            ServerMsg::Killcam(cam) => self.on_killcam(cam, now),
         }
+    }
+
+    /// Our killcam arrived: checked against its bounds, then played for what is left of the
+    /// respawn wait.
+    fn on_killcam(&mut self, cam: Killcam, now: Duration) {
+        // The message's size: the killcam's and one byte of variant index.
+        self.killcam_bytes += rewind_shared::codec::encode(&cam).map_or(0, |b| b.len() as u64 + 1);
+        if let Err(e) = cam.validate() {
+            tracing::warn!("killcam ignored: {e}");
+            return;
+        }
+        if cam.victim != self.welcome.player_id {
+            tracing::warn!("killcam ignored: it is not of our death");
+            return;
+        }
+        let since = self.estimated_server_tick(now).diff(cam.tick).max(0) as f32 / self.cfg.tick_rate as f32;
+        let available = (RESPAWN_S - since).clamp(0.5, RESPAWN_S);
+        let names = cam.players.iter().map(|id| (*id, self.feed.name(*id))).collect();
+        let playback =
+            KillcamPlayback::new(cam.clone(), &self.map, names, self.cfg.tick_rate, now, available);
+        tracing::info!(
+            killer = cam.killer.0,
+            victim = cam.victim.0,
+            tick = cam.tick.0,
+            origin = ?cam.origin,
+            end = ?cam.end,
+            traced = ?cam.traced,
+            frames = cam.frames.len(),
+            view_delay_ms = playback.view_delay_ms(),
+            behind_wall_ms = playback.behind_wall_ms(),
+            "killcam"
+        );
+        self.killcam = Some(playback);
+        self.last_killcam = Some(cam);
+    }
+
+    /// Stops the killcam now (its key; `--no-killcam` stops every one as it arrives).
+    pub fn skip_killcam(&mut self) {
+        self.killcam = None;
+    }
+
+    /// The last killcam the server sent us, if any.
+    pub fn last_killcam(&self) -> Option<&Killcam> {
+        self.last_killcam.as_ref()
+    }
+
+    /// Our recent shots with their verdicts, oldest first.
+    pub fn recent_shots(&self) -> impl Iterator<Item = &ShotRecord> {
+        self.ledger.recent()
+    }
+
+    /// The killcam playing now, if any.
+    pub fn killcam(&self) -> Option<&KillcamPlayback> {
+        self.killcam.as_ref()
     }
 
     /// A datagram from the server: decoded with the size limit; garbage is counted and dropped.
@@ -659,18 +728,32 @@ impl Session {
             },
             _ => self.phase.clone(),
         };
+        let mut tracers = self.feed.tracers(now);
+        let scene = self.killcam.as_ref().and_then(|k| k.scene(now));
+        if scene.is_none() {
+            self.killcam = None;
+        }
+        let killcam = scene.map(|scene| {
+            players = scene.players;
+            tracers = scene.tracers;
+            KillcamOverlay {
+                hint: "Space: skip the killcam".to_string(),
+                ..scene.overlay
+            }
+        });
         GameView {
             phase,
             map: Some(self.map.clone()),
             local_id: Some(me),
             players,
-            tracers: self.feed.tracers(now),
+            tracers,
             shots: self.ledger.reviews(now),
             kill_feed: self.feed.kill_feed(now),
             chat: self.feed.chat(now),
             scoreboard,
             respawn_in_s,
             net: self.net_stats(now),
+            killcam,
         }
     }
 

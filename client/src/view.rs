@@ -149,6 +149,38 @@ pub struct GameView {
     pub respawn_in_s: Option<f32>,
     /// Net graph numbers.
     pub net: NetStats,
+    /// While a killcam plays (then `players` and `tracers` are the killcam's).
+    pub killcam: Option<KillcamOverlay>,
+}
+
+/// Which part of the killcam is showing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KillcamStage {
+    /// The seconds before the kill as the killer drew them.
+    KillerEye,
+    /// The kill's instant at the server's present.
+    ServerSaw,
+}
+
+/// What the renderer draws over a killcam scene.
+#[derive(Clone, Debug, PartialEq)]
+pub struct KillcamOverlay {
+    /// Which part.
+    pub stage: KillcamStage,
+    /// Caption and figures, one per line.
+    pub lines: Vec<String>,
+    /// The hitboxes the server traced the killing shot against (shown at the kill).
+    pub rewound: Vec<(PlayerId, Vec2)>,
+    /// Where the camera looks (the killer, then the victim).
+    pub focus: Vec2,
+    /// How much of the killcam has played, 0..=1.
+    pub progress: f32,
+    /// The server's positions at the kill, drawn as rings beside the killer's view at the kill.
+    pub present: Vec<(PlayerId, Vec2)>,
+    /// The keys that apply (the live game skips, the replay viewer goes back).
+    pub hint: String,
+    /// The killing shot (origin, end), drawn from the kill on.
+    pub shot: Option<(Vec2, Vec2)>,
 }
 
 /// What the player is doing this frame.
@@ -164,4 +196,6 @@ pub struct ControlInput {
     pub chat: Option<String>,
     /// The lag-compensation debug view is open (the server then sends its traced hitboxes).
     pub debug_view: bool,
+    /// Stop the killcam now (its key, or `--no-killcam` on every frame).
+    pub skip_killcam: bool,
 }

@@ -76,6 +76,10 @@ pub struct Metrics {
     /// Shots traced against what the shooter had rather than the history (fog or deferral made
     /// them differ).
     pub seen_overrides: Counter,
+    /// Killcams sent to victims.
+    pub killcams: Counter,
+    /// Bytes of the killcams sent (encoded messages, before framing).
+    pub killcam_bytes: Counter,
 }
 
 impl Metrics {
@@ -106,6 +110,8 @@ impl Metrics {
         let refused_views = Counter::default();
         let clamped_views = Counter::default();
         let seen_overrides = Counter::default();
+        let killcams = Counter::default();
+        let killcam_bytes = Counter::default();
         registry.register("ticks", "Ticks simulated", ticks.clone());
         registry.register_with_unit(
             "tick_duration",
@@ -200,6 +206,13 @@ impl Metrics {
             rate_limited.clone(),
         );
         registry.register("handshakes", "Client handshakes completed", handshakes.clone());
+        registry.register("killcams", "Killcams sent to victims", killcams.clone());
+        registry.register_with_unit(
+            "killcam",
+            "Bytes of the killcams sent (encoded, before framing)",
+            Unit::Bytes,
+            killcam_bytes.clone(),
+        );
         let guard = GuardCounters::register(&mut registry);
         Metrics {
             guard,
@@ -228,6 +241,8 @@ impl Metrics {
             refused_views,
             clamped_views,
             seen_overrides,
+            killcams,
+            killcam_bytes,
         }
     }
 

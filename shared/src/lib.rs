@@ -13,6 +13,7 @@ pub mod geom;
 pub mod input;
 pub mod input_run;
 pub mod interp;
+pub mod killcam;
 pub mod lagcomp;
 pub mod lan;
 pub mod map;

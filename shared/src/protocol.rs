@@ -240,6 +240,9 @@ pub enum ServerMsg {
         /// Why, shown to the player.
         reason: String,
     },
+    /// To the victim alone, at death: the kill as the killer drew it and as the server saw it
+    /// (at most `killcam::KILLCAM_MAX_BYTES` encoded).
+    Killcam(crate::killcam::Killcam),
 }
 
 /// One tick of input as sent: which tick it is for and its own sequence number.

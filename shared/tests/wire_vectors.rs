@@ -11,6 +11,7 @@ use rewind_shared::ack::AckWindow;
 use rewind_shared::codec::{decode, encode};
 use rewind_shared::frame::{FrameDecoder, encode_frame};
 use rewind_shared::input::{BUTTON_FIRE, Input, ShotView};
+use rewind_shared::killcam::{Killcam, KillcamShot};
 use rewind_shared::player::{Body, Life, PlayerId, PlayerState, Score, Weapon};
 use rewind_shared::protocol::{
     ClientDatagram, ClientMsg, GameEvent, InputCmd, MAX_CONTROL_FRAME, MAX_DATAGRAM, RejectReason,
@@ -302,12 +303,53 @@ fn server_messages_match_their_vectors() {
             },
             SERVER_SHUTDOWN,
         ),
+        ("server-killcam", ServerMsg::Killcam(killcam()), SERVER_KILLCAM),
     ];
     let mut wrong = Vec::new();
     for (key, value, hex) in &vectors {
         wrong.extend(check(key, value, hex, MAX_CONTROL_FRAME));
     }
     assert_all(wrong);
+}
+
+const SERVER_KILLCAM: &str = "\
+    05 03 00 fb eb 03 01 fb e9 03 fb ea 03 fb 00 80 \
+    00 fb 80 0c fb 80 07 fb b0 12 fb 50 0a 02 00 fb \
+    a8 12 fb 58 0a 03 fb 50 0c fb 80 07 fb e9 03 02 \
+    03 00 03 02 01 fb 40 0c fb 80 07 01 fb a0 12 fb \
+    50 0a 02 01 fb 60 0c fb 80 07 01 fb b0 12 fb 60 \
+    0a 02 01 fb 80 0c fb 80 07 00 01 fb eb 03 fb 80 \
+    0c fb 80 07 fb b0 12 fb 50 0a 01 00";
+
+/// A killcam of three ticks, two players, one shot (section 8.1).
+fn killcam() -> Killcam {
+    Killcam {
+        killer: PlayerId(3),
+        victim: PlayerId(0),
+        tick: Tick(1003),
+        view: Some(ShotView {
+            tick_a: Tick(1001),
+            tick_b: Tick(1002),
+            alpha: 32768,
+        }),
+        mode: ShotMode::Rewound,
+        origin: [1600, 960],
+        end: [2392, 1320],
+        traced: vec![(PlayerId(0), [2388, 1324]), (PlayerId(3), [1576, 960])],
+        first_tick: Tick(1001),
+        players: vec![PlayerId(3), PlayerId(0)],
+        frames: vec![
+            vec![Some([1568, 960]), Some([2384, 1320])],
+            vec![Some([1584, 960]), Some([2392, 1328])],
+            vec![Some([1600, 960]), None],
+        ],
+        shots: vec![KillcamShot {
+            tick: Tick(1003),
+            from: [1600, 960],
+            to: [2392, 1320],
+            hit: Some(PlayerId(0)),
+        }],
+    }
 }
 
 // ---- ClientDatagram (datagram, client to server) ----
@@ -552,6 +594,7 @@ fn the_spec_appendix_has_no_other_vectors() {
         "server-verdict-hit",
         "server-verdict-refused",
         "server-shutdown",
+        "server-killcam",
         "datagram-inputs",
         "snapshot-full",
         "snapshot-delta",

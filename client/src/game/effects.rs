@@ -109,6 +109,7 @@ mod tests {
             scoreboard: vec![],
             respawn_in_s: None,
             net: NetStats::default(),
+            killcam: None,
         }
     }
 

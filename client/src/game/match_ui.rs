@@ -9,7 +9,7 @@ use super::{ViewSource, WindowOptions, hud, input};
 use crate::sound::cues::{Cue, CueTracker};
 use crate::sound::settings::SoundKey;
 use crate::sound::synth::Effect;
-use crate::view::{ControlInput, GameView, Phase};
+use crate::view::{ControlInput, GameView, KillcamStage, Phase};
 use macroquad::input::{
     KeyCode, MouseButton, is_key_down, is_key_pressed, is_mouse_button_pressed, mouse_position, show_mouse,
 };
@@ -58,6 +58,10 @@ pub struct MatchUi {
     script: ScriptedFire,
     /// The click that started or resumed the match is not a shot: fire waits for a release.
     hold_fire: bool,
+    /// Killcams are shown (`--no-killcam` skips each at once).
+    killcam: bool,
+    /// The killcam stage of the last frame.
+    killcam_stage: Option<KillcamStage>,
 }
 
 impl MatchUi {
@@ -76,6 +80,8 @@ impl MatchUi {
             sound_line_until: f64::NEG_INFINITY,
             script: ScriptedFire::new(&opts.fire_at),
             hold_fire: false,
+            killcam: opts.killcam,
+            killcam_stage: None,
         }
     }
 
@@ -83,6 +89,11 @@ impl MatchUi {
     /// the match, so that click does not fire).
     pub fn hold_fire_until_release(&mut self) {
         self.hold_fire = true;
+    }
+
+    /// The killcam stage on screen in the last frame, if one shows.
+    pub fn killcam_stage(&self) -> Option<KillcamStage> {
+        self.killcam_stage
     }
 
     /// Whether the match is being played (not connecting, reconnecting or ended).
@@ -117,7 +128,16 @@ impl MatchUi {
             control.fire = true;
         }
         control.debug_view = self.debug_view;
+        control.skip_killcam = !spectator
+            && (!self.killcam || (live_keys && !self.chat.open && is_key_pressed(KeyCode::Space)));
         let view = source.frame(control);
+        // A killcam starting or ending swaps the players drawn: start the sound cues over, so
+        // the swap itself (our player "respawning" in the killcam) makes no sound.
+        let stage = view.killcam.as_ref().map(|k| k.stage);
+        if stage.is_some() != self.killcam_stage.is_some() {
+            self.cues = CueTracker::default();
+        }
+        self.killcam_stage = stage;
         self.phase_playing = view.phase == Phase::Playing;
         self.local_pos = view.players.iter().find(|p| p.local && p.alive).map(|p| p.pos);
 

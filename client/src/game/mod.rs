@@ -13,6 +13,7 @@ pub mod debug;
 pub mod effects;
 pub mod hud;
 pub mod input;
+pub mod killcam;
 pub mod link;
 pub mod match_ui;
 pub mod menu;
@@ -26,7 +27,7 @@ pub mod text;
 pub mod world;
 
 use crate::sound::settings::SoundSettings;
-use crate::view::{ControlInput, GameView};
+use crate::view::{ControlInput, GameView, KillcamStage};
 use macroquad::camera::Camera2D;
 use macroquad::window::next_frame;
 use rewind_shared::Vec2;
@@ -62,6 +63,10 @@ pub struct WindowOptions {
     /// Pull the trigger for one frame at each of these times after the match starts
     /// (`--fire-at`): scripted shots at known times for the listening test and for demos.
     pub fire_at: Vec<Duration>,
+    /// Show the killcam after a death (`--no-killcam` turns it off; Space skips one).
+    pub killcam: bool,
+    /// Take the screenshot when a killcam shows the server's view of the kill (not on a timer).
+    pub screenshot_killcam: bool,
 }
 
 impl Default for WindowOptions {
@@ -78,6 +83,8 @@ impl Default for WindowOptions {
             msaa: true,
             sound: SoundSettings::default(),
             fire_at: Vec::new(),
+            killcam: true,
+            screenshot_killcam: false,
         }
     }
 }
@@ -125,6 +132,11 @@ pub trait ViewSource {
         true
     }
 
+    /// Whether the source is done and the window should close (a clip's last frame is written).
+    fn finished(&self) -> bool {
+        false
+    }
+
     /// The clock the view's ages are measured on, in seconds, when it is not the window's
     /// (a replay's playback time, which stops when paused); `None` uses the window's clock.
     fn sound_clock(&self) -> Option<f64> {
@@ -151,6 +163,9 @@ pub enum WindowError {
     /// The screenshot could not be saved.
     #[error(transparent)]
     Screenshot(#[from] screenshot::ScreenshotError),
+    /// `--screenshot-killcam`: no killcam showed the server's view before the deadline.
+    #[error("no killcam to take a screenshot of within {0:?} (--screenshot-after)")]
+    NoKillcam(Duration),
     /// The window closed before the game loop reported anything.
     #[error("the window closed unexpectedly")]
     Aborted,
@@ -212,8 +227,19 @@ async fn game_loop(opts: WindowOptions, mut source: impl ViewSource) -> Result<(
         if ui.frame(&mut source, &mut audio, match_ui::Mode::Standalone) != match_ui::Step::Go {
             return Ok(());
         }
+        if source.finished() {
+            return Ok(());
+        }
+        let due = if opts.screenshot_killcam {
+            if opts.screenshot.is_some() && now - start >= opts.screenshot_after.as_secs_f64() {
+                return Err(WindowError::NoKillcam(opts.screenshot_after));
+            }
+            ui.killcam_stage() == Some(KillcamStage::ServerSaw)
+        } else {
+            now - start >= opts.screenshot_after.as_secs_f64()
+        };
         if let Some(path) = &opts.screenshot
-            && now - start >= opts.screenshot_after.as_secs_f64()
+            && due
         {
             screenshot::save(path)?;
             tracing::info!(path = %path.display(), "screenshot saved");

@@ -4,6 +4,7 @@
 use super::debug;
 use super::effects::Effects;
 use super::hud;
+use super::killcam;
 use super::netgraph;
 use super::palette;
 use super::screens;
@@ -104,6 +105,7 @@ impl Renderer {
         let half = Vec2::new(w, h) / (2.0 * ppu);
         let wanted = ui
             .focus
+            .or_else(|| view.killcam.as_ref().map(|k| k.focus))
             .or_else(|| view.players.iter().find(|p| p.local).map(|p| p.pos));
         let map_size = view.map.as_ref().map(|m| m.size());
         self.focus = follow(wanted.unwrap_or(self.focus), map_size, half);
@@ -128,6 +130,9 @@ impl Renderer {
             world::draw_player(p, &self.effects);
         }
         world::draw_hit_markers(&view.shots);
+        if let Some(k) = &view.killcam {
+            killcam::draw_world(k);
+        }
         set_default_camera();
 
         let to_screen = |p: Vec2| camera.world_to_screen(p);
@@ -159,8 +164,10 @@ impl Renderer {
         }
         hud::draw_local_status(view, w, h);
         hud::draw_chat(&view.chat, ui.chat_entry, 14.0, h - 36.0);
-        if let Some(s) = view.respawn_in_s {
-            hud::draw_respawn(s, w, h);
+        match (&view.killcam, view.respawn_in_s) {
+            (Some(k), _) => killcam::draw_hud(k, w, h),
+            (None, Some(s)) => hud::draw_respawn(s, w, h),
+            (None, None) => {}
         }
         if ui.scoreboard {
             hud::draw_scoreboard(&view.scoreboard, view.local_id, map_name, w, h);

@@ -8,6 +8,8 @@
 //! `scene` turns it into a `GameView`, `timeline` is the bar's geometry and drawing, `viewer` the
 //! window source with the controls.
 
+pub mod clip;
+pub mod kills;
 pub mod playback;
 pub mod scene;
 pub mod timeline;
@@ -53,6 +55,9 @@ pub enum ReplayViewError {
     /// The recording holds no ticks at all.
     #[error("{0} holds no recorded ticks (the recorder stopped before the first chunk)")]
     Empty(PathBuf),
+    /// `--kill N` names no kill of the recording, or its shot cannot be rebuilt.
+    #[error("{0}")]
+    Kill(String),
     /// The window failed.
     #[error(transparent)]
     Window(#[from] WindowError),
@@ -101,8 +106,15 @@ pub fn load(path: &Path) -> Result<Replay, ReplayViewError> {
 
 /// Opens the replay window on `path` and blocks until it closes (or the screenshot is saved).
 /// Call on the main thread. The file is fully checked before the window opens.
-pub fn run_replay_viewer(path: &Path, mut opts: WindowOptions) -> Result<(), ReplayViewError> {
-    let source = open(path)?;
+pub fn run_replay_viewer(
+    path: &Path,
+    mut opts: WindowOptions,
+    kill: Option<(usize, bool)>,
+) -> Result<(), ReplayViewError> {
+    let mut source = open(path)?;
+    if let Some((n, eye)) = kill {
+        source.start_at_kill(n, eye).map_err(ReplayViewError::Kill)?;
+    }
     if opts.title == WindowOptions::default().title {
         let name = path.file_name().map_or_else(
             || path.display().to_string(),

@@ -367,6 +367,11 @@ impl<'r> Playback<'r> {
         self.cursor.roster().keys().copied().collect()
     }
 
+    /// Every player the recording names, by id.
+    pub fn all_names(&self) -> impl Iterator<Item = (PlayerId, &String)> {
+        self.names.iter().map(|(id, n)| (*id, n))
+    }
+
     /// A player's name (anyone who was ever in the match), or its id.
     pub fn name(&self, id: PlayerId) -> String {
         self.names.get(&id).cloned().unwrap_or_else(|| id.to_string())

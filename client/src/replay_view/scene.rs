@@ -66,6 +66,7 @@ pub fn build(pb: &Playback<'_>, map: &Arc<Map>, follow: Option<PlayerId>) -> Gam
         scoreboard: scoreboard(pb),
         respawn_in_s: None,
         net: NetStats::default(),
+        killcam: None,
     }
 }
 

@@ -2,13 +2,15 @@
 //! screen-space extras the live game does not have (timeline, replay status, always-on score
 //! table, lag-compensation ghosts). Drawing of the match itself is the game's renderer.
 
+use super::clip::{ClipExport, ClipSpec};
+use super::kills::Kills;
 use super::playback::{Playback, SEEK_STEP_S};
 use super::scene;
 use super::timeline::{self, Bar, BarState};
 use crate::game::palette::{self, fade};
 use crate::game::render::Renderer;
 use crate::game::{ViewSource, text};
-use crate::view::{ControlInput, GameView};
+use crate::view::{ControlInput, GameView, KillcamOverlay};
 use macroquad::camera::{Camera2D, set_camera, set_default_camera};
 use macroquad::color::Color;
 use macroquad::input::{
@@ -18,12 +20,14 @@ use macroquad::input::{
 use macroquad::shapes::{draw_circle_lines, draw_line, draw_rectangle};
 use macroquad::window::{screen_height, screen_width};
 use rewind_shared::Vec2;
+use rewind_shared::killcam::{KillMoment, from_replay, kills_in};
 use rewind_shared::map::Map;
 use rewind_shared::player::PlayerId;
 use rewind_shared::replay::Replay;
 use rewind_shared::sim::{PLAYER_RADIUS, ShotMode, SimEvent};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError};
+use std::time::Duration;
 
 /// Free-camera pan speed with WASD, in screen pixels per second.
 const PAN_PX_PER_S: f32 = 700.0;
@@ -37,6 +41,14 @@ const SCORES_W: f32 = 270.0;
 const ZOOM_MIN: f32 = 0.25;
 /// Zoom limits (mouse wheel).
 const ZOOM_MAX: f32 = 2.5;
+/// G exports the current kill at this many frames per second and this width.
+const EXPORT_FPS: u32 = 15;
+/// See `EXPORT_FPS`.
+const EXPORT_WIDTH: u16 = 640;
+/// The kill list's top edge: under the killcam banner.
+const KILL_LIST_TOP: f32 = 236.0;
+/// K puts the playback this many seconds before the kill.
+const KILL_LEAD_S: f64 = 2.0;
 /// Clicking within this many world units of a player's centre picks it.
 const PICK_RADIUS: f32 = PLAYER_RADIUS * 1.8;
 
@@ -66,6 +78,8 @@ pub struct MatchScan {
     pub kills: Vec<f64>,
     /// First tick whose re-simulated hash differed from the file.
     pub diverged: Option<u32>,
+    /// Every kill, in order (the kill list).
+    pub list: Vec<KillMoment>,
 }
 
 /// Re-simulates the whole recording once, for the timeline's kill marks.
@@ -79,12 +93,16 @@ pub fn scan(replay: &Replay) -> MatchScan {
         if !step.hash_ok && out.diverged.is_none() {
             out.diverged = Some(step.record.tick.0);
         }
-        let kills = step
-            .events
-            .iter()
-            .filter(|e| matches!(e, SimEvent::Kill { .. }))
-            .count();
-        out.kills.extend(std::iter::repeat_n(at, kills));
+        for e in &step.events {
+            if let SimEvent::Kill { killer, victim } = e {
+                out.kills.push(at);
+                out.list.push(KillMoment {
+                    tick: step.record.tick,
+                    killer: *killer,
+                    victim: *victim,
+                });
+            }
+        }
     }
     out
 }
@@ -109,6 +127,12 @@ pub struct Viewer {
     fresh: bool,
     /// Chat lines, drawn by the overlay above the bottom panel (the HUD's spot is under it).
     chat: Vec<crate::view::FeedLine>,
+    /// The kill list and the shooter's eye.
+    kills: Kills,
+    /// Open the shooter's eye on the first frame (`--shooters-eye`).
+    eye_on_start: bool,
+    /// The current kill being exported as a GIF (G).
+    export: Option<ClipExport>,
 }
 
 impl Viewer {
@@ -140,7 +164,78 @@ impl Viewer {
             last_view: None,
             fresh: true,
             chat: Vec::new(),
+            kills: Kills::default(),
+            eye_on_start: false,
+            export: None,
         }
+    }
+
+    /// Starts at kill `n` (1-based, in match order): the seconds before it, following the
+    /// killer; with `eye`, in the shooter's eye. Re-simulates the match once to find the kills.
+    pub fn start_at_kill(&mut self, n: usize, eye: bool) -> Result<(), String> {
+        if self.kills.list().is_empty() {
+            self.kills.set_list(kills_in(self.pb.replay()));
+        }
+        let count = self.kills.list().len();
+        if n == 0 || n > count {
+            return Err(format!("no kill {n}: the recording has {count}"));
+        }
+        self.go_to_kill(n - 1)
+            .map_err(|e| format!("cannot seek to kill {n}: {e}"))?;
+        self.fresh = false;
+        if eye {
+            // Checked now (the error goes to the command line); opened on the first frame,
+            // when the window's clock runs.
+            let kill = self.kills.current().map(|(_, k)| k).ok_or("no kill selected")?;
+            from_replay(self.pb.replay(), kill)
+                .map_err(|e| format!("cannot rebuild kill {n}: {e}"))?
+                .ok_or(format!("the recording has no shot for kill {n}"))?;
+            self.eye_on_start = true;
+        }
+        Ok(())
+    }
+
+    /// Selects kill `i`: seeks to a moment before it and follows the killer.
+    fn go_to_kill(&mut self, i: usize) -> Result<(), rewind_shared::replay::ReplayError> {
+        let Some(k) = self.kills.select(i) else {
+            return Ok(());
+        };
+        let rate = f64::from(self.pb.replay().header().cfg.tick_rate.max(1));
+        let at = f64::from(k.tick.diff(self.pb.replay().first_tick())) - KILL_LEAD_S * rate;
+        self.follow(k.killer);
+        self.pb.seek_ticks(at.max(0.0))
+    }
+
+    /// G: the current kill (or the next) as `kill-N.gif` in the working directory.
+    fn export_kill(&mut self) {
+        if self.kills.current().is_none()
+            && let Some(i) = self.kills.next_after(self.pb.tick())
+        {
+            let r = self.go_to_kill(i);
+            self.seek_result(r);
+        }
+        let Some((i, kill)) = self.kills.current() else {
+            self.note("no kill to export yet".to_string());
+            return;
+        };
+        let replay = self.pb.replay();
+        let spec = ClipSpec::for_kill(replay, kill, EXPORT_FPS, EXPORT_WIDTH);
+        match ClipExport::new(
+            replay,
+            spec,
+            std::path::PathBuf::from(format!("kill-{}.gif", i + 1)),
+        ) {
+            Ok(e) => self.export = Some(e),
+            Err(e) => self.note(format!("cannot export: {e}")),
+        }
+    }
+
+    fn open_eye(&mut self) -> Result<(), String> {
+        let now = Duration::from_secs_f64(macroquad::time::get_time());
+        let pb = &self.pb;
+        self.kills.open_eye(pb.replay(), |id| pb.name(id), now)?;
+        self.pb.set_paused(true);
+        Ok(())
     }
 
     /// The playback, to position it before the window opens (seek, pause, speed).
@@ -242,6 +337,32 @@ impl Viewer {
         }
         if is_key_pressed(KeyCode::Key0) || is_key_pressed(KeyCode::F) {
             self.free_camera(true);
+        }
+        if is_key_pressed(KeyCode::K)
+            && let Some(i) = self
+                .kills
+                .next_after(self.kills.current().map_or(self.pb.tick(), |(_, k)| k.tick))
+        {
+            let r = self.go_to_kill(i);
+            self.seek_result(r);
+        }
+        if is_key_pressed(KeyCode::G) && self.export.is_none() {
+            self.export_kill();
+        }
+        if is_key_pressed(KeyCode::E) {
+            if self.kills.eye_open() {
+                self.kills.close_eye();
+            } else {
+                if self.kills.current().is_none()
+                    && let Some(i) = self.kills.next_after(self.pb.tick())
+                {
+                    let r = self.go_to_kill(i);
+                    self.seek_result(r);
+                }
+                if let Err(e) = self.open_eye() {
+                    self.note(e);
+                }
+            }
         }
         let wish = crate::game::input::wish(
             is_key_down(KeyCode::W),
@@ -460,7 +581,7 @@ impl Viewer {
             Camera::Free(_) => "free camera".to_string(),
         };
         text::draw(&cam, bar.x + 390.0, base, 18.0, palette::LOCAL);
-        let help = "Space pause  <- -> 5 s  Up/Down speed  1-9 follow  0/F overview (WASD, drag, wheel)  Tab scores  Esc close";
+        let help = "Space pause  <- -> 5 s  Up/Down speed  1-9 follow  0/F overview (WASD, drag, wheel)  K kill  E eye  G gif  Tab  Esc";
         text::draw_right(help, bar.x + bar.w, base, 15.0, palette::TEXT_DIM);
         let (mx, my) = mouse_position();
         let hover = bar
@@ -516,6 +637,9 @@ impl ViewSource for Viewer {
         if let Some(rx) = &self.scan_rx {
             match rx.try_recv() {
                 Ok(scan) => {
+                    if self.kills.list().is_empty() {
+                        self.kills.set_list(scan.list.clone());
+                    }
                     self.scan = scan;
                     self.scan_rx = None;
                 }
@@ -536,11 +660,36 @@ impl ViewSource for Viewer {
                 self.free_camera(true);
             }
         }
+        if let Some(export) = self.export.as_mut() {
+            let view = export.scene();
+            self.focus = export.focus();
+            return view;
+        }
+        if std::mem::take(&mut self.eye_on_start)
+            && let Err(e) = self.open_eye()
+        {
+            self.note(e);
+        }
         self.keys(dt);
         self.pb.advance(f64::from(dt).min(MAX_FRAME_S));
         let mut view = scene::build(&self.pb, &self.map, self.followed());
         self.chat = std::mem::take(&mut view.chat);
         self.focus = self.target(&view);
+        if let Some(eye) = self
+            .kills
+            .eye_scene(Duration::from_secs_f64(macroquad::time::get_time()))
+        {
+            // The shooter's eye: the killcam's players and tracers, the victim as "us".
+            view.local_id = eye.players.iter().find(|p| p.local).map(|p| p.id);
+            view.players = eye.players;
+            view.tracers = eye.tracers;
+            view.shots.clear();
+            self.focus = eye.overlay.focus;
+            view.killcam = Some(KillcamOverlay {
+                hint: "E: back to the match   K: next kill".to_string(),
+                ..eye.overlay
+            });
+        }
         self.last_view = Some(view.clone());
         view
     }
@@ -564,20 +713,51 @@ impl ViewSource for Viewer {
     }
 
     fn camera_zoom(&self) -> Option<f32> {
-        Some(self.zoom)
+        Some(if self.export.is_some() { 1.0 } else { self.zoom })
     }
 
     fn overlay(&mut self, camera: &Camera2D) {
         let (w, h) = (screen_width(), screen_height());
+        if let Some(export) = self.export.as_mut() {
+            // The frame is read back before anything of the viewer's own is drawn on it.
+            if export.capture() {
+                let text = match export.result() {
+                    Some(Err(e)) => format!("export failed: {e}"),
+                    _ => format!("wrote {}", export.out().display()),
+                };
+                tracing::info!("{text}");
+                self.export = None;
+                self.notice = Some((text, macroquad::time::get_time() + 4.0));
+            } else {
+                let (done, total) = export.progress();
+                let line = format!("exporting {}: frame {done}/{total}", export.out().display());
+                let tw = text::width(&line, 18.0) + 20.0;
+                text::panel(w / 2.0 - tw / 2.0, h / 2.0 - 20.0, tw, 28.0);
+                text::draw_centered(&line, w / 2.0, h / 2.0, 18.0, palette::NETSIM);
+            }
+            return;
+        }
         let bar = Bar::for_screen(w, h);
         if let Some(view) = self.last_view.take() {
             // Under the full scoreboard (Tab) the world extras would draw over it.
-            if !is_key_down(KeyCode::Tab) && self.draw_world(camera, &view) > 0 {
+            // The shooter's eye draws its own rings; the playback's would be of another moment.
+            let eye = self.kills.eye_open();
+            if !is_key_down(KeyCode::Tab) && !eye && self.draw_world(camera, &view) > 0 {
                 Viewer::draw_legend(w, h);
             }
             self.draw_scores(&view);
         }
         crate::game::hud::draw_chat(&self.chat, None, 14.0, h - timeline::PANEL_H - 4.0);
+        if !self.kills.eye_open() {
+            let (pb, rate) = (&self.pb, self.pb.replay().header().cfg.tick_rate);
+            self.kills.draw_list(
+                |id| pb.name(id),
+                pb.replay().first_tick(),
+                rate,
+                w - 10.0,
+                KILL_LIST_TOP,
+            );
+        }
         self.draw_panel(&bar, w, h);
         self.mouse(camera, &bar);
     }

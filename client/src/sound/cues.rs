@@ -258,6 +258,7 @@ mod tests {
             chat: vec![],
             respawn_in_s: None,
             net: NetStats::default(),
+            killcam: None,
         }
     }
 

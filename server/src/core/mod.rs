@@ -30,6 +30,7 @@ use rewind_shared::codec::{CodecError, decode, encode};
 use rewind_shared::fog::{FogMargins, SightTable};
 use rewind_shared::frame::encode_frame;
 use rewind_shared::input::Input;
+use rewind_shared::killcam::KillcamRing;
 use rewind_shared::player::{PlayerId, PlayerState};
 use rewind_shared::protocol::{ClientDatagram, GameEvent, MAX_DATAGRAM, ServerMsg, ShotVerdict};
 use rewind_shared::quant::pos2_to_q;
@@ -107,6 +108,8 @@ pub struct ServerCore {
     /// The latest time the core was given (when a connection closes without a time of its own).
     now: Duration,
     stopped: bool,
+    /// The last seconds of hitboxes and shots, cut into a victim's killcam at a kill.
+    killcams: KillcamRing,
 }
 
 impl ServerCore {
@@ -137,6 +140,7 @@ impl ServerCore {
             tokens: resume::Tokens::from_os(),
             now: Duration::ZERO,
             stopped: false,
+            killcams: KillcamRing::new(cfg.tick_rate),
             cfg,
         };
         for i in 0..core.cfg.ai {
@@ -445,6 +449,7 @@ impl ServerCore {
         self.stats.players(players.len());
         self.metrics.players.set(players.len() as i64);
         self.metrics.clients.set(self.clients() as i64);
+        self.keep_for_killcams(tick, &events);
         self.handle_sim_events(tick, events);
         self.record(tick, joins, inputs, seen);
         if tick.0.is_multiple_of(self.cfg.snapshot_interval) {
@@ -577,15 +582,65 @@ impl ServerCore {
         }
     }
 
+    /// Copies the tick's hitboxes and shots into the killcam ring.
+    fn keep_for_killcams(&mut self, tick: Tick, events: &[SimEvent]) {
+        let samples = self.sim.history().at(tick).map(<[_]>::to_vec).unwrap_or_default();
+        let shots: Vec<Shot> = events
+            .iter()
+            .filter_map(|e| match e {
+                SimEvent::Shot(s) => Some(s.clone()),
+                _ => None,
+            })
+            .collect();
+        self.killcams.record(tick, samples, &shots);
+    }
+
+    /// Sends the victim its killcam, if it is a connected client (an AI needs none; nobody
+    /// alive is sent anything). Only on the reliable control stream, within its stated bound.
+    fn send_killcam(&mut self, tick: Tick, shot: &Shot, victim: PlayerId) {
+        let Some(key) = self
+            .conns
+            .iter()
+            .find_map(|(k, c)| (c.client()?.player == victim).then_some(*k))
+        else {
+            return;
+        };
+        let Some(cam) = self.killcams.build(tick, shot, victim) else {
+            return;
+        };
+        let msg = ServerMsg::Killcam(cam);
+        match encode(&msg) {
+            Ok(b) if b.len() <= rewind_shared::killcam::KILLCAM_MAX_BYTES => {
+                self.metrics.killcams.inc();
+                self.metrics.killcam_bytes.inc_by(b.len() as u64);
+                self.send(key, &msg);
+            }
+            Ok(b) => tracing::error!(bytes = b.len(), "killcam over its bound, not sent"),
+            Err(e) => tracing::error!("cannot encode killcam: {e}"),
+        }
+    }
+
     fn handle_sim_events(&mut self, tick: Tick, events: Vec<SimEvent>) {
+        let mut fired: Vec<Shot> = Vec::new();
         for e in events {
             match e {
                 SimEvent::Shot(shot) => {
                     self.count_shot(tick, &shot);
+                    if shot.target.is_some() {
+                        fired.push(shot.clone());
+                    }
                     self.send_verdict(tick, shot);
                 }
                 SimEvent::Kill { killer, victim } => {
                     self.broadcast(&ServerMsg::Event(GameEvent::Kill { killer, victim }));
+                    if let Some(shot) = fired
+                        .iter()
+                        .rev()
+                        .find(|s| s.shooter == killer && s.target == Some(victim))
+                    {
+                        let shot = shot.clone();
+                        self.send_killcam(tick, &shot, victim);
+                    }
                 }
                 SimEvent::Respawn(_) => {}
             }
