@@ -440,3 +440,27 @@ fn handshakes_beyond_the_cap_are_told_to_retry() {
     assert_eq!(busy, 2);
     assert_eq!(pair.server.connections(), 4);
 }
+
+/// Other players' shots reach a client that sees them (`EntityState::shots`): it draws their
+/// tracers, and the sound cues play a remote shot for each (`sound::cues`).
+#[test]
+fn other_players_shots_are_drawn_and_heard() {
+    let mut pair = Pair::new(server(4), 5);
+    let watcher = pair.connect_bot("watcher", LinkConfig::default());
+    pair.connect_bot("other", LinkConfig::default());
+    let mut remote = 0;
+    for _ in 0..1_200 {
+        pair.run_ticks(1);
+        let now = pair.now;
+        let view = pair.clients[watcher].session_mut().expect("playing").view(now);
+        remote += view
+            .tracers
+            .iter()
+            .filter(|t| !t.local && t.age_s < 1.0 / 60.0)
+            .count();
+    }
+    assert!(
+        remote >= 10,
+        "only {remote} remote shots seen in 20 s with 5 others firing"
+    );
+}

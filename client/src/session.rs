@@ -103,6 +103,8 @@ pub struct Session {
     last_render: Option<ShotView>,
     /// What the server was last told of the debug view (`ClientMsg::DebugView`).
     debug_told: bool,
+    /// Shot counters of the remote players in view in the newest snapshot (`EntityState::shots`).
+    remote_shots: std::collections::BTreeMap<PlayerId, u8>,
     /// Counters of the parts a resume replaced (snapshot stream, prediction, clock).
     carried: Carried,
     /// Resumes so far.
@@ -179,6 +181,7 @@ impl Session {
             last_tick_at: now,
             last_render: None,
             debug_told: false,
+            remote_shots: std::collections::BTreeMap::new(),
             carried: Carried::default(),
             resumes: 0,
             reconnecting_since: None,
@@ -231,6 +234,7 @@ impl Session {
         self.phase = Phase::Playing;
         self.last_render = None;
         self.debug_told = false;
+        self.remote_shots.clear();
         self.last_tick_at = now;
         self.resumes += 1;
         self.on_control_bytes(&[], now);
@@ -506,6 +510,7 @@ impl Session {
         if let Some(s) = pkt.last_input {
             self.uplink.on_applied(s);
         }
+        self.remote_shots_fired(now);
         if let Some(you) = &pkt.you {
             self.top_speed = self.top_speed.max(you.body.vel.length());
             if let Some(r) = you.life.respawn_at {
@@ -530,6 +535,32 @@ impl Session {
                 }
                 Reconciled::Agreed | Reconciled::Stale => {}
             }
+        }
+    }
+
+    /// Other players' shots, from their shot counters in the newest snapshot: a tracer from where
+    /// the snapshot has them along their aim to the first wall (the sound follows the tracer).
+    /// Only players in view in both snapshots count, so a player coming out of the fog is silent.
+    fn remote_shots_fired(&mut self, now: Duration) {
+        let Some(set) = self.downlink.store().newest_set() else {
+            return;
+        };
+        let mine = self.welcome.player_id;
+        let mut seen = std::collections::BTreeMap::new();
+        let mut fired = Vec::new();
+        for e in set.values().filter(|e| e.id != mine && e.in_view()) {
+            seen.insert(e.id, e.shots);
+            if self.remote_shots.get(&e.id).is_some_and(|n| *n != e.shots)
+                && let Some(dir) = aim_dir(e.aim)
+            {
+                let from = q_to_pos2(e.pos);
+                let dist = self.map.raycast(from, dir, rewind_shared::sim::WEAPON_RANGE);
+                fired.push((from, from + dir * dist));
+            }
+        }
+        self.remote_shots = seen;
+        for (from, to) in fired {
+            self.feed.tracer(from, to, false, now);
         }
     }
 

@@ -34,10 +34,13 @@ pub struct EntityState {
     /// Hidden from this client by the fog of war: only the score is real (position, aim and
     /// health are zero, and it is neither drawn nor a target).
     pub hidden: bool,
+    /// Shots this player has fired, wrapping: a client that sees it change between two snapshots
+    /// plays the shot (sound and tracer) where it draws the player. Zero while hidden.
+    pub shots: u8,
 }
 
 /// Number of integer fields in an entity.
-const FIELDS: usize = 9;
+const FIELDS: usize = 10;
 
 /// Length of the replicated aim vector: about one degree of resolution, and a change between two
 /// snapshots always fits a one-byte varint.
@@ -55,6 +58,7 @@ impl EntityState {
             kills: p.score.kills,
             deaths: p.score.deaths,
             hidden: false,
+            shots: 0,
         }
     }
 
@@ -85,6 +89,7 @@ impl EntityState {
             self.kills.into(),
             self.deaths.into(),
             i64::from(self.hidden),
+            self.shots.into(),
         ]
     }
 
@@ -113,6 +118,7 @@ impl EntityState {
                 1 => true,
                 _ => return Err(bad(8)),
             },
+            shots: u8::try_from(f[9]).map_err(|_| bad(9))?,
         })
     }
 }

@@ -433,6 +433,7 @@ fn entity(id: u16, pos: [i32; 2], aim: [i16; 2], health: u8, kills: u16, deaths:
         kills,
         deaths,
         hidden: false,
+        shots: 0,
     }
 }
 

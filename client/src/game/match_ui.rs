@@ -128,8 +128,8 @@ impl MatchUi {
             control.fire = true;
         }
         control.debug_view = self.debug_view;
-        control.skip_killcam = !spectator
-            && (!self.killcam || (live_keys && !self.chat.open && is_key_pressed(KeyCode::Space)));
+        control.skip_killcam =
+            !spectator && (!self.killcam || (live_keys && !self.chat.open && is_key_pressed(KeyCode::Space)));
         let view = source.frame(control);
         // A killcam starting or ending swaps the players drawn: start the sound cues over, so
         // the swap itself (our player "respawning" in the killcam) makes no sound.

@@ -98,6 +98,8 @@ pub struct ServerCore {
     /// applies them (leaves, then joins), so spawn points come out the same.
     pending_joins: Vec<(PlayerId, Owner)>,
     pending_leaves: Vec<PlayerId>,
+    /// Shots each player has fired (wrapping), sent in snapshots so others hear and see them.
+    shots_fired: BTreeMap<PlayerId, u8>,
     pending_chat: Vec<(PlayerId, String)>,
     connect_rate: conn::ConnectRate,
     /// Chat lines the server still broadcasts (all senders together).
@@ -129,6 +131,7 @@ impl ServerCore {
             out: VecDeque::new(), // bounded: the pump drains it after every call into the core
             pending_joins: Vec::new(),
             pending_leaves: Vec::new(),
+            shots_fired: BTreeMap::new(),
             pending_chat: Vec::new(),
             connect_rate: conn::ConnectRate::default(),
             chat_budget: conn::TokenBucket::new(
@@ -626,6 +629,8 @@ impl ServerCore {
             match e {
                 SimEvent::Shot(shot) => {
                     self.count_shot(tick, &shot);
+                    let n = self.shots_fired.entry(shot.shooter).or_insert(0);
+                    *n = n.wrapping_add(1);
                     if shot.target.is_some() {
                         fired.push(shot.clone());
                     }
@@ -706,7 +711,11 @@ impl ServerCore {
             return;
         }
         let players: Vec<PlayerState> = self.sim.players();
-        let set = Arc::new(entity_set(&players));
+        let mut set = entity_set(&players);
+        for (id, e) in set.iter_mut() {
+            e.shots = self.shots_fired.get(id).copied().unwrap_or(0);
+        }
+        let set = Arc::new(set);
         let map = self.cfg.fog.then(|| self.sim.map());
         let sight = map.as_ref().map(|m| {
             let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();

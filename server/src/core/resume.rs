@@ -193,6 +193,7 @@ impl ServerCore {
     /// Forgets a player for good, telling everyone.
     pub(super) fn leave(&mut self, player: PlayerId, reason: &str) {
         self.names.remove(&player);
+        self.shots_fired.remove(&player);
         let before = self.pending_joins.len();
         self.pending_joins.retain(|(id, _)| *id != player);
         if self.pending_joins.len() == before {
