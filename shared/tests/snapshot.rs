@@ -14,9 +14,10 @@ fn arb_entity(id: u16) -> impl Strategy<Value = EntityState> {
         any::<u16>(),
         any::<u16>(),
         any::<bool>(),
+        any::<u8>(),
     )
         .prop_map(
-            move |(pos, aim, health, alive, kills, deaths, hidden)| EntityState {
+            move |(pos, aim, health, alive, kills, deaths, hidden, shots)| EntityState {
                 id: PlayerId(id),
                 pos,
                 aim,
@@ -25,6 +26,7 @@ fn arb_entity(id: u16) -> impl Strategy<Value = EntityState> {
                 kills,
                 deaths,
                 hidden,
+                shots,
             },
         )
 }
