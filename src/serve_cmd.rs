@@ -1,6 +1,6 @@
 //! `rewind serve`: run a dedicated server until the match ends or Ctrl-C.
 
-use crate::cli_util::{load_map, on_ctrl_c, parse_duration_arg};
+use crate::cli_util::{load_map, on_stop_signal, parse_duration_arg};
 use anyhow::Context;
 use clap::Args;
 use rewind_server::ServerConfig;
@@ -84,6 +84,43 @@ pub struct ServeArgs {
     /// Where the certificate is kept (default: $XDG_DATA_HOME/rewind or ~/.local/share/rewind).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Match rules: how a match ends and how many are played.
+    #[command(flatten)]
+    pub rules: MatchArgs,
+}
+
+/// `--score-limit`, `--time-limit`, `--matches`, `--forever`, `--intermission` (serve and play).
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// End the match when a player reaches this many kills (the final scoreboard goes to every
+    /// client).
+    #[arg(long, value_name = "N")]
+    pub score_limit: Option<u16>,
+    /// End the match after this long (e.g. 10m, 90s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
+    pub time_limit: Option<Duration>,
+    /// Play this many matches, a fresh one after each intermission, then stop (with --record FILE,
+    /// match N is recorded to FILE-N.ext).
+    #[arg(long, value_name = "N", conflicts_with = "forever")]
+    pub matches: Option<u32>,
+    /// Play matches until stopped.
+    #[arg(long)]
+    pub forever: bool,
+    /// Pause between matches, with the final scoreboard shown.
+    #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]
+    pub intermission: Duration,
+}
+
+impl MatchArgs {
+    /// The rules these flags ask for.
+    pub fn rules(&self) -> rewind_server::config::MatchRules {
+        rewind_server::config::MatchRules {
+            score_limit: self.score_limit,
+            time_limit: self.time_limit,
+            matches: if self.forever { None } else { Some(self.matches.unwrap_or(1)) },
+            intermission: self.intermission,
+        }
+    }
 }
 
 impl ServeArgs {
@@ -131,6 +168,7 @@ impl ServeArgs {
                     .clone()
                     .unwrap_or_else(|| format!("{}'s server", crate::cli_util::default_name())),
             }),
+            rules: self.rules.rules(),
             ..ServerConfig::default()
         };
         cfg.validate()?;
@@ -154,8 +192,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         out.flush()?;
     }
-    let stopper = handle.stopper();
-    on_ctrl_c(move || stopper.stop());
+    let (stopper, terminator) = (handle.stopper(), handle.stopper());
+    on_stop_signal(move || stopper.stop(), move || terminator.terminate());
     let stats = handle.wait();
     tracing::info!(
         ticks = stats.ticks,

@@ -787,6 +787,7 @@ impl SessionHandle {
                 chat: Vec::new(),
                 scoreboard: Vec::new(),
                 respawn_in_s: None,
+                match_over: None,
                 net: NetStats::default(),
             },
         }

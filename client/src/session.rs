@@ -644,6 +644,7 @@ impl Session {
             chat: self.feed.chat(now),
             scoreboard,
             respawn_in_s,
+            match_over: self.feed.match_over(now),
             net: self.net_stats(now),
         }
     }

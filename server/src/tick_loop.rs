@@ -9,26 +9,34 @@ use crate::metrics::Metrics;
 use crate::stats::ServerStats;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 /// Ticks behind schedule after which the loop stops trying to catch up.
 const MAX_CATCH_UP_TICKS: u32 = 8;
 
+/// `stop` value: keep running.
+pub const STOP_NONE: u8 = 0;
+/// `stop` value: stop as asked by the operator (Ctrl-C, `ServerHandle::stop`).
+pub const STOP_OPERATOR: u8 = 1;
+/// `stop` value: stop because the process is terminating (SIGTERM).
+pub const STOP_TERMINATED: u8 = 2;
+
 /// The tick thread: the core and the links it talks through.
 pub struct TickLoop {
     core: ServerCore,
     links: BTreeMap<ClientKey, Box<dyn Link>>,
     incoming: Receiver<NewLink>,
-    stop: Arc<AtomicBool>,
+    stop: Arc<AtomicU8>,
     origin: Instant,
     arrivals: Arrivals,
 }
 
 impl TickLoop {
-    /// A pump around `core`, taking new connections from `incoming`.
-    pub fn new(core: ServerCore, incoming: Receiver<NewLink>, stop: Arc<AtomicBool>) -> TickLoop {
+    /// A pump around `core`, taking new connections from `incoming`; it stops when `stop` holds
+    /// one of the `STOP_*` requests.
+    pub fn new(core: ServerCore, incoming: Receiver<NewLink>, stop: Arc<AtomicU8>) -> TickLoop {
         TickLoop {
             core,
             links: BTreeMap::new(),
@@ -53,10 +61,12 @@ impl TickLoop {
             .map(|d| (d.as_secs_f64() * f64::from(cfg.tick_rate)).round() as u64);
         let mut next = Instant::now();
         let reason = loop {
-            if self.stop.load(Ordering::Relaxed) {
-                break ShutdownReason::Operator;
+            match self.stop.load(Ordering::Relaxed) {
+                STOP_OPERATOR => break ShutdownReason::Operator,
+                STOP_TERMINATED => break ShutdownReason::Terminated,
+                _ => {}
             }
-            if max_ticks.is_some_and(|m| self.core.ticks() >= m) {
+            if self.core.matches_done() || max_ticks.is_some_and(|m| self.core.ticks() >= m) {
                 break ShutdownReason::MatchOver;
             }
             let now = Instant::now();

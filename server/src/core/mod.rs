@@ -11,10 +11,12 @@
 mod conn;
 mod control;
 mod fog;
+mod match_rules;
 mod reason;
 mod resume;
 
 pub use conn::{RateLimiter, RateVerdict};
+pub use match_rules::{MatchEnd, MatchResult, RecordingFactory, ScoreLine};
 pub use reason::{ClientKey, CloseReason, LinkClosed, ShutdownReason, close_code};
 
 use crate::ai::{AI_NAMES, AiBrain};
@@ -107,6 +109,8 @@ pub struct ServerCore {
     /// The latest time the core was given (when a connection closes without a time of its own).
     now: Duration,
     stopped: bool,
+    /// The match cycle (`--score-limit`, `--time-limit`, `--matches`).
+    matches: match_rules::Matches,
 }
 
 impl ServerCore {
@@ -137,6 +141,7 @@ impl ServerCore {
             tokens: resume::Tokens::from_os(),
             now: Duration::ZERO,
             stopped: false,
+            matches: match_rules::Matches::new(),
             cfg,
         };
         for i in 0..core.cfg.ai {
@@ -349,7 +354,9 @@ impl ServerCore {
             }
         }
         let hash = self.sim.hash();
-        self.stats.finish(&self.metrics, hash)
+        let mut stats = self.stats.finish(&self.metrics, hash);
+        stats.matches = self.matches.results.clone();
+        stats
     }
 
     /// Records how long the last `tick` took on the wall clock (measured by the pump).
@@ -428,6 +435,7 @@ impl ServerCore {
         self.expire_handshakes(now);
         self.drop_silent(now);
         self.expire_parked(now);
+        self.match_before_tick();
         let joins: Vec<(PlayerId, String)> = std::mem::take(&mut self.pending_joins)
             .into_iter()
             .map(|(id, owner)| {
@@ -437,7 +445,17 @@ impl ServerCore {
             .collect();
         let tick = self.sim.tick().next();
         let players = self.sim.players();
-        let (inputs, mut seen) = self.gather_inputs(tick, &players);
+        let (mut inputs, mut seen) = self.gather_inputs(tick, &players);
+        if self.in_intermission() {
+            // Between matches nobody moves or fires (and nothing is recorded).
+            for input in inputs.values_mut() {
+                *input = rewind_shared::input::Input {
+                    aim: input.aim,
+                    ..Default::default()
+                };
+            }
+            seen.clear();
+        }
         seen.sort_by_key(|(shooter, _)| *shooter);
         self.metrics.seen_overrides.inc_by(seen.len() as u64);
         let events = self.sim.step_seen(inputs.clone(), seen_targets(&seen));
@@ -447,6 +465,10 @@ impl ServerCore {
         self.metrics.clients.set(self.clients() as i64);
         self.handle_sim_events(tick, events);
         self.record(tick, joins, inputs, seen);
+        if self.cfg.rules.limited() {
+            let after = self.sim.players();
+            self.match_after_tick(tick, &after);
+        }
         if tick.0.is_multiple_of(self.cfg.snapshot_interval) {
             self.send_snapshots(tick, now);
         }
@@ -718,5 +740,7 @@ pub fn snapshot_datagram(
     encode(&snaps.build(meta, set, you, max))
 }
 
+#[cfg(test)]
+mod match_tests;
 #[cfg(test)]
 mod tests;
