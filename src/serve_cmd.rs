@@ -87,6 +87,11 @@ pub struct ServeArgs {
     /// Match rules: how a match ends and how many are played.
     #[command(flatten)]
     pub rules: MatchArgs,
+    /// Run as an Agones game server: Ready once listening, health pings while the tick loop
+    /// runs, players as the SDK list `players`, Shutdown after the last match (needs a build with
+    /// `--features agones`; the SDK sidecar's port comes from AGONES_SDK_GRPC_PORT).
+    #[arg(long)]
+    pub agones: bool,
 }
 
 /// `--score-limit`, `--time-limit`, `--matches`, `--forever`, `--intermission` (serve and play).
@@ -178,7 +183,20 @@ impl ServeArgs {
 
 /// Runs `rewind serve`.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    if args.agones && !cfg!(feature = "agones") {
+        anyhow::bail!(
+            "--agones: this rewind was built without Agones support; build it with \
+             `cargo build --release --features agones` (needs protoc: apt-get install protobuf-compiler)"
+        );
+    }
     let cfg = args.config()?;
+    #[cfg(feature = "agones")]
+    let agones_opts = rewind_server::agones::AgonesOptions::new(
+        &cfg.map.name,
+        env!("CARGO_PKG_VERSION"),
+        "",
+        cfg.max_clients,
+    );
     let handle = rewind_server::start(cfg).context("cannot start the server")?;
     {
         let mut out = std::io::stdout().lock();
@@ -194,6 +212,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let (stopper, terminator) = (handle.stopper(), handle.stopper());
     on_stop_signal(move || stopper.stop(), move || terminator.terminate());
+    #[cfg(feature = "agones")]
+    let agones = if args.agones {
+        let opts = rewind_server::agones::AgonesOptions {
+            cert_hash: handle.cert_hash().to_string(),
+            ..agones_opts
+        };
+        match rewind_server::agones::Agones::start(opts, handle.metrics(), handle.roster()) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                handle.stop();
+                let _ = handle.wait();
+                return Err(e).context("cannot run as an Agones game server");
+            }
+        }
+    } else {
+        None
+    };
     let stats = handle.wait();
     tracing::info!(
         ticks = stats.ticks,
@@ -204,6 +239,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.stats {
         let json = serde_json::to_string_pretty(&stats)?;
         std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    #[cfg(feature = "agones")]
+    if let Some(a) = agones {
+        a.shutdown();
     }
     Ok(())
 }

@@ -86,6 +86,7 @@ pub struct ServerHandle {
     lan_addr: Option<SocketAddr>,
     lan_counters: Arc<crate::lan::LanCounters>,
     metrics: Arc<crate::metrics::Metrics>,
+    roster: Arc<crate::roster::Roster>,
     stop: Arc<AtomicU8>,
     tick_thread: Option<JoinHandle<ServerStats>>,
     net_thread: Option<JoinHandle<()>>,
@@ -175,6 +176,7 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
     }
     let tick_loop = TickLoop::new(core, incoming, stop.clone());
     let metrics = tick_loop.metrics();
+    let roster = tick_loop.roster();
     let ctx = NetContext {
         links: ctx_links,
         metrics: metrics.clone(),
@@ -224,6 +226,7 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
         lan_addr,
         lan_counters,
         metrics: handle_metrics,
+        roster,
         stop,
         tick_thread: Some(tick_thread),
         net_thread: Some(net_thread),
@@ -256,6 +259,16 @@ impl ServerHandle {
     /// advert and for hosts that show it).
     pub fn clients(&self) -> u32 {
         u32::try_from(self.metrics.clients.get()).unwrap_or(0)
+    }
+
+    /// The live metrics; their tick counter is the server's heartbeat (Agones health).
+    pub fn metrics(&self) -> Arc<crate::metrics::Metrics> {
+        self.metrics.clone()
+    }
+
+    /// The human players as the tick loop last published them (Agones player tracking).
+    pub fn roster(&self) -> Arc<crate::roster::Roster> {
+        self.roster.clone()
     }
 
     /// SHA-256 of the DER certificate, 64 hex digits (what clients pin).

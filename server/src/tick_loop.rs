@@ -31,6 +31,7 @@ pub struct TickLoop {
     stop: Arc<AtomicU8>,
     origin: Instant,
     arrivals: Arrivals,
+    roster: Arc<crate::roster::Roster>,
 }
 
 impl TickLoop {
@@ -44,12 +45,18 @@ impl TickLoop {
             stop,
             origin: Instant::now(),
             arrivals: Arrivals::default(),
+            roster: Arc::default(),
         }
     }
 
     /// The live metrics (served by `--metrics`).
     pub fn metrics(&self) -> Arc<Metrics> {
         self.core.metrics()
+    }
+
+    /// The players as this loop last published them (a few times a second).
+    pub fn roster(&self) -> Arc<crate::roster::Roster> {
+        self.roster.clone()
     }
 
     /// Runs until stopped or the match duration is over; returns the final statistics.
@@ -95,6 +102,9 @@ impl TickLoop {
         let now = self.origin.elapsed();
         self.core.tick(now);
         self.flush();
+        if self.core.ticks().is_multiple_of(crate::roster::PUBLISH_EVERY_TICKS) {
+            self.roster.set(self.core.client_roster());
+        }
     }
 
     fn accept_links(&mut self) {

@@ -183,6 +183,22 @@ impl ServerCore {
         self.conns.values().filter(|c| c.client().is_some()).count()
     }
 
+    /// The human players, in id order: welcomed clients and players held for a resume (both
+    /// hold a seat).
+    pub fn client_roster(&self) -> Vec<(PlayerId, String)> {
+        let mut ids: Vec<PlayerId> = self
+            .conns
+            .values()
+            .filter_map(|c| c.client().map(|c| c.player))
+            .chain(self.parked.values().map(|p| p.player))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids.into_iter()
+            .map(|id| (id, self.names.get(&id).cloned().unwrap_or_default()))
+            .collect()
+    }
+
     /// Players whose connection dropped and who wait for their client to resume them.
     pub fn parked(&self) -> usize {
         self.parked.len()
