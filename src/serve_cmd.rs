@@ -191,12 +191,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     }
     let cfg = args.config()?;
     #[cfg(feature = "agones")]
-    let agones_opts = rewind_server::agones::AgonesOptions::new(
-        &cfg.map.name,
-        env!("CARGO_PKG_VERSION"),
-        "",
-        cfg.max_clients,
-    );
+    let (map_name, max_clients) = (cfg.map.name.clone(), cfg.max_clients);
     let handle = rewind_server::start(cfg).context("cannot start the server")?;
     {
         let mut out = std::io::stdout().lock();
@@ -214,10 +209,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     on_stop_signal(move || stopper.stop(), move || terminator.terminate());
     #[cfg(feature = "agones")]
     let agones = if args.agones {
-        let opts = rewind_server::agones::AgonesOptions {
-            cert_hash: handle.cert_hash().to_string(),
-            ..agones_opts
-        };
+        let opts = rewind_server::agones::AgonesOptions::new(
+            &map_name,
+            env!("CARGO_PKG_VERSION"),
+            handle.cert_hash(),
+            max_clients,
+        );
         match rewind_server::agones::Agones::start(opts, handle.metrics(), handle.roster()) {
             Ok(a) => Some(a),
             Err(e) => {

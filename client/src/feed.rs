@@ -168,6 +168,11 @@ impl Feed {
         })
     }
 
+    /// Whether a match ended and the next has not started (the server ignores inputs then).
+    pub fn between_matches(&self) -> bool {
+        self.match_over.is_some()
+    }
+
     /// The kill feed at `now`, oldest first.
     pub fn kill_feed(&self, now: Duration) -> Vec<FeedLine> {
         lines(&self.kills, now)

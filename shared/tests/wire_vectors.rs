@@ -561,6 +561,8 @@ fn the_spec_appendix_has_no_other_vectors() {
         "server-event-kill",
         "server-event-chat",
         "server-event-notice",
+        "server-event-match-over",
+        "server-event-match-start",
         "server-verdict-hit",
         "server-verdict-refused",
         "server-shutdown",
