@@ -122,7 +122,11 @@ impl MatchArgs {
         rewind_server::config::MatchRules {
             score_limit: self.score_limit,
             time_limit: self.time_limit,
-            matches: if self.forever { None } else { Some(self.matches.unwrap_or(1)) },
+            matches: if self.forever {
+                None
+            } else {
+                Some(self.matches.unwrap_or(1))
+            },
             intermission: self.intermission,
         }
     }

@@ -46,7 +46,10 @@ fn serve(sdk: &FakeSdk, dir: &Path, args: &[&str]) -> (Child, String, String, In
             break;
         }
     }
-    assert!(!addr.is_empty() && !hash.is_empty(), "serve printed its address and hash");
+    assert!(
+        !addr.is_empty() && !hash.is_empty(),
+        "serve printed its address and hash"
+    );
     (child, addr, hash, listening_at)
 }
 
@@ -137,10 +140,16 @@ fn a_match_to_five_goes_ready_pings_tracks_players_and_shuts_down() {
 
     let ready = first(&calls, &Call::Ready).expect("Ready");
     let ready_after = ready.saturating_duration_since(listening);
-    assert!(ready_after < Duration::from_secs(1), "Ready {ready_after:?} after listening");
+    assert!(
+        ready_after < Duration::from_secs(1),
+        "Ready {ready_after:?} after listening"
+    );
     let labels = sdk.sidecar.labels();
     assert_eq!(labels.get("map").map(String::as_str), Some("arena"));
-    assert_eq!(labels.get("version").map(String::as_str), Some(env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        labels.get("version").map(String::as_str),
+        Some(env!("CARGO_PKG_VERSION"))
+    );
     assert_eq!(sdk.sidecar.annotations().get("cert-hash"), Some(&hash));
 
     let shutdown = first(&calls, &Call::Shutdown).expect("Shutdown after the last match");
@@ -149,7 +158,11 @@ fn a_match_to_five_goes_ready_pings_tracks_players_and_shuts_down() {
     assert!(pings.len() >= 3, "{} pings", pings.len());
     assert!(gap <= Duration::from_secs(2), "health gap {gap:?}");
 
-    let added: Vec<&Call> = calls.iter().map(|c| &c.call).filter(|c| matches!(c, Call::ListAdd(..))).collect();
+    let added: Vec<&Call> = calls
+        .iter()
+        .map(|c| &c.call)
+        .filter(|c| matches!(c, Call::ListAdd(..)))
+        .collect();
     let removed: Vec<&Call> = calls
         .iter()
         .map(|c| &c.call)
@@ -176,7 +189,11 @@ fn a_match_to_five_goes_ready_pings_tracks_players_and_shuts_down() {
         .arg(&rec)
         .output()
         .expect("verify runs");
-    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
     eprintln!(
         "agones: Ready {ready_after:?} after listening, {} health pings, longest gap {gap:?}, match of {} ticks",
         pings.len(),
@@ -245,14 +262,21 @@ async fn sigterm_drains_within_five_seconds() {
     let took = term.elapsed();
     assert!(status.success(), "a drain is a clean exit");
     assert!(stats.exists(), "stats written");
-    assert!(first(&sdk.sidecar.calls(), &Call::Shutdown).is_some(), "Agones told");
+    assert!(
+        first(&sdk.sidecar.calls(), &Call::Shutdown).is_some(),
+        "Agones told"
+    );
     let verify = Command::new(env!("CARGO_BIN_EXE_rewind"))
         .args(["replay", "verify"])
         .arg(&rec)
         .output()
         .expect("verify runs");
     let out = String::from_utf8_lossy(&verify.stdout).to_string();
-    assert!(verify.status.success(), "{}", String::from_utf8_lossy(&verify.stderr));
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
     assert!(!out.contains("truncated"), "finished, not cut: {out}");
     eprintln!("agones: SIGTERM drained in {took:?}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -287,7 +311,10 @@ fn health_pings_stop_when_the_tick_loop_stalls() {
         let _ = tracer.kill();
         let _ = child.kill();
         let _ = child.wait();
-        eprintln!("agones stall test skipped: ptrace is not permitted here ({})", said.trim());
+        eprintln!(
+            "agones stall test skipped: ptrace is not permitted here ({})",
+            said.trim()
+        );
         return;
     }
     let stalled = Instant::now();

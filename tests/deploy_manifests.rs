@@ -8,13 +8,16 @@ use std::path::Path;
 use std::process::Command;
 
 fn manifest(name: &str) -> Value {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/agones").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("deploy/agones")
+        .join(name);
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{name} is not valid YAML: {e}"))
 }
 
 fn text<'a>(v: &'a Value, what: &str) -> &'a str {
-    v.as_str().unwrap_or_else(|| panic!("{what} must be a string, is {v}"))
+    v.as_str()
+        .unwrap_or_else(|| panic!("{what} must be a string, is {v}"))
 }
 
 /// A Kubernetes quantity in base units (cpu in millicores, memory in bytes).
@@ -29,7 +32,9 @@ fn quantity(v: &Value, what: &str) -> u64 {
     } else {
         (s, 1000) // whole cores
     };
-    num.parse::<u64>().unwrap_or_else(|_| panic!("{what}: bad quantity {s}")) * mult
+    num.parse::<u64>()
+        .unwrap_or_else(|_| panic!("{what}: bad quantity {s}"))
+        * mult
 }
 
 /// Checks a GameServer spec (the `spec` of a GameServer, the `spec.template.spec` of a Fleet);
@@ -47,12 +52,18 @@ fn check_gameserver_spec(spec: &Value, flags: &str) -> Vec<String> {
         assert_eq!(p["protocol"], "UDP", "QUIC is UDP");
     }
     let health = &spec["health"];
-    assert!(health["periodSeconds"].as_u64().is_some_and(|s| s >= 2), "the server pings every second");
+    assert!(
+        health["periodSeconds"].as_u64().is_some_and(|s| s >= 2),
+        "the server pings every second"
+    );
     let pod = &spec["template"]["spec"];
     let containers = pod["containers"].as_array().expect("template.spec.containers");
     assert_eq!(containers.len(), 1);
     let c = &containers[0];
-    assert!(c["name"].is_string() && c["image"].is_string(), "container name and image");
+    assert!(
+        c["name"].is_string() && c["image"].is_string(),
+        "container name and image"
+    );
     let res = &c["resources"];
     for kind in ["cpu", "memory"] {
         let req = quantity(&res["requests"][kind], kind);
@@ -60,7 +71,9 @@ fn check_gameserver_spec(spec: &Value, flags: &str) -> Vec<String> {
         assert!(req > 0 && req <= lim, "{kind}: request {req} within limit {lim}");
     }
     assert!(
-        pod["terminationGracePeriodSeconds"].as_u64().is_some_and(|s| s >= 5),
+        pod["terminationGracePeriodSeconds"]
+            .as_u64()
+            .is_some_and(|s| s >= 5),
         "time for the SIGTERM drain"
     );
     let mounts = c["volumeMounts"].as_array().expect("volumeMounts");
@@ -117,7 +130,10 @@ fn the_gameserver_fleet_and_autoscaler_have_what_agones_requires() {
     assert!(fleet["spec"]["replicas"].as_u64().is_some());
     assert!(["Packed", "Distributed"].contains(&text(&fleet["spec"]["scheduling"], "scheduling")));
     let fleet_args = check_gameserver_spec(&fleet["spec"]["template"]["spec"], &flags);
-    assert_eq!(gs_args, fleet_args, "the example GameServer is one of the fleet's");
+    assert_eq!(
+        gs_args, fleet_args,
+        "the example GameServer is one of the fleet's"
+    );
 
     let fas = manifest("fleetautoscaler.yaml");
     assert_eq!(fas["apiVersion"], "autoscaling.agones.dev/v1");
@@ -132,7 +148,10 @@ fn the_gameserver_fleet_and_autoscaler_have_what_agones_requires() {
         b["maxReplicas"].as_u64().expect("maxReplicas"),
     );
     // Agones refuses a minReplicas below an absolute bufferSize, and a max below the min.
-    assert!(size >= 1 && min >= size && max >= min, "buffer {size}, min {min}, max {max}");
+    assert!(
+        size >= 1 && min >= size && max >= min,
+        "buffer {size}, min {min}, max {max}"
+    );
 }
 
 #[test]
@@ -149,7 +168,10 @@ fn the_dockerfile_agrees_with_the_manifests() {
         .rev()
         .find_map(|l| l.strip_prefix("USER "))
         .expect("USER");
-    assert!(!user.starts_with("root") && !user.starts_with('0'), "non-root: {user}");
+    assert!(
+        !user.starts_with("root") && !user.starts_with('0'),
+        "non-root: {user}"
+    );
     assert!(df.contains("VOLUME [\"/var/lib/rewind\"]"));
     assert!(df.contains("\"--data-dir\", \"/var/lib/rewind\""));
     assert!(df.contains("\"--addr\", \"0.0.0.0:4433\""));

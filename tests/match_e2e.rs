@@ -81,7 +81,11 @@ async fn a_client_sees_two_timed_matches_and_the_server_stops_after_the_last() {
     assert!(took < Duration::from_secs(15), "two 2 s matches took {took:?}");
     let stats = srv.wait();
     assert_eq!(stats.matches.len(), 2);
-    assert!(stats.matches.iter().all(|m| m.ticks == 120), "{:?}", stats.matches);
+    assert!(
+        stats.matches.iter().all(|m| m.ticks == 120),
+        "{:?}",
+        stats.matches
+    );
     for n in 1..=2 {
         let path = dir.join(format!("m-{n}.rwd"));
         let bytes = std::fs::read(&path).expect("a recording per match");
@@ -90,7 +94,10 @@ async fn a_client_sees_two_timed_matches_and_the_server_stops_after_the_last() {
         assert_eq!(summary.players, 5, "match {n}");
         assert_eq!(summary.ticks, 120, "match {n}: its own ticks only");
     }
-    assert!(!file.exists(), "with several matches only numbered files are written");
+    assert!(
+        !file.exists(),
+        "with several matches only numbered files are written"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -159,13 +166,19 @@ fn match_flags_that_cannot_work_are_clear_errors() {
             .args(args)
             .output()
             .expect("runs");
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).to_string())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
     };
     let (code, err) = run(&["serve", "--matches", "3"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("need --score-limit or --time-limit"), "{err}");
     let (code, err) = run(&["serve", "--score-limit", "0"]);
-    assert!(code == Some(1) && err.contains("--score-limit must be at least 1"), "{err}");
+    assert!(
+        code == Some(1) && err.contains("--score-limit must be at least 1"),
+        "{err}"
+    );
     let (code, err) = run(&["serve", "--matches", "2", "--forever", "--time-limit", "1m"]);
     assert!(code == Some(2) && err.contains("cannot be used with"), "{err}");
 }

@@ -112,12 +112,20 @@ impl Feed {
                         ping_ms: None,
                     })
                     .collect::<Vec<_>>();
-                let line = match rows.first() {
-                    Some(w) => format!("match over: {} wins ({reason})", w.name),
-                    None => format!("match over ({reason})"),
+                let line = match rows.as_slice() {
+                    [a, b, ..] if a.kills == b.kills => format!("match over: a draw ({reason})"),
+                    [a, ..] => format!("match over: {} wins ({reason})", a.name),
+                    [] => format!("match over ({reason})"),
                 };
                 let next_in_s = next_in_ms.map(|ms| ms as f32 / 1000.0);
-                self.match_over = Some((MatchOverView { reason, rows, next_in_s }, now));
+                self.match_over = Some((
+                    MatchOverView {
+                        reason,
+                        rows,
+                        next_in_s,
+                    },
+                    now,
+                ));
                 line
             }
             GameEvent::MatchStart {

@@ -100,7 +100,11 @@ fn call(name: &'static str) -> impl FnOnce(agones::errors::Error) -> AgonesError
 impl Agones {
     /// Connects to the sidecar, labels this server, marks it `Ready` and starts the health,
     /// player and watch tasks. Call it once the server listens.
-    pub fn start(opts: AgonesOptions, metrics: Arc<Metrics>, roster: Arc<Roster>) -> Result<Agones, AgonesError> {
+    pub fn start(
+        opts: AgonesOptions,
+        metrics: Arc<Metrics>,
+        roster: Arc<Roster>,
+    ) -> Result<Agones, AgonesError> {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("rewind-agones")
@@ -121,12 +125,9 @@ impl Agones {
             sdk.set_annotation("cert-hash", opts.cert_hash.as_str())
                 .await
                 .map_err(call("SetAnnotation"))?;
-            sdk.set_annotation(
-                "protocol",
-                rewind_shared::protocol::PROTOCOL_VERSION.to_string(),
-            )
-            .await
-            .map_err(call("SetAnnotation"))?;
+            sdk.set_annotation("protocol", rewind_shared::protocol::PROTOCOL_VERSION.to_string())
+                .await
+                .map_err(call("SetAnnotation"))?;
             sdk.ready().await.map_err(call("Ready"))
         })?;
         tracing::info!(map = %opts.map, "Agones: ready");
@@ -163,7 +164,13 @@ impl Agones {
 pub fn label_value(s: &str) -> String {
     let mapped: String = s
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(63)
         .collect();
     mapped
@@ -204,7 +211,9 @@ async fn health(sdk: agones::Sdk, metrics: Arc<Metrics>, every: Duration, stall_
 async fn players(sdk: agones::Sdk, roster: Arc<Roster>, capacity: u16) {
     let mut beta = sdk.beta().clone();
     if let Err(e) = beta.set_list_capacity(PLAYERS_LIST, i64::from(capacity)).await {
-        tracing::warn!("Agones: cannot set the players list's capacity (declare `lists: players` in the GameServer spec): {e}");
+        tracing::warn!(
+            "Agones: cannot set the players list's capacity (declare `lists: players` in the GameServer spec): {e}"
+        );
     }
     let mut listed: BTreeSet<String> = BTreeSet::new();
     let mut timer = tokio::time::interval(Duration::from_millis(500));

@@ -36,7 +36,10 @@ pub fn match_path(base: &Path, number: u32, several: bool) -> PathBuf {
     if !several {
         return base.to_path_buf();
     }
-    let stem = base.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = base
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let name = match base.extension() {
         Some(ext) => format!("{stem}-{number}.{}", ext.to_string_lossy()),
         None => format!("{stem}-{number}"),
@@ -145,6 +148,9 @@ mod tests {
         assert_eq!(match_path(base, 1, true), PathBuf::from("/tmp/rec/match-1.rwd"));
         assert_eq!(match_path(base, 12, true), PathBuf::from("/tmp/rec/match-12.rwd"));
         assert_eq!(match_path(Path::new("m"), 2, true), PathBuf::from("m-2"));
-        assert_eq!(match_path(Path::new("a.b.rwd"), 3, true), PathBuf::from("a.b-3.rwd"));
+        assert_eq!(
+            match_path(Path::new("a.b.rwd"), 3, true),
+            PathBuf::from("a.b-3.rwd")
+        );
     }
 }

@@ -9,9 +9,9 @@ use crate::endpoint::{EndpointError, Listener, NetContext};
 use crate::link::{NEW_LINK_QUEUE, NewLink};
 use crate::stats::ServerStats;
 use crate::tick_loop::TickLoop;
+use crate::tick_loop::{STOP_NONE, STOP_OPERATOR, STOP_TERMINATED};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use crate::tick_loop::{STOP_NONE, STOP_OPERATOR, STOP_TERMINATED};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -155,10 +155,10 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
     };
     let lan_addr = lan_socket.as_ref().map(|(_, a, _)| *a);
     let lan_counters = Arc::new(crate::lan::LanCounters::default());
-    let recordings = match &cfg.record {
-        Some(path) => Some(MatchRecordings::new(path.clone(), &cfg, &identity)),
-        None => None,
-    };
+    let recordings = cfg
+        .record
+        .as_ref()
+        .map(|path| MatchRecordings::new(path.clone(), &cfg, &identity));
     let recorder = match &recordings {
         Some(r) => Some(r.start(1, rewind_shared::tick::Tick(0))?),
         None => None,
@@ -371,11 +371,19 @@ impl MatchRecordings {
     }
 
     /// Starts the signed recording of match `number`, from an empty world after tick `start`.
-    fn start(&self, number: u32, start: rewind_shared::tick::Tick) -> Result<crate::recorder::Recorder, StartError> {
+    fn start(
+        &self,
+        number: u32,
+        start: rewind_shared::tick::Tick,
+    ) -> Result<crate::recorder::Recorder, StartError> {
         let path = crate::recorder::match_path(&self.base, number, self.several);
         let mut header = self.header.clone();
         header.start_tick = start;
         let signer = crate::signer::IdentitySigner::new(&self.identity)?;
-        Ok(crate::recorder::Recorder::start(&path, header, Some(Box::new(signer)))?)
+        Ok(crate::recorder::Recorder::start(
+            &path,
+            header,
+            Some(Box::new(signer)),
+        )?)
     }
 }

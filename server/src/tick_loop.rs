@@ -102,7 +102,11 @@ impl TickLoop {
         let now = self.origin.elapsed();
         self.core.tick(now);
         self.flush();
-        if self.core.ticks().is_multiple_of(crate::roster::PUBLISH_EVERY_TICKS) {
+        if self
+            .core
+            .ticks()
+            .is_multiple_of(crate::roster::PUBLISH_EVERY_TICKS)
+        {
             self.roster.set(self.core.client_roster());
         }
     }

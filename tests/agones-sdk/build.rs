@@ -11,7 +11,12 @@ fn main() {
             .build_server(true)
             .compile_protos(
                 &["proto/sdk/sdk.proto", "proto/sdk/beta/beta.proto"],
-                &["proto/googleapis", "proto/grpc-gateway", "proto/sdk/beta", "proto/sdk"],
+                &[
+                    "proto/googleapis",
+                    "proto/grpc-gateway",
+                    "proto/sdk/beta",
+                    "proto/sdk",
+                ],
             );
         if let Err(e) = generated {
             println!("cargo:warning=cannot compile Agones' protos (is protoc installed?): {e}");

@@ -193,7 +193,11 @@ pub fn draw_match_over(
     w: f32,
     h: f32,
 ) {
-    let winner = m.rows.first().map_or(String::new(), |r| format!("{} wins", r.name));
+    let winner = match m.rows.as_slice() {
+        [a, b, ..] if a.kills == b.kills => "a draw".to_string(),
+        [a, ..] => format!("{} wins", a.name),
+        [] => String::new(),
+    };
     let next = match m.next_in_s {
         Some(s) => format!("{} - next match in {:.0} s", m.reason, s.ceil()),
         None => format!("{} - that was the last match", m.reason),

@@ -176,10 +176,7 @@ impl ServerCore {
         let mut ranked: Vec<&PlayerState> = players.iter().collect();
         ranked.sort_by_key(|p| score_rank(p.id, p.score.kills, p.score.deaths));
         let reason = match end {
-            MatchEnd::ScoreLimit => format!(
-                "score limit {} reached",
-                rules.score_limit.unwrap_or_default()
-            ),
+            MatchEnd::ScoreLimit => format!("score limit {} reached", rules.score_limit.unwrap_or_default()),
             MatchEnd::TimeLimit => "time limit reached".to_string(),
         };
         let last = rules.matches.is_some_and(|n| self.matches.number >= n);

@@ -63,7 +63,10 @@ fn run_until(
     seen
 }
 
-fn match_over(msgs: &[ServerMsg]) -> Option<(String, Vec<(PlayerId, u16, u16)>, Option<u32>)> {
+/// A `MatchOver`'s reason, scores and time to the next match.
+type Over = (String, Vec<(PlayerId, u16, u16)>, Option<u32>);
+
+fn match_over(msgs: &[ServerMsg]) -> Option<Over> {
     msgs.iter().find_map(|m| match m {
         ServerMsg::Event(GameEvent::MatchOver {
             reason,
@@ -153,7 +156,8 @@ fn score_limit_matches_restart_fresh_with_a_recording_each() {
 
     // Match 1, up to its end.
     let msgs = run_until(&mut core, &mut wire, key, &mut now, 60 * 600, |_, m| {
-        m.iter().any(|(_, m)| matches!(m, ServerMsg::Event(GameEvent::MatchOver { .. })))
+        m.iter()
+            .any(|(_, m)| matches!(m, ServerMsg::Event(GameEvent::MatchOver { .. })))
     });
     let (reason, scores, next) = match_over(&msgs).expect("a score limit of 2 is reached within 10 min");
     let end1 = core.current_tick();
@@ -189,7 +193,11 @@ fn score_limit_matches_restart_fresh_with_a_recording_each() {
         }
     }
     assert_eq!(scores(&mut core), at_end, "no kill between matches");
-    assert!(!msgs.iter().any(|m| matches!(m, ServerMsg::Event(GameEvent::Kill { .. }))));
+    assert!(
+        !msgs
+            .iter()
+            .any(|m| matches!(m, ServerMsg::Event(GameEvent::Kill { .. })))
+    );
     assert!(core.in_intermission());
 
     // The next tick starts match 2: everyone back, scores zero.
@@ -207,12 +215,18 @@ fn score_limit_matches_restart_fresh_with_a_recording_each() {
     );
     let players = core.players();
     assert_eq!(players.len(), 7);
-    assert!(players.iter().all(|p| p.score.kills == 0 && p.score.deaths == 0 && p.life.alive()));
+    assert!(
+        players
+            .iter()
+            .all(|p| p.score.kills == 0 && p.score.deaths == 0 && p.life.alive())
+    );
     assert_eq!(core.match_number(), 2);
     let start2 = end1.offset(60);
 
     // Match 2, the last.
-    let msgs = run_until(&mut core, &mut wire, key, &mut now, 60 * 600, |c, _| c.matches_done());
+    let msgs = run_until(&mut core, &mut wire, key, &mut now, 60 * 600, |c, _| {
+        c.matches_done()
+    });
     let (_, scores, next) = match_over(&msgs).expect("match 2 ends");
     assert_eq!(next, None, "the last match");
     assert!(scores[0].1 >= 2);
@@ -227,7 +241,11 @@ fn score_limit_matches_restart_fresh_with_a_recording_each() {
         let bytes = std::fs::read(path(n)).unwrap();
         let summary = verify(&bytes).unwrap_or_else(|e| panic!("match {n}: {e}"));
         assert!(summary.truncation.is_none(), "match {n} finished cleanly");
-        assert_eq!((summary.first_tick, summary.last_tick), (first, last), "match {n}");
+        assert_eq!(
+            (summary.first_tick, summary.last_tick),
+            (first, last),
+            "match {n}"
+        );
         assert_eq!(summary.players, 7, "match {n}");
         assert!(summary.kills >= 2, "match {n}");
     }

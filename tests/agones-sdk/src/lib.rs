@@ -218,7 +218,10 @@ impl sdk::sdk_server::Sdk for Sidecar {
 
     type WatchGameServerStream = Pin<Box<dyn Stream<Item = Result<GameServer, Status>> + Send + 'static>>;
 
-    async fn watch_game_server(&self, _: Request<Empty>) -> Result<Response<Self::WatchGameServerStream>, Status> {
+    async fn watch_game_server(
+        &self,
+        _: Request<Empty>,
+    ) -> Result<Response<Self::WatchGameServerStream>, Status> {
         self.record(Call::Watch);
         let updates = tokio_stream::wrappers::WatchStream::new(self.changed.subscribe());
         let stream = tokio_stream::StreamExt::map(updates, Ok);
@@ -259,7 +262,10 @@ fn list_of(name: &str, st: &State) -> beta::List {
 
 #[tonic::async_trait]
 impl beta::sdk_server::Sdk for Sidecar {
-    async fn get_counter(&self, _: Request<beta::GetCounterRequest>) -> Result<Response<beta::Counter>, Status> {
+    async fn get_counter(
+        &self,
+        _: Request<beta::GetCounterRequest>,
+    ) -> Result<Response<beta::Counter>, Status> {
         self.record(Call::OtherBeta("GetCounter"));
         Err(Status::not_found("no counters in this GameServer"))
     }
@@ -282,7 +288,10 @@ impl beta::sdk_server::Sdk for Sidecar {
         Ok(Response::new(list_of(&name, &st)))
     }
 
-    async fn update_list(&self, req: Request<beta::UpdateListRequest>) -> Result<Response<beta::List>, Status> {
+    async fn update_list(
+        &self,
+        req: Request<beta::UpdateListRequest>,
+    ) -> Result<Response<beta::List>, Status> {
         let req = req.into_inner();
         let Some(list) = req.list else {
             return Err(Status::invalid_argument("no list"));
@@ -307,7 +316,10 @@ impl beta::sdk_server::Sdk for Sidecar {
         Ok(Response::new(list_of(&list.name, &st)))
     }
 
-    async fn add_list_value(&self, req: Request<beta::AddListValueRequest>) -> Result<Response<beta::List>, Status> {
+    async fn add_list_value(
+        &self,
+        req: Request<beta::AddListValueRequest>,
+    ) -> Result<Response<beta::List>, Status> {
         let req = req.into_inner();
         let mut st = lock(&self.state);
         let Some((capacity, values)) = st.lists.get_mut(&req.name) else {
