@@ -181,4 +181,12 @@ fn match_flags_that_cannot_work_are_clear_errors() {
     );
     let (code, err) = run(&["serve", "--matches", "2", "--forever", "--time-limit", "1m"]);
     assert!(code == Some(2) && err.contains("cannot be used with"), "{err}");
+    if !cfg!(feature = "agones") {
+        let (code, err) = run(&["serve", "--agones", "--duration", "1s"]);
+        assert_eq!(code, Some(1));
+        assert!(
+            err.contains("built without Agones support") && err.contains("--features agones"),
+            "{err}"
+        );
+    }
 }

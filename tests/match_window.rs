@@ -25,9 +25,11 @@ fn the_window_shows_the_final_scoreboard_between_matches() {
             "--addr",
             "127.0.0.1:0",
             "--ai",
-            "4",
+            "6",
+            "--score-limit",
+            "1",
             "--time-limit",
-            "3s",
+            "5s",
             "--matches",
             "2",
             "--intermission",
@@ -61,7 +63,7 @@ fn the_window_shows_the_final_scoreboard_between_matches() {
             "--screenshot".as_ref(),
             png.as_os_str(),
             "--screenshot-after".as_ref(),
-            "6s".as_ref(),
+            "8s".as_ref(),
         ],
         &[("HOME", &home)],
     );
@@ -72,18 +74,18 @@ fn the_window_shows_the_final_scoreboard_between_matches() {
     if std::env::var_os("REWIND_KEEP_SCREENSHOT").is_some() {
         let _ = std::fs::copy(&png, std::env::temp_dir().join("rewind-match-over.png"));
     }
-    // The board is a 560-pixel panel centred on the 1280x720 window (5 rows and a footer):
+    // The board is a 560-pixel panel centred on the 1280x720 window (7 rows and a footer):
     // its 1-pixel light edge runs down x = 360 over the darkened game, brighter than the
     // panel just inside it, on most rows of its height.
-    let edged = (250..470)
+    let edged = (230..490)
         .filter(|&y| {
             let edge = (358..=362).map(|x| lum(&img, x, y)).max().unwrap_or(0);
             edge > lum(&img, 366, y) + 12
         })
         .count();
     assert!(
-        edged > 200,
-        "no scoreboard panel edge at x = 360 ({edged} of 220 rows)"
+        edged > 240,
+        "no scoreboard panel edge at x = 360 ({edged} of 260 rows)"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -147,10 +147,11 @@ impl Agones {
         for t in &self.tasks {
             t.abort();
         }
-        match self
+        let sdk = &mut self.sdk;
+        let done = self
             .rt
-            .block_on(tokio::time::timeout(Duration::from_secs(2), self.sdk.shutdown()))
-        {
+            .block_on(async { tokio::time::timeout(Duration::from_secs(2), sdk.shutdown()).await });
+        match done {
             Ok(Ok(())) => tracing::info!("Agones: shutdown requested"),
             Ok(Err(e)) => tracing::error!("Agones: Shutdown failed: {e}"),
             Err(_) => tracing::error!("Agones: Shutdown timed out"),

@@ -372,19 +372,35 @@ impl FakeSdk {
     /// Starts serving on 127.0.0.1 at a free port, for a GameServer whose spec declares `lists`
     /// (name, capacity), as `spec.lists` does.
     pub fn start(lists: &[(&str, i64)]) -> std::io::Result<FakeSdk> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()?;
-        let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
-        let addr = listener.local_addr()?;
         let sidecar = Sidecar::new(lists);
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let served = sidecar.clone();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let (bound, addr) = std::sync::mpsc::channel::<std::io::Result<SocketAddr>>();
+        // Everything runs on the thread's own runtime, so a test may start it from a sync or an
+        // async context alike.
         let thread = std::thread::Builder::new()
             .name("fake-agones-sdk".into())
             .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(1)
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        let _ = bound.send(Err(e));
+                        return;
+                    }
+                };
                 rt.block_on(async move {
+                    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+                        Ok(l) => l,
+                        Err(e) => {
+                            let _ = bound.send(Err(e));
+                            return;
+                        }
+                    };
+                    let _ = bound.send(listener.local_addr());
                     let result = tonic::transport::Server::builder()
                         .add_service(sdk::sdk_server::SdkServer::new(served.clone()))
                         .add_service(beta::sdk_server::SdkServer::new(served))
@@ -400,6 +416,9 @@ impl FakeSdk {
                     }
                 });
             })?;
+        let addr = addr
+            .recv()
+            .map_err(|_| std::io::Error::other("the fake SDK thread ended"))??;
         Ok(FakeSdk {
             addr,
             sidecar,
