@@ -309,6 +309,7 @@ fn health_pings_stop_when_the_tick_loop_stalls() {
     let _ = BufReader::new(tracer.stdout.take().expect("stdout")).read_line(&mut said);
     if said.trim() != "stopped" {
         let _ = tracer.kill();
+        let _ = tracer.wait();
         let _ = child.kill();
         let _ = child.wait();
         eprintln!(

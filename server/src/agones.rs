@@ -70,16 +70,16 @@ pub enum AgonesError {
     Connect {
         /// The port tried.
         port: String,
-        /// Cause.
-        source: agones::errors::Error,
+        /// Cause (boxed: a gRPC status is large).
+        source: Box<agones::errors::Error>,
     },
     /// An SDK call failed.
     #[error("Agones SDK call {call} failed: {source}")]
     Call {
         /// Which call.
         call: &'static str,
-        /// Cause.
-        source: agones::errors::Error,
+        /// Cause (boxed: a gRPC status is large).
+        source: Box<agones::errors::Error>,
     },
     /// The runtime for the SDK tasks could not start.
     #[error("cannot start the Agones tasks: {0}")]
@@ -94,7 +94,10 @@ pub struct Agones {
 }
 
 fn call(name: &'static str) -> impl FnOnce(agones::errors::Error) -> AgonesError {
-    move |source| AgonesError::Call { call: name, source }
+    move |source| AgonesError::Call {
+        call: name,
+        source: Box::new(source),
+    }
 }
 
 impl Agones {
@@ -114,7 +117,10 @@ impl Agones {
         let port = std::env::var("AGONES_SDK_GRPC_PORT").unwrap_or_else(|_| "9357".into());
         let mut sdk = rt
             .block_on(agones::Sdk::new(None, None))
-            .map_err(|source| AgonesError::Connect { port, source })?;
+            .map_err(|source| AgonesError::Connect {
+                port,
+                source: Box::new(source),
+            })?;
         rt.block_on(async {
             sdk.set_label("map", label_value(&opts.map))
                 .await

@@ -308,10 +308,10 @@ impl beta::sdk_server::Sdk for Sidecar {
             self.record(Call::SetListCapacity(list.name.clone(), list.capacity));
             st = lock(&self.state);
         }
-        if paths.iter().any(|p| p == "values") {
-            if let Some(e) = st.lists.get_mut(&list.name) {
-                e.1 = list.values.clone();
-            }
+        if paths.iter().any(|p| p == "values")
+            && let Some(e) = st.lists.get_mut(&list.name)
+        {
+            e.1 = list.values.clone();
         }
         Ok(Response::new(list_of(&list.name, &st)))
     }
