@@ -56,19 +56,39 @@ pub fn load_map(name_or_path: &str) -> anyhow::Result<Map> {
     Map::parse(&name, &text).with_context(|| format!("{} is not a valid map", path.display()))
 }
 
-/// Calls `f` once when the process receives Ctrl-C (SIGINT).
-pub fn on_ctrl_c(f: impl FnOnce() + Send + 'static) {
-    let spawned = std::thread::Builder::new().name("ctrl-c".into()).spawn(move || {
+/// Calls `on_int` on Ctrl-C (SIGINT) or `on_term` on SIGTERM (`docker stop`, a pod being
+/// deleted), whichever comes first, from a small thread of its own.
+pub fn on_stop_signal(on_int: impl FnOnce() + Send + 'static, on_term: impl FnOnce() + Send + 'static) {
+    let spawned = std::thread::Builder::new().name("signals".into()).spawn(move || {
         let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_io().build() else {
             return;
         };
-        if rt.block_on(tokio::signal::ctrl_c()).is_ok() {
-            eprintln!("stopping (Ctrl-C)...");
-            f();
-        }
+        rt.block_on(async move {
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(e) => {
+                    tracing::warn!("cannot watch for SIGTERM: {e}");
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        eprintln!("stopping (Ctrl-C)...");
+                        on_int();
+                    }
+                    return;
+                }
+            };
+            tokio::select! {
+                r = tokio::signal::ctrl_c() => if r.is_ok() {
+                    eprintln!("stopping (Ctrl-C)...");
+                    on_int();
+                },
+                _ = term.recv() => {
+                    eprintln!("stopping (SIGTERM)...");
+                    on_term();
+                }
+            }
+        });
     });
     if let Err(e) = spawned {
-        tracing::warn!("cannot watch for Ctrl-C: {e}");
+        tracing::warn!("cannot watch for stop signals: {e}");
     }
 }
 

@@ -58,6 +58,9 @@ pub struct PlayArgs {
     /// UDP port of the LAN responder when hosting.
     #[arg(long, default_value_t = rewind_shared::lan::LAN_PORT, requires = "host")]
     pub lan_port: u16,
+    /// Match rules of the local match (as `rewind serve`'s).
+    #[command(flatten)]
+    pub rules: crate::serve_cmd::MatchArgs,
     /// Window flags.
     #[command(flatten)]
     pub window: WindowArgs,
@@ -90,6 +93,7 @@ pub fn play(args: PlayArgs) -> anyhow::Result<()> {
         lagcomp: !args.no_lagcomp,
         map: load_map(&args.map)?,
         record: args.record.clone(),
+        rules: args.rules.rules(),
         ..ServerConfig::default()
     })
     .context("cannot start the local server")?;

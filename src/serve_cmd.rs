@@ -1,6 +1,6 @@
 //! `rewind serve`: run a dedicated server until the match ends or Ctrl-C.
 
-use crate::cli_util::{load_map, on_ctrl_c, parse_duration_arg};
+use crate::cli_util::{load_map, on_stop_signal, parse_duration_arg};
 use anyhow::Context;
 use clap::Args;
 use rewind_server::ServerConfig;
@@ -85,6 +85,52 @@ pub struct ServeArgs {
     /// Where the certificate is kept (default: $XDG_DATA_HOME/rewind or ~/.local/share/rewind).
     #[arg(long)]
     pub data_dir: Option<PathBuf>,
+    /// Match rules: how a match ends and how many are played.
+    #[command(flatten)]
+    pub rules: MatchArgs,
+    /// Run as an Agones game server: Ready once listening, health pings while the tick loop
+    /// runs, players as the SDK list `players`, Shutdown after the last match (needs a build with
+    /// `--features agones`; the SDK sidecar's port comes from AGONES_SDK_GRPC_PORT).
+    #[arg(long)]
+    pub agones: bool,
+}
+
+/// `--score-limit`, `--time-limit`, `--matches`, `--forever`, `--intermission` (serve and play).
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    /// End the match when a player reaches this many kills (the final scoreboard goes to every
+    /// client).
+    #[arg(long, value_name = "N")]
+    pub score_limit: Option<u16>,
+    /// End the match after this long (e.g. 10m, 90s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
+    pub time_limit: Option<Duration>,
+    /// Play this many matches, a fresh one after each intermission, then stop (with --record FILE,
+    /// match N is recorded to FILE-N.ext).
+    #[arg(long, value_name = "N", conflicts_with = "forever")]
+    pub matches: Option<u32>,
+    /// Play matches until stopped.
+    #[arg(long)]
+    pub forever: bool,
+    /// Pause between matches, with the final scoreboard shown.
+    #[arg(long, default_value = "10s", value_parser = parse_duration_arg)]
+    pub intermission: Duration,
+}
+
+impl MatchArgs {
+    /// The rules these flags ask for.
+    pub fn rules(&self) -> rewind_server::config::MatchRules {
+        rewind_server::config::MatchRules {
+            score_limit: self.score_limit,
+            time_limit: self.time_limit,
+            matches: if self.forever {
+                None
+            } else {
+                Some(self.matches.unwrap_or(1))
+            },
+            intermission: self.intermission,
+        }
+    }
 }
 
 impl ServeArgs {
@@ -132,6 +178,7 @@ impl ServeArgs {
                     .clone()
                     .unwrap_or_else(|| format!("{}'s server", crate::cli_util::default_name())),
             }),
+            rules: self.rules.rules(),
             ..ServerConfig::default()
         };
         cfg.validate()?;
@@ -141,7 +188,15 @@ impl ServeArgs {
 
 /// Runs `rewind serve`.
 pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    if args.agones && !cfg!(feature = "agones") {
+        anyhow::bail!(
+            "--agones: this rewind was built without Agones support; build it with \
+             `cargo build --release --features agones` (needs protoc: apt-get install protobuf-compiler)"
+        );
+    }
     let cfg = args.config()?;
+    #[cfg(feature = "agones")]
+    let (map_name, max_clients) = (cfg.map.name.clone(), cfg.max_clients);
     let handle = rewind_server::start(cfg).context("cannot start the server")?;
     {
         let mut out = std::io::stdout().lock();
@@ -155,8 +210,27 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         out.flush()?;
     }
-    let stopper = handle.stopper();
-    on_ctrl_c(move || stopper.stop());
+    let (stopper, terminator) = (handle.stopper(), handle.stopper());
+    on_stop_signal(move || stopper.stop(), move || terminator.terminate());
+    #[cfg(feature = "agones")]
+    let agones = if args.agones {
+        let opts = rewind_server::agones::AgonesOptions::new(
+            &map_name,
+            env!("CARGO_PKG_VERSION"),
+            handle.cert_hash(),
+            max_clients,
+        );
+        match rewind_server::agones::Agones::start(opts, handle.metrics(), handle.roster()) {
+            Ok(a) => Some(a),
+            Err(e) => {
+                handle.stop();
+                let _ = handle.wait();
+                return Err(e).context("cannot run as an Agones game server");
+            }
+        }
+    } else {
+        None
+    };
     let stats = handle.wait();
     tracing::info!(
         ticks = stats.ticks,
@@ -167,6 +241,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(path) = &args.stats {
         let json = serde_json::to_string_pretty(&stats)?;
         std::fs::write(path, json + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    #[cfg(feature = "agones")]
+    if let Some(a) = agones {
+        a.shutdown();
     }
     Ok(())
 }

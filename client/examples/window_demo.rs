@@ -276,6 +276,7 @@ impl ViewSource for Demo {
             chat: self.chat.clone(),
             scoreboard,
             respawn_in_s,
+            match_over: None,
             net: NetStats {
                 rtt_ms: *self.rtt.last().unwrap_or(&0.0),
                 jitter_ms: self.link.jitter.as_secs_f32() * 1000.0,

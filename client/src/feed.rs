@@ -5,7 +5,7 @@
 //! snapshots, and they only live for the screen: a few lines and a quarter second of tracer.
 //! The window's drawing of them is `game::hud`.
 
-use crate::view::{FeedLine, Tracer};
+use crate::view::{FeedLine, MatchOverView, ScoreRow, Tracer};
 use rewind_shared::Vec2;
 use rewind_shared::player::PlayerId;
 use rewind_shared::protocol::GameEvent;
@@ -37,6 +37,8 @@ pub struct Feed {
     chat: VecDeque<(String, Duration)>,
     /// Shots of the last `TRACER_LIFE`, oldest first.
     tracers: VecDeque<Trace>,
+    /// The last match's final scoreboard and when it came, until a new match starts.
+    match_over: Option<(MatchOverView, Duration)>,
 }
 
 impl Feed {
@@ -50,6 +52,7 @@ impl Feed {
             kills: VecDeque::new(),
             chat: VecDeque::new(),
             tracers: VecDeque::new(),
+            match_over: None,
         }
     }
 
@@ -94,6 +97,52 @@ impl Feed {
                 push_line(&mut self.chat, line, now);
                 return;
             }
+            GameEvent::MatchOver {
+                reason,
+                scores,
+                next_in_ms,
+            } => {
+                let rows = scores
+                    .into_iter()
+                    .map(|(id, kills, deaths)| ScoreRow {
+                        id,
+                        name: self.name(id),
+                        kills,
+                        deaths,
+                        ping_ms: None,
+                    })
+                    .collect::<Vec<_>>();
+                let line = match rows.as_slice() {
+                    [a, b, ..] if a.kills == b.kills => format!("match over: a draw ({reason})"),
+                    [a, ..] => format!("match over: {} wins ({reason})", a.name),
+                    [] => format!("match over ({reason})"),
+                };
+                let next_in_s = next_in_ms.map(|ms| ms as f32 / 1000.0);
+                self.match_over = Some((
+                    MatchOverView {
+                        reason,
+                        rows,
+                        next_in_s,
+                    },
+                    now,
+                ));
+                line
+            }
+            GameEvent::MatchStart {
+                number,
+                score_limit,
+                time_limit_s,
+            } => {
+                self.match_over = None;
+                let mut line = format!("match {number}");
+                if let Some(n) = score_limit {
+                    line += &format!(": first to {n} kills");
+                }
+                if let Some(s) = time_limit_s {
+                    line += &format!(", {}:{:02} to play", s / 60, s % 60);
+                }
+                line
+            }
         };
         push_line(&mut self.kills, line, now);
     }
@@ -114,6 +163,22 @@ impl Feed {
         while self.tracers.front().is_some_and(|t| t.at < cut) {
             self.tracers.pop_front();
         }
+    }
+
+    /// The last match's final scoreboard, with the countdown to the next match at `now`; `None`
+    /// while a match is on.
+    pub fn match_over(&self, now: Duration) -> Option<MatchOverView> {
+        self.match_over.as_ref().map(|(m, at)| MatchOverView {
+            next_in_s: m
+                .next_in_s
+                .map(|s| (s - now.saturating_sub(*at).as_secs_f32()).max(0.0)),
+            ..m.clone()
+        })
+    }
+
+    /// Whether a match ended and the next has not started (the server ignores inputs then).
+    pub fn between_matches(&self) -> bool {
+        self.match_over.is_some()
     }
 
     /// The kill feed at `now`, oldest first.
@@ -166,6 +231,41 @@ mod tests {
 
     fn texts(l: Vec<FeedLine>) -> Vec<String> {
         l.into_iter().map(|l| l.text).collect()
+    }
+
+    #[test]
+    fn the_final_scoreboard_stays_until_the_next_match_starts() {
+        let mut f = Feed::new(&[(ME, "me".into()), (ANN, "Ann".into())], ME);
+        assert!(f.match_over(MS(0)).is_none());
+        f.on_event(
+            GameEvent::MatchOver {
+                reason: "score limit 5 reached".into(),
+                scores: vec![(ANN, 5, 1), (ME, 1, 5)],
+                next_in_ms: Some(10_000),
+            },
+            MS(1000),
+        );
+        let m = f.match_over(MS(4000)).expect("shown");
+        assert_eq!(m.rows[0].name, "Ann");
+        assert_eq!((m.rows[0].kills, m.rows[1].deaths), (5, 5));
+        assert_eq!(m.next_in_s, Some(7.0));
+        assert_eq!(
+            texts(f.kill_feed(MS(4000))),
+            vec!["match over: Ann wins (score limit 5 reached)"]
+        );
+        f.on_event(
+            GameEvent::MatchStart {
+                number: 2,
+                score_limit: Some(5),
+                time_limit_s: Some(600),
+            },
+            MS(11_000),
+        );
+        assert!(f.match_over(MS(11_000)).is_none());
+        assert_eq!(
+            texts(f.kill_feed(MS(11_000)))[1],
+            "match 2: first to 5 kills, 10:00 to play"
+        );
     }
 
     #[test]

@@ -319,6 +319,7 @@ mod tests {
             chat: Vec::new(),
             scoreboard: Vec::new(),
             respawn_in_s: None,
+            match_over: None,
             net: NetStats::default(),
             killcam: Some(scene.overlay),
         }

@@ -894,6 +894,7 @@ impl SessionHandle {
                 chat: Vec::new(),
                 scoreboard: Vec::new(),
                 respawn_in_s: None,
+                match_over: None,
                 net: NetStats::default(),
                 killcam: None,
             },

@@ -572,6 +572,13 @@ impl Session {
         let view = self.current_view(tick, now);
         self.last_render = view;
         let mut input = input_of(control);
+        if self.feed.between_matches() {
+            // The server ignores inputs until the next match: predict standing still.
+            input = rewind_shared::input::Input {
+                aim: input.aim,
+                ..Default::default()
+            };
+        }
         let mut view = view;
         match self.cheat {
             Some(Cheat::RapidFire) => input.buttons |= BUTTON_FIRE,
@@ -783,6 +790,7 @@ impl Session {
             chat: self.feed.chat(now),
             scoreboard,
             respawn_in_s,
+            match_over: self.feed.match_over(now),
             net: self.net_stats(now),
             killcam,
         }

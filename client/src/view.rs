@@ -79,6 +79,18 @@ pub struct ScoreRow {
     pub ping_ms: Option<f32>,
 }
 
+/// The final scoreboard of a match that ended by its rules (`GameEvent::MatchOver`), shown over
+/// the game until the next match starts (and on the end screen after the last one).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MatchOverView {
+    /// Why it ended ("score limit 5 reached").
+    pub reason: String,
+    /// Every player at the end, best first (names as they were then).
+    pub rows: Vec<ScoreRow>,
+    /// Seconds until the next match, `None` after the last one.
+    pub next_in_s: Option<f32>,
+}
+
 /// Numbers for the net graph (F3).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct NetStats {
@@ -147,6 +159,8 @@ pub struct GameView {
     pub scoreboard: Vec<ScoreRow>,
     /// Seconds until our respawn, when dead.
     pub respawn_in_s: Option<f32>,
+    /// The final scoreboard, between the end of a match and the start of the next.
+    pub match_over: Option<MatchOverView>,
     /// Net graph numbers.
     pub net: NetStats,
     /// While a killcam plays (then `players` and `tracers` are the killcam's).

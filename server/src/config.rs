@@ -66,7 +66,52 @@ pub struct ServerConfig {
     pub metrics: Option<SocketAddr>,
     /// Answer LAN discovery queries (`serve --lan`, `play --host`); `None` stays invisible.
     pub lan: Option<crate::lan::LanConfig>,
+    /// How a match ends and how many are played (`--score-limit`, `--time-limit`, `--matches`).
+    pub rules: MatchRules,
 }
+
+/// The rules that end a match and start the next: without a limit a match lasts until the
+/// server stops, as before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MatchRules {
+    /// A player with this many kills wins and ends the match.
+    pub score_limit: Option<u16>,
+    /// The match ends this long after it started (simulated time: ticks at the tick rate).
+    pub time_limit: Option<Duration>,
+    /// Matches to play before the server stops; `None` plays until stopped (`--forever`).
+    pub matches: Option<u32>,
+    /// The pause between a match's end and the next one's start, with the final scoreboard up.
+    pub intermission: Duration,
+}
+
+impl Default for MatchRules {
+    fn default() -> Self {
+        MatchRules {
+            score_limit: None,
+            time_limit: None,
+            matches: Some(1),
+            intermission: Duration::from_secs(10),
+        }
+    }
+}
+
+impl MatchRules {
+    /// Whether a match can end by its rules at all.
+    pub fn limited(&self) -> bool {
+        self.score_limit.is_some() || self.time_limit.is_some()
+    }
+
+    /// Whether more than one match is played (then each gets its own recording file).
+    pub fn several(&self) -> bool {
+        self.matches != Some(1)
+    }
+}
+
+/// Longest `--intermission`, and longest `--time-limit` (the protocol states it in whole seconds
+/// as a `u32`; a day is plenty for a match).
+pub const MAX_INTERMISSION: Duration = Duration::from_secs(600);
+/// Longest `--time-limit`.
+pub const MAX_TIME_LIMIT: Duration = Duration::from_secs(24 * 3600);
 
 impl Default for ServerConfig {
     fn default() -> Self {
@@ -95,6 +140,7 @@ impl Default for ServerConfig {
             link_seed: 1,
             metrics: None,
             lan: None,
+            rules: MatchRules::default(),
         }
     }
 }
@@ -120,6 +166,9 @@ pub enum ConfigError {
     /// Grace period longer than the protocol can state.
     #[error("--resume-grace {0:?} is longer than {MAX_RESUME_GRACE:?}")]
     ResumeGrace(Duration),
+    /// Match rules that cannot work.
+    #[error("{0}")]
+    Rules(&'static str),
 }
 
 /// Longest `--resume-grace`: a seat held longer than this is a seat lost to the others.
@@ -142,6 +191,24 @@ impl ServerConfig {
         }
         if self.resume_grace > MAX_RESUME_GRACE {
             return Err(ConfigError::ResumeGrace(self.resume_grace));
+        }
+        let r = &self.rules;
+        if r.score_limit == Some(0) {
+            return Err(ConfigError::Rules("--score-limit must be at least 1"));
+        }
+        if r.time_limit.is_some_and(|t| t.is_zero() || t > MAX_TIME_LIMIT) {
+            return Err(ConfigError::Rules("--time-limit must be between 1s and 24h"));
+        }
+        if r.matches == Some(0) {
+            return Err(ConfigError::Rules("--matches must be at least 1"));
+        }
+        if r.several() && !r.limited() {
+            return Err(ConfigError::Rules(
+                "--matches and --forever need --score-limit or --time-limit (a match must be able to end)",
+            ));
+        }
+        if r.intermission > MAX_INTERMISSION {
+            return Err(ConfigError::Rules("--intermission is longer than 10m"));
         }
         let players = u32::from(self.ai) + u32::from(self.max_clients);
         if players > u32::from(rewind_shared::replay::MAX_PLAYERS_CEILING) {

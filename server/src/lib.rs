@@ -2,6 +2,8 @@
 //! snapshots, verdicts, recording), driven by time and bytes; `ecs` is its `bevy_ecs`
 //! simulation; `tick_loop` paces it on its own thread; `endpoint` is the QUIC pump around it.
 
+#[cfg(feature = "agones")]
+pub mod agones;
 pub mod ai;
 pub mod cert;
 pub mod config;
@@ -14,6 +16,7 @@ pub mod link;
 pub mod metrics;
 pub mod metrics_http;
 pub mod recorder;
+pub mod roster;
 pub mod server;
 pub mod signer;
 pub mod snapshots;

@@ -28,6 +28,25 @@ pub enum RecordError {
     },
 }
 
+/// The file of match `number` when `serve --record FILE` plays `several` matches: `FILE` itself
+/// for a single match, else `-N` before the extension (`match.rwd` → `match-1.rwd`,
+/// `match-2.rwd`, ...; `match` → `match-1`), so every match is a file that verifies on its own
+/// and they sort in order of play within the same number of digits.
+pub fn match_path(base: &Path, number: u32, several: bool) -> PathBuf {
+    if !several {
+        return base.to_path_buf();
+    }
+    let stem = base
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let name = match base.extension() {
+        Some(ext) => format!("{stem}-{number}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{number}"),
+    };
+    base.with_file_name(name)
+}
+
 /// A running recording.
 pub struct Recorder {
     tx: Option<Sender<RecMsg>>,
@@ -114,5 +133,24 @@ impl Recorder {
         if let Some(t) = self.thread.take() {
             let _ = t.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::match_path;
+    use std::path::{Path, PathBuf};
+
+    #[test]
+    fn match_files_are_numbered_only_when_several_matches_are_played() {
+        let base = Path::new("/tmp/rec/match.rwd");
+        assert_eq!(match_path(base, 1, false), PathBuf::from("/tmp/rec/match.rwd"));
+        assert_eq!(match_path(base, 1, true), PathBuf::from("/tmp/rec/match-1.rwd"));
+        assert_eq!(match_path(base, 12, true), PathBuf::from("/tmp/rec/match-12.rwd"));
+        assert_eq!(match_path(Path::new("m"), 2, true), PathBuf::from("m-2"));
+        assert_eq!(
+            match_path(Path::new("a.b.rwd"), 3, true),
+            PathBuf::from("a.b-3.rwd")
+        );
     }
 }

@@ -9,9 +9,10 @@ use crate::endpoint::{EndpointError, Listener, NetContext};
 use crate::link::{NEW_LINK_QUEUE, NewLink};
 use crate::stats::ServerStats;
 use crate::tick_loop::TickLoop;
+use crate::tick_loop::{STOP_NONE, STOP_OPERATOR, STOP_TERMINATED};
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -56,13 +57,24 @@ pub enum StartError {
 
 /// Stops a server from anywhere.
 #[derive(Clone, Debug)]
-pub struct Stopper(Arc<AtomicBool>);
+pub struct Stopper(Arc<AtomicU8>);
 
 impl Stopper {
     /// Asks the server to stop; the tick loop tells clients why and ends.
     pub fn stop(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        request(&self.0, STOP_OPERATOR);
     }
+
+    /// Asks the server to stop because the process is terminating (SIGTERM): the same drain,
+    /// with clients told that the server is shutting down.
+    pub fn terminate(&self) {
+        request(&self.0, STOP_TERMINATED);
+    }
+}
+
+/// Sets the stop request unless one is already set (the first reason wins).
+fn request(stop: &AtomicU8, why: u8) {
+    let _ = stop.compare_exchange(STOP_NONE, why, Ordering::Relaxed, Ordering::Relaxed);
 }
 
 /// A running server.
@@ -74,7 +86,8 @@ pub struct ServerHandle {
     lan_addr: Option<SocketAddr>,
     lan_counters: Arc<crate::lan::LanCounters>,
     metrics: Arc<crate::metrics::Metrics>,
-    stop: Arc<AtomicBool>,
+    roster: Arc<crate::roster::Roster>,
+    stop: Arc<AtomicU8>,
     tick_thread: Option<JoinHandle<ServerStats>>,
     net_thread: Option<JoinHandle<()>>,
     net_stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -142,37 +155,28 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
     };
     let lan_addr = lan_socket.as_ref().map(|(_, a, _)| *a);
     let lan_counters = Arc::new(crate::lan::LanCounters::default());
-    let recorder = match &cfg.record {
-        Some(path) => {
-            let mut header = rewind_shared::replay::ReplayHeader::new(
-                &cfg.map.name,
-                &cfg.map.source,
-                cfg.sim_config(),
-                cfg.seed,
-                rewind_shared::tick::Tick(0),
-            );
-            header.config = format!(
-                r#"{{"tick_rate":{},"ai":{},"lagcomp":{},"max_rewind_ms":{},"snapshot_interval":{}}}"#,
-                cfg.tick_rate,
-                cfg.ai,
-                cfg.lagcomp,
-                cfg.max_rewind.as_millis(),
-                cfg.snapshot_interval
-            );
-            // Validated above: at most MAX_PLAYERS_CEILING, so it fits.
-            header.max_players = cfg.ai.saturating_add(cfg.max_clients);
-            let signer = crate::signer::IdentitySigner::new(&identity)?;
-            Some(crate::recorder::Recorder::start(
-                path,
-                header,
-                Some(Box::new(signer)),
-            )?)
-        }
+    let recordings = cfg
+        .record
+        .as_ref()
+        .map(|path| MatchRecordings::new(path.clone(), &cfg, &identity));
+    let recorder = match &recordings {
+        Some(r) => Some(r.start(1, rewind_shared::tick::Tick(0))?),
         None => None,
     };
-    let stop = Arc::new(AtomicBool::new(false));
-    let tick_loop = TickLoop::new(ServerCore::new(cfg, recorder), incoming, stop.clone());
+    let stop = Arc::new(AtomicU8::new(STOP_NONE));
+    let mut core = ServerCore::new(cfg, recorder);
+    if let Some(r) = recordings.filter(|_| core.config().rules.several()) {
+        core.set_recordings(Box::new(move |number, start| match r.start(number, start) {
+            Ok(rec) => Some(rec),
+            Err(e) => {
+                tracing::error!("match {number} is not recorded: {e}");
+                None
+            }
+        }));
+    }
+    let tick_loop = TickLoop::new(core, incoming, stop.clone());
     let metrics = tick_loop.metrics();
+    let roster = tick_loop.roster();
     let ctx = NetContext {
         links: ctx_links,
         metrics: metrics.clone(),
@@ -222,6 +226,7 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
         lan_addr,
         lan_counters,
         metrics: handle_metrics,
+        roster,
         stop,
         tick_thread: Some(tick_thread),
         net_thread: Some(net_thread),
@@ -256,6 +261,16 @@ impl ServerHandle {
         u32::try_from(self.metrics.clients.get()).unwrap_or(0)
     }
 
+    /// The live metrics; their tick counter is the server's heartbeat (Agones health).
+    pub fn metrics(&self) -> Arc<crate::metrics::Metrics> {
+        self.metrics.clone()
+    }
+
+    /// The human players as the tick loop last published them (Agones player tracking).
+    pub fn roster(&self) -> Arc<crate::roster::Roster> {
+        self.roster.clone()
+    }
+
     /// SHA-256 of the DER certificate, 64 hex digits (what clients pin).
     pub fn cert_hash(&self) -> &str {
         &self.cert_hash
@@ -268,7 +283,7 @@ impl ServerHandle {
 
     /// Asks the server to stop (clients are told why); returns at once.
     pub fn stop(&self) {
-        self.stop.store(true, Ordering::Relaxed);
+        request(&self.stop, STOP_OPERATOR);
     }
 
     /// A cloneable way to stop the server from another thread (a Ctrl-C handler).
@@ -313,5 +328,62 @@ impl Drop for ServerHandle {
             self.stop();
             self.join();
         }
+    }
+}
+
+/// How `--record FILE` makes each match's recording: the file name (`recorder::match_path`),
+/// the header and the certificate key that signs it.
+struct MatchRecordings {
+    base: std::path::PathBuf,
+    several: bool,
+    header: rewind_shared::replay::ReplayHeader,
+    identity: Identity,
+}
+
+impl MatchRecordings {
+    fn new(base: std::path::PathBuf, cfg: &ServerConfig, identity: &Identity) -> MatchRecordings {
+        let mut header = rewind_shared::replay::ReplayHeader::new(
+            &cfg.map.name,
+            &cfg.map.source,
+            cfg.sim_config(),
+            cfg.seed,
+            rewind_shared::tick::Tick(0),
+        );
+        header.config = format!(
+            r#"{{"tick_rate":{},"ai":{},"lagcomp":{},"max_rewind_ms":{},"snapshot_interval":{}}}"#,
+            cfg.tick_rate,
+            cfg.ai,
+            cfg.lagcomp,
+            cfg.max_rewind.as_millis(),
+            cfg.snapshot_interval
+        );
+        // Validated: at most MAX_PLAYERS_CEILING, so it fits.
+        header.max_players = cfg.ai.saturating_add(cfg.max_clients);
+        MatchRecordings {
+            base,
+            several: cfg.rules.several(),
+            header,
+            identity: Identity {
+                cert: identity.cert.clone(),
+                key: identity.key.clone_key(),
+            },
+        }
+    }
+
+    /// Starts the signed recording of match `number`, from an empty world after tick `start`.
+    fn start(
+        &self,
+        number: u32,
+        start: rewind_shared::tick::Tick,
+    ) -> Result<crate::recorder::Recorder, StartError> {
+        let path = crate::recorder::match_path(&self.base, number, self.several);
+        let mut header = self.header.clone();
+        header.start_tick = start;
+        let signer = crate::signer::IdentitySigner::new(&self.identity)?;
+        Ok(crate::recorder::Recorder::start(
+            &path,
+            header,
+            Some(Box::new(signer)),
+        )?)
     }
 }

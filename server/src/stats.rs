@@ -74,6 +74,9 @@ pub struct ServerStats {
     pub guard: GuardStats,
     /// `World::hash` of the final state (what a replay of the match must end on).
     pub final_hash: u64,
+    /// Matches that ended by their rules (`--score-limit`, `--time-limit`), in order, each with
+    /// its final scoreboard; empty when no rule ended one.
+    pub matches: Vec<crate::core::MatchResult>,
 }
 
 /// Refusals and drops by cause (`--stats`'s `guard` object).
@@ -195,6 +198,7 @@ impl StatsRecorder {
             overruns: m.overruns.get(),
             guard: GuardStats::of(&m.guard),
             final_hash,
+            matches: Vec::new(),
         }
     }
 }

@@ -9,26 +9,35 @@ use crate::metrics::Metrics;
 use crate::stats::ServerStats;
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
 
 /// Ticks behind schedule after which the loop stops trying to catch up.
 const MAX_CATCH_UP_TICKS: u32 = 8;
 
+/// `stop` value: keep running.
+pub const STOP_NONE: u8 = 0;
+/// `stop` value: stop as asked by the operator (Ctrl-C, `ServerHandle::stop`).
+pub const STOP_OPERATOR: u8 = 1;
+/// `stop` value: stop because the process is terminating (SIGTERM).
+pub const STOP_TERMINATED: u8 = 2;
+
 /// The tick thread: the core and the links it talks through.
 pub struct TickLoop {
     core: ServerCore,
     links: BTreeMap<ClientKey, Box<dyn Link>>,
     incoming: Receiver<NewLink>,
-    stop: Arc<AtomicBool>,
+    stop: Arc<AtomicU8>,
     origin: Instant,
     arrivals: Arrivals,
+    roster: Arc<crate::roster::Roster>,
 }
 
 impl TickLoop {
-    /// A pump around `core`, taking new connections from `incoming`.
-    pub fn new(core: ServerCore, incoming: Receiver<NewLink>, stop: Arc<AtomicBool>) -> TickLoop {
+    /// A pump around `core`, taking new connections from `incoming`; it stops when `stop` holds
+    /// one of the `STOP_*` requests.
+    pub fn new(core: ServerCore, incoming: Receiver<NewLink>, stop: Arc<AtomicU8>) -> TickLoop {
         TickLoop {
             core,
             links: BTreeMap::new(),
@@ -36,12 +45,18 @@ impl TickLoop {
             stop,
             origin: Instant::now(),
             arrivals: Arrivals::default(),
+            roster: Arc::default(),
         }
     }
 
     /// The live metrics (served by `--metrics`).
     pub fn metrics(&self) -> Arc<Metrics> {
         self.core.metrics()
+    }
+
+    /// The players as this loop last published them (a few times a second).
+    pub fn roster(&self) -> Arc<crate::roster::Roster> {
+        self.roster.clone()
     }
 
     /// Runs until stopped or the match duration is over; returns the final statistics.
@@ -53,10 +68,12 @@ impl TickLoop {
             .map(|d| (d.as_secs_f64() * f64::from(cfg.tick_rate)).round() as u64);
         let mut next = Instant::now();
         let reason = loop {
-            if self.stop.load(Ordering::Relaxed) {
-                break ShutdownReason::Operator;
+            match self.stop.load(Ordering::Relaxed) {
+                STOP_OPERATOR => break ShutdownReason::Operator,
+                STOP_TERMINATED => break ShutdownReason::Terminated,
+                _ => {}
             }
-            if max_ticks.is_some_and(|m| self.core.ticks() >= m) {
+            if self.core.matches_done() || max_ticks.is_some_and(|m| self.core.ticks() >= m) {
                 break ShutdownReason::MatchOver;
             }
             let now = Instant::now();
@@ -85,6 +102,13 @@ impl TickLoop {
         let now = self.origin.elapsed();
         self.core.tick(now);
         self.flush();
+        if self
+            .core
+            .ticks()
+            .is_multiple_of(crate::roster::PUBLISH_EVERY_TICKS)
+        {
+            self.roster.set(self.core.client_roster());
+        }
     }
 
     fn accept_links(&mut self) {

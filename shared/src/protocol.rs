@@ -202,6 +202,27 @@ pub enum GameEvent {
         /// What, shown as is.
         text: String,
     },
+    /// The match ended by its rules (`--score-limit`, `--time-limit`): the final scoreboard, so
+    /// every client shows the same result. Another match follows after `next_in_ms`, or the
+    /// server stops (`ServerMsg::Shutdown` follows).
+    MatchOver {
+        /// Why it ended, shown as is (e.g. "score limit 5 reached").
+        reason: String,
+        /// Every player's `(id, kills, deaths)`, best first (`player::score_rank`).
+        scores: Vec<(PlayerId, u16, u16)>,
+        /// Milliseconds until the next match starts; `None`: this was the last one.
+        next_in_ms: Option<u32>,
+    },
+    /// A match began: scores are zero and everyone is at a spawn point. Also sent after a
+    /// `Welcome`, so a client knows the rules of the match it joins.
+    MatchStart {
+        /// The server's match count, 1 for its first.
+        number: u32,
+        /// Kills that win the match (`None`: no score limit).
+        score_limit: Option<u16>,
+        /// Seconds the match lasts at most (`None`: no time limit).
+        time_limit_s: Option<u32>,
+    },
 }
 
 /// The server's verdict on one of this client's shots, so the client can compare it with what it

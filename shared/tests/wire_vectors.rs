@@ -164,6 +164,8 @@ const SERVER_EVENT_LEAVE: &str = "02 01 04 09 74 69 6d 65 64 20 6f 75 74";
 const SERVER_EVENT_KILL: &str = "02 02 03 00";
 const SERVER_EVENT_CHAT: &str = "02 03 03 02 67 67";
 const SERVER_EVENT_NOTICE: &str = "02 04 02 68 69";
+const SERVER_EVENT_MATCH_OVER: &str = "02 05 04 74 69 6d 65 02 03 05 01 00 02 04 01 fb 10 27";
+const SERVER_EVENT_MATCH_START: &str = "02 06 02 01 05 01 fb 58 02";
 const SERVER_VERDICT_HIT: &str = "\
     03 fb 2c 01 fb eb 03 01 00 00 fb 80 0c fb 80 07 \
     fb b0 12 fb 50 0a 02 00 fb c0 12 fb 60 0a 04 0f \
@@ -269,6 +271,24 @@ fn server_messages_match_their_vectors() {
             "server-event-notice",
             event(GameEvent::Notice { text: "hi".into() }),
             SERVER_EVENT_NOTICE,
+        ),
+        (
+            "server-event-match-over",
+            event(GameEvent::MatchOver {
+                reason: "time".into(),
+                scores: vec![(PlayerId(3), 5, 1), (PlayerId(0), 2, 4)],
+                next_in_ms: Some(10_000),
+            }),
+            SERVER_EVENT_MATCH_OVER,
+        ),
+        (
+            "server-event-match-start",
+            event(GameEvent::MatchStart {
+                number: 2,
+                score_limit: Some(5),
+                time_limit_s: Some(600),
+            }),
+            SERVER_EVENT_MATCH_START,
         ),
         (
             "server-verdict-hit",
@@ -592,6 +612,8 @@ fn the_spec_appendix_has_no_other_vectors() {
         "server-event-kill",
         "server-event-chat",
         "server-event-notice",
+        "server-event-match-over",
+        "server-event-match-start",
         "server-verdict-hit",
         "server-verdict-refused",
         "server-shutdown",

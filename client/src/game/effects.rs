@@ -108,6 +108,7 @@ mod tests {
             chat: vec![],
             scoreboard: vec![],
             respawn_in_s: None,
+            match_over: None,
             net: NetStats::default(),
             killcam: None,
         }

@@ -183,13 +183,49 @@ pub fn draw_scoreboard(
     w: f32,
     h: f32,
 ) {
+    draw_board("SCOREBOARD", map, None, rows, local, w, h);
+}
+
+/// The final scoreboard of a match that ended by its rules, with why and what comes next.
+pub fn draw_match_over(
+    m: &crate::view::MatchOverView,
+    local: Option<rewind_shared::player::PlayerId>,
+    w: f32,
+    h: f32,
+) {
+    let winner = match m.rows.as_slice() {
+        [a, b, ..] if a.kills == b.kills => "a draw".to_string(),
+        [a, ..] => format!("{} wins", a.name),
+        [] => String::new(),
+    };
+    let next = match m.next_in_s {
+        Some(s) => format!("{} - next match in {:.0} s", m.reason, s.ceil()),
+        None => format!("{} - that was the last match", m.reason),
+    };
+    draw_board("MATCH OVER", &winner, Some(&next), &m.rows, local, w, h);
+}
+
+/// A centred table of players with a title, a note at the top right and an optional footer.
+fn draw_board(
+    title: &str,
+    note: &str,
+    footer: Option<&str>,
+    rows: &[ScoreRow],
+    local: Option<rewind_shared::player::PlayerId>,
+    w: f32,
+    h: f32,
+) {
     let pw = 560.0;
     let row_h = 26.0;
-    let ph = 84.0 + row_h * rows.len() as f32;
+    let foot_h = if footer.is_some() { 30.0 } else { 0.0 };
+    let ph = 84.0 + row_h * rows.len() as f32 + foot_h;
     let (x, y) = (w / 2.0 - pw / 2.0, (h / 2.0 - ph / 2.0).max(20.0));
     text::panel(x, y, pw, ph);
-    text::draw("SCOREBOARD", x + 16.0, y + 30.0, 26.0, palette::TEXT);
-    text::draw_right(map, x + pw - 16.0, y + 30.0, 18.0, palette::TEXT_DIM);
+    text::draw(title, x + 16.0, y + 30.0, 26.0, palette::TEXT);
+    text::draw_right(note, x + pw - 16.0, y + 30.0, 18.0, palette::TEXT_DIM);
+    if let Some(f) = footer {
+        text::draw(f, x + 16.0, y + ph - 14.0, 17.0, palette::TEXT_DIM);
+    }
     let (ck, cd, cp) = (x + 330.0, x + 400.0, x + pw - 16.0);
     let hy = y + 58.0;
     text::draw("player", x + 16.0, hy, 16.0, palette::TEXT_DIM);

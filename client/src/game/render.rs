@@ -95,6 +95,9 @@ impl Renderer {
             }
             Phase::Ended { reason } => {
                 screens::draw_ended(reason, w, h);
+                if let Some(m) = &view.match_over {
+                    hud::draw_match_over(m, view.local_id, w, h);
+                }
                 return;
             }
             Phase::Playing | Phase::Reconnecting { .. } => {}
@@ -169,7 +172,9 @@ impl Renderer {
             (None, Some(s)) => hud::draw_respawn(s, w, h),
             (None, None) => {}
         }
-        if ui.scoreboard {
+        if let Some(m) = &view.match_over {
+            hud::draw_match_over(m, view.local_id, w, h);
+        } else if ui.scoreboard {
             hud::draw_scoreboard(&view.scoreboard, view.local_id, map_name, w, h);
         }
         if ui.help {

@@ -65,6 +65,7 @@ pub fn build(pb: &Playback<'_>, map: &Arc<Map>, follow: Option<PlayerId>) -> Gam
         chat,
         scoreboard: scoreboard(pb),
         respawn_in_s: None,
+        match_over: None,
         net: NetStats::default(),
         killcam: None,
     }

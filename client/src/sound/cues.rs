@@ -257,6 +257,7 @@ mod tests {
             kill_feed: vec![],
             chat: vec![],
             respawn_in_s: None,
+            match_over: None,
             net: NetStats::default(),
             killcam: None,
         }

@@ -11,10 +11,12 @@
 mod conn;
 mod control;
 mod fog;
+mod match_rules;
 mod reason;
 mod resume;
 
 pub use conn::{RateLimiter, RateVerdict};
+pub use match_rules::{MatchEnd, MatchResult, RecordingFactory, ScoreLine};
 pub use reason::{ClientKey, CloseReason, LinkClosed, ShutdownReason, close_code};
 
 use crate::ai::{AI_NAMES, AiBrain};
@@ -112,6 +114,8 @@ pub struct ServerCore {
     stopped: bool,
     /// The last seconds of hitboxes and shots, cut into a victim's killcam at a kill.
     killcams: KillcamRing,
+    /// The match cycle (`--score-limit`, `--time-limit`, `--matches`).
+    matches: match_rules::Matches,
 }
 
 impl ServerCore {
@@ -144,6 +148,7 @@ impl ServerCore {
             now: Duration::ZERO,
             stopped: false,
             killcams: KillcamRing::new(cfg.tick_rate),
+            matches: match_rules::Matches::new(),
             cfg,
         };
         for i in 0..core.cfg.ai {
@@ -183,6 +188,22 @@ impl ServerCore {
     /// Welcomed clients.
     pub fn clients(&self) -> usize {
         self.conns.values().filter(|c| c.client().is_some()).count()
+    }
+
+    /// The human players, in id order: welcomed clients and players held for a resume (both
+    /// hold a seat).
+    pub fn client_roster(&self) -> Vec<(PlayerId, String)> {
+        let mut ids: Vec<PlayerId> = self
+            .conns
+            .values()
+            .filter_map(|c| c.client().map(|c| c.player))
+            .chain(self.parked.values().map(|p| p.player))
+            .collect();
+        ids.sort();
+        ids.dedup();
+        ids.into_iter()
+            .map(|id| (id, self.names.get(&id).cloned().unwrap_or_default()))
+            .collect()
     }
 
     /// Players whose connection dropped and who wait for their client to resume them.
@@ -356,7 +377,9 @@ impl ServerCore {
             }
         }
         let hash = self.sim.hash();
-        self.stats.finish(&self.metrics, hash)
+        let mut stats = self.stats.finish(&self.metrics, hash);
+        stats.matches = self.matches.results.clone();
+        stats
     }
 
     /// Records how long the last `tick` took on the wall clock (measured by the pump).
@@ -435,6 +458,7 @@ impl ServerCore {
         self.expire_handshakes(now);
         self.drop_silent(now);
         self.expire_parked(now);
+        self.match_before_tick();
         let joins: Vec<(PlayerId, String)> = std::mem::take(&mut self.pending_joins)
             .into_iter()
             .map(|(id, owner)| {
@@ -444,7 +468,17 @@ impl ServerCore {
             .collect();
         let tick = self.sim.tick().next();
         let players = self.sim.players();
-        let (inputs, mut seen) = self.gather_inputs(tick, &players);
+        let (mut inputs, mut seen) = self.gather_inputs(tick, &players);
+        if self.in_intermission() {
+            // Between matches nobody moves or fires (and nothing is recorded).
+            for input in inputs.values_mut() {
+                *input = rewind_shared::input::Input {
+                    aim: input.aim,
+                    ..Default::default()
+                };
+            }
+            seen.clear();
+        }
         seen.sort_by_key(|(shooter, _)| *shooter);
         self.metrics.seen_overrides.inc_by(seen.len() as u64);
         let events = self.sim.step_seen(inputs.clone(), seen_targets(&seen));
@@ -455,6 +489,10 @@ impl ServerCore {
         self.keep_for_killcams(tick, &events);
         self.handle_sim_events(tick, events);
         self.record(tick, joins, inputs, seen);
+        if self.cfg.rules.limited() {
+            let after = self.sim.players();
+            self.match_after_tick(tick, &after);
+        }
         if tick.0.is_multiple_of(self.cfg.snapshot_interval) {
             self.send_snapshots(tick, now);
         }
@@ -787,5 +825,7 @@ pub fn snapshot_datagram(
     encode(&snaps.build(meta, set, you, max))
 }
 
+#[cfg(test)]
+mod match_tests;
 #[cfg(test)]
 mod tests;

@@ -30,8 +30,11 @@ pub mod close_code {
 pub enum ShutdownReason {
     /// Ctrl-C, `ServerHandle::stop`.
     Operator,
-    /// `--duration` elapsed.
+    /// `--duration` elapsed, or the last match ended by its rules.
     MatchOver,
+    /// The process was asked to terminate (SIGTERM: `docker stop`, a Kubernetes pod being
+    /// deleted): the match is drained like an operator stop.
+    Terminated,
 }
 
 impl std::fmt::Display for ShutdownReason {
@@ -39,6 +42,7 @@ impl std::fmt::Display for ShutdownReason {
         f.write_str(match self {
             ShutdownReason::Operator => "server stopped by the operator",
             ShutdownReason::MatchOver => "match over",
+            ShutdownReason::Terminated => "server is shutting down (terminated)",
         })
     }
 }

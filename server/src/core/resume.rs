@@ -185,6 +185,10 @@ impl ServerCore {
             resume_grace_ms: u32::try_from(self.cfg.resume_grace.as_millis()).unwrap_or(u32::MAX),
         };
         self.send(key, &ServerMsg::Welcome(welcome));
+        if self.cfg.rules.limited() && !self.in_intermission() {
+            let start = self.match_start_event();
+            self.send(key, &start);
+        }
         if let Some(conn) = self.conns.get_mut(&key) {
             conn.stage = Stage::Playing(Box::new(Client::new(player, token, now)));
         }

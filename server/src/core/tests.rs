@@ -7,7 +7,7 @@ use rewind_shared::protocol::{ClientMsg, MAX_CONTROL_FRAME, PROTOCOL_VERSION};
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
 
-fn hello(name: &str) -> Vec<u8> {
+pub(super) fn hello(name: &str) -> Vec<u8> {
     encode_frame(&ClientMsg::Hello {
         version: PROTOCOL_VERSION,
         name: name.into(),
@@ -17,13 +17,13 @@ fn hello(name: &str) -> Vec<u8> {
 
 /// Drains the core's output, decoding control messages per connection.
 #[derive(Default)]
-struct Wire {
+pub(super) struct Wire {
     frames: HashMap<ClientKey, FrameDecoder>,
     closed: Vec<(ClientKey, CloseReason)>,
 }
 
 impl Wire {
-    fn drain(&mut self, core: &mut ServerCore) -> Vec<(ClientKey, ServerMsg)> {
+    pub(super) fn drain(&mut self, core: &mut ServerCore) -> Vec<(ClientKey, ServerMsg)> {
         let mut msgs = Vec::new();
         while let Some(t) = core.poll_transmit() {
             match t {

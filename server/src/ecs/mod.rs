@@ -121,6 +121,18 @@ impl SimCore {
         out
     }
 
+    /// Every player's owner, in id order (to carry the players into a new match).
+    pub fn owners(&mut self) -> Vec<(PlayerId, Owner)> {
+        let mut out: Vec<(PlayerId, Owner)> = self
+            .world
+            .query::<(&PlayerTag, &Owner)>()
+            .iter(&self.world)
+            .map(|(t, o)| (t.0, *o))
+            .collect();
+        out.sort_by_key(|(id, _)| *id);
+        out
+    }
+
     /// Lag-compensation history.
     pub fn history(&self) -> &History {
         &self.world.resource::<HistoryRes>().0
