@@ -31,6 +31,8 @@ pub struct Settings {
     pub muted: bool,
     /// Record every match played from the window into the data directory (newest 20 kept).
     pub record_matches: bool,
+    /// Show the killcam after a death (Space skips one; `--no-killcam` on the command line).
+    pub killcam: bool,
     /// AI players in a match against the AI (and the fill when hosting).
     pub ai: u16,
     /// Map of a local or hosted match.
@@ -47,6 +49,7 @@ impl Default for Settings {
             effects_volume: sound.effects,
             muted: sound.muted,
             record_matches: true,
+            killcam: true,
             ai: 7,
             map: "arena".to_string(),
         }

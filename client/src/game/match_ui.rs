@@ -91,6 +91,11 @@ impl MatchUi {
         self.hold_fire = true;
     }
 
+    /// Turns the killcam on or off (the menu's setting, changeable from the pause menu).
+    pub fn set_killcam(&mut self, on: bool) {
+        self.killcam = on;
+    }
+
     /// The killcam stage on screen in the last frame, if one shows.
     pub fn killcam_stage(&self) -> Option<KillcamStage> {
         self.killcam_stage

@@ -110,6 +110,7 @@ async fn menu_loop(opts: MenuOptions, mut launcher: impl Launcher) -> Result<(),
             Some(run) => {
                 let was_paused = run.paused;
                 let mode = if was_paused { Mode::Paused } else { Mode::Menu };
+                run.ui.set_killcam(menu.settings.killcam);
                 let step = run.ui.frame(&mut *run.source, &mut audio, mode);
                 if audio.settings != menu.settings.sound() {
                     // M or the volume keys in the match: remembered like the menu's settings.

@@ -225,6 +225,7 @@ pub const KEY_HELP: &[(&str, &str)] = &[
     ("mouse", "aim; left button fires"),
     ("Enter", "chat"),
     ("Tab", "scoreboard"),
+    ("Space", "skip the killcam"),
     ("Esc", "pause menu (resume, settings, leave)"),
     ("M  [ ]  , .", "mute, master volume, effects volume"),
     ("F3 / F4", "net graph / lag-compensation debug view"),
@@ -442,6 +443,7 @@ impl Menu {
                 Row::with("Effects volume", percent(s.effects_volume), RowKind::Choice),
                 Row::with("Mute", on_off(s.muted), RowKind::Choice),
                 Row::with("Record every match", on_off(s.record_matches), RowKind::Choice),
+                Row::with("Killcam after a death", on_off(s.killcam), RowKind::Choice),
                 Row::button("Keys"),
                 Row::button("Back"),
             ],
@@ -591,6 +593,7 @@ impl Menu {
             (Screen::Settings, 3) => s.effects_volume = step_volume(s.effects_volume, up),
             (Screen::Settings, 4) => s.muted = !s.muted,
             (Screen::Settings, 5) => s.record_matches = !s.record_matches,
+            (Screen::Settings, 6) => s.killcam = !s.killcam,
             _ => return false,
         }
         true
@@ -854,7 +857,10 @@ mod tests {
         assert!(m.settings.record_matches);
         m.handle(Input::Click(5));
         assert!(!m.settings.record_matches);
+        assert!(m.settings.killcam);
         m.handle(Input::Click(6));
+        assert!(!m.settings.killcam);
+        m.handle(Input::Click(7));
         assert_eq!(m.screen(), Screen::Keys);
         m.handle(Input::Back);
         assert_eq!(m.screen(), Screen::Settings);
