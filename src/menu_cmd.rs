@@ -122,16 +122,9 @@ impl Launcher for ServerLauncher {
         }
         let port = server.local_addr().port();
         let host = req.host.as_ref().map(|_| {
-            let ip = crate::lan_cmd::lan_ip_guess()
-                .map(|ip| ip.to_string())
-                .unwrap_or_else(|| "THIS-MACHINE'S-IP".to_string());
-            println!("hosting on {} (others join {ip}:{port})", server.local_addr());
-            println!("cert-hash {}", server.cert_hash());
-            if let Some(lan) = server.lan_addr() {
-                println!("lan {lan}");
-            }
+            let address = crate::play_cmd::print_host_banner(&server);
             HostInfo {
-                address: format!("{ip}:{port}"),
+                address,
                 cert_hash: server.cert_hash().to_string(),
             }
         });

@@ -114,7 +114,8 @@ pub fn play(args: PlayArgs) -> anyhow::Result<()> {
 }
 
 /// Tells the host what to give the others: the address and fingerprint, and the command.
-fn print_host_banner(server: &rewind_server::ServerHandle) {
+/// Returns the address others use (`ip:port`, the IP a guess at this machine's LAN address).
+pub(crate) fn print_host_banner(server: &rewind_server::ServerHandle) -> String {
     let port = server.local_addr().port();
     let ip = crate::lan_cmd::lan_ip_guess()
         .map(|ip| ip.to_string())
@@ -128,6 +129,7 @@ fn print_host_banner(server: &rewind_server::ServerHandle) {
         "others: rewind lan   or   rewind connect {ip}:{port} --cert-hash {}",
         server.cert_hash()
     );
+    format!("{ip}:{port}")
 }
 
 /// Flags of `rewind connect`.
