@@ -8,8 +8,14 @@ use macroquad::window::clear_background;
 
 /// Title and background shared by both screens.
 fn backdrop(w: f32, h: f32) {
+    floor_grid(w, h);
+    text::draw_centered("REWIND", w / 2.0, h * 0.3, 72.0, palette::LOCAL);
+}
+
+/// The background of every screen around the match (and of the menu): a faint floor grid, so
+/// the screen does not look empty or broken and belongs to the game.
+pub fn floor_grid(w: f32, h: f32) {
     clear_background(palette::BACKGROUND);
-    // A faint floor grid so the screen does not look empty or broken.
     let step = 48.0;
     let mut x = 0.0;
     while x < w {
@@ -21,7 +27,6 @@ fn backdrop(w: f32, h: f32) {
         draw_rectangle(0.0, y, w, 1.0, fade(palette::FLOOR_B, 0.35));
         y += step;
     }
-    text::draw_centered("REWIND", w / 2.0, h * 0.3, 72.0, palette::LOCAL);
 }
 
 /// "Connecting" with a spinner; `time` in seconds drives the animation.

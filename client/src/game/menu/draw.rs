@@ -5,7 +5,6 @@ use super::state::{Menu, Row, RowKind, Screen};
 use crate::game::palette::{self, fade};
 use crate::game::text;
 use macroquad::shapes::{draw_rectangle, draw_rectangle_lines, draw_triangle};
-use macroquad::window::clear_background;
 use rewind_shared::Vec2;
 
 /// Height of one row in pixels.
@@ -68,29 +67,13 @@ impl Layout {
     }
 }
 
-/// A floor grid like the connecting screen's, so the menu belongs to the game.
-fn backdrop(w: f32, h: f32) {
-    clear_background(palette::BACKGROUND);
-    let step = 48.0;
-    let mut x = 0.0;
-    while x < w {
-        draw_rectangle(x, 0.0, 1.0, h, fade(palette::FLOOR_B, 0.35));
-        x += step;
-    }
-    let mut y = 0.0;
-    while y < h {
-        draw_rectangle(0.0, y, w, 1.0, fade(palette::FLOOR_B, 0.35));
-        y += step;
-    }
-}
-
 /// Draws the menu on a `w` x `h` screen; `over_match`: the pause menu is drawn over the frozen
 /// match instead of the backdrop. `time` animates the caret.
 pub fn draw(menu: &Menu, w: f32, h: f32, over_match: bool, time: f64) {
     if over_match {
         draw_rectangle(0.0, 0.0, w, h, fade(palette::BACKGROUND, 0.72));
     } else {
-        backdrop(w, h);
+        crate::game::screens::floor_grid(w, h);
     }
     let rows = menu.rows();
     let lay = layout(w, h, rows.len(), menu.cursor());
