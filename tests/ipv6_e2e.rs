@@ -143,19 +143,13 @@ fn the_window_joins_an_ipv6_only_server() {
         .stderr(Stdio::null())
         .spawn()
         .expect("xvfb-run starts");
-    let deadline = Instant::now() + Duration::from_secs(8);
-    loop {
-        let out = Command::new(env!("CARGO_BIN_EXE_rewind"))
-            .args(["lan", "--json", "--timeout", "0.3s", "--broadcast", "::1"])
-            .args(["--lan-port", &lan_port])
-            .output()
-            .expect("rewind lan runs");
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        if json[0]["players"] == 1 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the window never joined [::1]: {json}");
-    }
+    xvfb::wait_for_lan_players(
+        &["--broadcast", "::1"],
+        &lan_port,
+        1,
+        Duration::from_secs(8),
+        "the window never joined [::1]",
+    );
     let start = Instant::now();
     while window.try_wait().expect("wait").is_none() {
         assert!(start.elapsed() < xvfb::RUN_LIMIT, "the window did not exit");

@@ -161,19 +161,13 @@ fn connect_lan_name_finds_a_serve_lan_server_and_joins_it_with_the_pin() {
         .expect("xvfb-run starts");
     // Joined for real: the server's own answer counts one player (a window that could not
     // connect would also save a screenshot and exit 0).
-    let deadline = Instant::now() + Duration::from_secs(4);
-    loop {
-        let out = Command::new(env!("CARGO_BIN_EXE_rewind"))
-            .args(["lan", "--json", "--timeout", "0.3s", "--to", "127.0.0.1"])
-            .args(["--lan-port", &lan_port])
-            .output()
-            .expect("rewind lan runs");
-        let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
-        if json[0]["players"] == 1 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the window never joined: {json}");
-    }
+    xvfb::wait_for_lan_players(
+        &["--to", "127.0.0.1"],
+        &lan_port,
+        1,
+        Duration::from_secs(4),
+        "the window never joined",
+    );
     let start = Instant::now();
     let status = loop {
         if let Some(s) = window.try_wait().expect("wait") {

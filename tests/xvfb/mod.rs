@@ -100,3 +100,24 @@ pub fn check_png(png: &Path) -> screenshot::Pixels {
     );
     img
 }
+
+/// Waits until the LAN answer of the game whose responder is on `lan_port` (searched with `ask`,
+/// e.g. `["--to", "127.0.0.1"]`) counts `players`, and fails with `what` after `within`: the
+/// proof that a window really joined (one that could not connect would also save a screenshot
+/// and exit 0).
+pub fn wait_for_lan_players(ask: &[&str], lan_port: &str, players: u64, within: Duration, what: &str) {
+    let deadline = Instant::now() + within;
+    loop {
+        let out = Command::new(env!("CARGO_BIN_EXE_rewind"))
+            .args(["lan", "--json", "--timeout", "0.3s"])
+            .args(ask)
+            .args(["--lan-port", lan_port])
+            .output()
+            .expect("rewind lan runs");
+        let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        if json[0]["players"] == players {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: {json}");
+    }
+}
