@@ -87,6 +87,10 @@ pub fn play(args: PlayArgs) -> anyhow::Result<()> {
         addr,
         lan,
         tick_rate: args.tick_rate,
+        snapshot_interval: rewind_server::config::snapshot_interval_for(
+            args.tick_rate,
+            rewind_server::config::DEFAULT_SNAPSHOT_RATE,
+        ),
         ai: args.ai,
         seed: args.seed,
         max_rewind: args.max_rewind,

@@ -4,6 +4,7 @@ use crate::cli_util::{load_map, on_stop_signal, parse_duration_arg};
 use anyhow::Context;
 use clap::Args;
 use rewind_server::ServerConfig;
+use rewind_server::config::{DEFAULT_SNAPSHOT_RATE, snapshot_interval_for};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -20,7 +21,7 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 60)]
     pub tick_rate: u32,
     /// Snapshots per second sent to each client (at most the tick rate; a snapshot goes out every
-    /// round(tick-rate / snapshot-rate) ticks).
+    /// round(tick-rate / snapshot-rate) ticks) [default: 30].
     #[arg(long)]
     pub snapshot_rate: Option<u32>,
     /// AI players running inside the server.
@@ -137,7 +138,7 @@ impl ServeArgs {
     /// The validated server configuration.
     pub fn config(&self) -> anyhow::Result<ServerConfig> {
         let snapshot_interval = match self.snapshot_rate {
-            None => 1,
+            None => snapshot_interval_for(self.tick_rate, DEFAULT_SNAPSHOT_RATE),
             Some(0) => anyhow::bail!("--snapshot-rate must be at least 1"),
             Some(hz) if hz > self.tick_rate => {
                 anyhow::bail!(
@@ -145,7 +146,7 @@ impl ServeArgs {
                     self.tick_rate
                 )
             }
-            Some(hz) => ((f64::from(self.tick_rate) / f64::from(hz)).round() as u32).max(1),
+            Some(hz) => snapshot_interval_for(self.tick_rate, hz),
         };
         let cfg = ServerConfig {
             addr: self.addr,

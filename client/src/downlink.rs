@@ -7,7 +7,7 @@
 
 use crate::interpolation::SnapshotStore;
 use rewind_shared::ack::AckWindow;
-use rewind_shared::codec::decode;
+use rewind_shared::codec::decode_snapshot;
 use rewind_shared::protocol::{MAX_DATAGRAM, SnapshotPacket};
 use rewind_shared::snapshot::{EntitySet, apply_delta};
 use rewind_shared::tick::Seq;
@@ -87,7 +87,7 @@ impl Downlink {
     /// Decodes a datagram with the size limit; garbage is counted and dropped (it comes from the
     /// network and may be anything).
     pub fn decode(&mut self, bytes: &[u8]) -> Option<SnapshotPacket> {
-        match decode::<SnapshotPacket>(bytes, MAX_DATAGRAM) {
+        match decode_snapshot(bytes, MAX_DATAGRAM) {
             Ok(pkt) => Some(pkt),
             Err(e) => {
                 self.counters.bad_packets += 1;
@@ -173,7 +173,7 @@ impl Downlink {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rewind_shared::codec::encode;
+    use rewind_shared::codec::encode_snapshot;
     use rewind_shared::player::PlayerId;
     use rewind_shared::snapshot::{EntityDelta, EntityState, delta};
     use rewind_shared::tick::Tick;
@@ -307,7 +307,7 @@ mod tests {
     fn garbage_and_bad_deltas_are_counted_and_dropped() {
         let mut d = Downlink::default();
         assert_eq!(d.decode(&[0xff, 0x13, 0x37]), None);
-        let ok = encode(&full(0, 10)).expect("encode");
+        let ok = encode_snapshot(&full(0, 10)).expect("encode");
         assert_eq!(d.decode(&ok), Some(full(0, 10)));
         let mut bad = full(1, 12);
         bad.entities = vec![EntityDelta {

@@ -29,12 +29,8 @@ pub fn conditioned_endpoint(
     let runtime = runtime()?;
     let inner = runtime.wrap_udp_socket(crate::bind::bind_udp(bind)?)?;
     let (socket, control) = ConditionedSocket::new(inner, link, seed)?;
-    let endpoint = Endpoint::new_with_abstract_socket(
-        EndpointConfig::default(),
-        server_config,
-        Arc::new(socket),
-        runtime,
-    )?;
+    let config = endpoint_config(server_config.is_some());
+    let endpoint = Endpoint::new_with_abstract_socket(config, server_config, Arc::new(socket), runtime)?;
     Ok((endpoint, control))
 }
 
@@ -44,11 +40,29 @@ pub fn plain_endpoint(bind: SocketAddr, server_config: Option<ServerConfig>) -> 
     let runtime = runtime()?;
     let socket = runtime.wrap_udp_socket(crate::bind::bind_udp(bind)?)?;
     Ok(Endpoint::new_with_abstract_socket(
-        EndpointConfig::default(),
+        endpoint_config(server_config.is_some()),
         server_config,
         socket,
         runtime,
     )?)
+}
+
+/// Bytes of the connection ids a server hands out: every packet a client sends carries one.
+/// quinn's default is 8; 4 still tells a few billion connections apart and still lets a client
+/// whose NAT changes its port keep its connection, and saves 4 bytes on each of the 60 input
+/// datagrams a second.
+pub const SERVER_CID_LEN: usize = 4;
+
+/// The endpoint configuration of every Rewind endpoint. Clients use zero-length connection ids:
+/// each client connection has an endpoint of its own (one UDP socket, one remote address), so
+/// quinn tells its packets apart by address, and every packet the server sends, snapshots above
+/// all, is 8 bytes shorter. A server needs ids (many clients, and NAT rebinding): see
+/// `SERVER_CID_LEN`.
+pub fn endpoint_config(server: bool) -> EndpointConfig {
+    let len = if server { SERVER_CID_LEN } else { 0 };
+    let mut config = EndpointConfig::default();
+    config.cid_generator(move || Box::new(quinn_proto::RandomConnectionIdGenerator::new(len)));
+    config
 }
 
 /// How often the peer should acknowledge, asked of it through QUIC's ACK-frequency extension

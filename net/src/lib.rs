@@ -13,7 +13,7 @@ mod netsim;
 mod socket;
 
 pub use args::NetArgs;
-pub use endpoint::{conditioned_endpoint, plain_endpoint, sparse_acks};
+pub use endpoint::{SERVER_CID_LEN, conditioned_endpoint, endpoint_config, plain_endpoint, sparse_acks};
 pub use error::NetError;
 pub use netsim::{Netsim, NetsimArgs, NetsimStats, netsim_main, run_netsim};
 pub use socket::{ConditionedSocket, ConditionerControl, LinkStats};

@@ -13,7 +13,7 @@ use rewind_server::ServerConfig;
 use rewind_server::core::{ServerCore, entity_set, snapshot_datagram};
 use rewind_server::snapshots::{SnapshotMeta, SnapshotStream};
 use rewind_shared::ack::AckWindow;
-use rewind_shared::codec::decode;
+use rewind_shared::codec::decode_snapshot;
 use rewind_shared::map::Map;
 use rewind_shared::player::PlayerState;
 use rewind_shared::protocol::SnapshotPacket;
@@ -82,7 +82,7 @@ impl Bench {
     /// One whole tick; returns the encoded size of every snapshot and whether it was a delta.
     fn tick(&mut self) -> Vec<(usize, bool)> {
         self.run_tick(|v, bytes| {
-            let packet: SnapshotPacket = decode(bytes, MAX_BYTES).expect("decodes");
+            let packet: SnapshotPacket = decode_snapshot(bytes, MAX_BYTES).expect("decodes");
             assert_eq!(packet.seq, v.next_seq, "streams number snapshots 0, 1, 2, ...");
             (bytes.len(), packet.baseline.is_some())
         })
@@ -167,7 +167,7 @@ fn report() {
     };
     let mut fresh = SnapshotStream::default();
     let full = snapshot_datagram(&mut fresh, meta, &set, players.first(), MAX_BYTES).expect("encodes");
-    let full_packet: SnapshotPacket = decode(&full, MAX_BYTES).expect("decodes");
+    let full_packet: SnapshotPacket = decode_snapshot(&full, MAX_BYTES).expect("decodes");
     let mut roomy = SnapshotStream::default();
     let unbounded = snapshot_datagram(&mut roomy, meta, &set, players.first(), 1 << 16).expect("encodes");
     delta.sort_unstable();

@@ -106,7 +106,11 @@ impl Listener {
         let addr = cfg.addr;
         let _guard = runtime.enter();
         let endpoint = if cfg.link.is_perfect() {
-            quinn::Endpoint::server(quic_cfg, addr).map_err(|source| EndpointError::Bind { addr, source })?
+            let bind = |source| EndpointError::Bind { addr, source };
+            let socket = rewind_net::bind::bind_udp(addr).map_err(bind)?;
+            let runtime = Arc::new(quinn::TokioRuntime);
+            quinn::Endpoint::new(rewind_net::endpoint_config(true), Some(quic_cfg), socket, runtime)
+                .map_err(bind)?
         } else {
             let (endpoint, _control) =
                 rewind_net::conditioned_endpoint(addr, Some(quic_cfg), cfg.link, cfg.link_seed)

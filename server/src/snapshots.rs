@@ -7,7 +7,7 @@
 
 use crate::view_age::{AgeVerdict, ViewAge, tolerance};
 use rewind_shared::ack::AckWindow;
-use rewind_shared::codec::encode;
+use rewind_shared::codec::encode_snapshot;
 use rewind_shared::input::ShotView;
 use rewind_shared::interp::{ALPHA_ONE, alpha_from_fraction};
 use rewind_shared::lagcomp::{HitboxSample, interpolate_hitboxes};
@@ -329,7 +329,7 @@ impl SnapshotStream {
             removed: Vec::new(),
             entities: Vec::new(),
         };
-        let overhead = encode(&packet).map(|b| b.len()).unwrap_or(max_bytes);
+        let overhead = encode_snapshot(&packet).map(|b| b.len()).unwrap_or(max_bytes);
         let built = build_delta(
             base_set,
             current,
@@ -451,8 +451,8 @@ mod tests {
         assert_eq!(p3.removed, vec![PlayerId(3)]);
         let client3 = apply_delta(&client1, &p3.removed, &p3.entities).unwrap();
         assert_eq!(client3, *set(3, 12));
-        let full = rewind_shared::codec::encode(&p2).unwrap().len();
-        let delta = rewind_shared::codec::encode(&p3).unwrap().len();
+        let full = encode_snapshot(&p2).unwrap().len();
+        let delta = encode_snapshot(&p3).unwrap().len();
         assert!(delta < full, "delta {delta} should be smaller than full {full}");
     }
 
@@ -461,7 +461,7 @@ mod tests {
         let mut s = SnapshotStream::default();
         let big = set(200, 5000);
         let p = s.build(meta(1), &big, None, 600);
-        assert!(rewind_shared::codec::encode(&p).unwrap().len() <= 600);
+        assert!(encode_snapshot(&p).unwrap().len() <= 600);
         assert!(s.deferred > 0);
     }
 

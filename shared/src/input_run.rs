@@ -16,6 +16,7 @@
 //! bits, a count above the limit, truncation, an overlong varint and trailing bytes are errors.
 
 use crate::input::{Input, ShotView};
+use crate::leb128::{Leb128Error, Reader, put_varint, put_zigzag};
 use crate::protocol::{InputCmd, MAX_INPUTS_PER_PACKET};
 use crate::tick::{Seq, Tick};
 use thiserror::Error;
@@ -46,6 +47,15 @@ pub enum RunError {
     /// Bytes after the last input.
     #[error("{0} trailing bytes after the inputs")]
     Trailing(usize),
+}
+
+impl From<Leb128Error> for RunError {
+    fn from(e: Leb128Error) -> RunError {
+        match e {
+            Leb128Error::Truncated => RunError::Truncated,
+            Leb128Error::Overlong => RunError::Overlong,
+        }
+    }
 }
 
 /// Codes `inputs` (at most `MAX_INPUTS_PER_PACKET`; more is an error).
@@ -115,7 +125,7 @@ pub fn encode_run(inputs: &[InputCmd]) -> Result<Vec<u8>, RunError> {
 
 /// Decodes what `encode_run` wrote; never allocates more than `MAX_INPUTS_PER_PACKET` inputs.
 pub fn decode_run(bytes: &[u8]) -> Result<Vec<InputCmd>, RunError> {
-    let mut r = Reader { bytes, at: 0 };
+    let mut r = Reader::new(bytes);
     let count = usize::from(r.byte()?);
     if count > MAX_INPUTS_PER_PACKET {
         return Err(RunError::TooMany(count));
@@ -176,61 +186,9 @@ pub fn decode_run(bytes: &[u8]) -> Result<Vec<InputCmd>, RunError> {
             out.push(cmd);
         }
     }
-    match bytes.len() - r.at {
+    match r.remaining() {
         0 => Ok(out),
         extra => Err(RunError::Trailing(extra)),
-    }
-}
-
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
-    }
-    out.push(v as u8);
-}
-
-fn put_zigzag(out: &mut Vec<u8>, v: i64) {
-    put_varint(out, ((v << 1) ^ (v >> 63)) as u64);
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    at: usize,
-}
-
-impl Reader<'_> {
-    fn byte(&mut self) -> Result<u8, RunError> {
-        let b = *self.bytes.get(self.at).ok_or(RunError::Truncated)?;
-        self.at += 1;
-        Ok(b)
-    }
-
-    /// A varint of at most `bits` bits.
-    fn varint(&mut self, bits: u32) -> Result<u64, RunError> {
-        let mut v: u64 = 0;
-        let mut shift = 0;
-        loop {
-            let b = self.byte()?;
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                break;
-            }
-            shift += 7;
-            if shift >= bits + 7 {
-                return Err(RunError::Overlong);
-            }
-        }
-        if bits < 64 && v >> bits != 0 {
-            return Err(RunError::Overlong);
-        }
-        Ok(v)
-    }
-
-    /// A zigzag varint of a signed value of at most `bits` bits.
-    fn zigzag(&mut self, bits: u32) -> Result<i64, RunError> {
-        let u = self.varint(bits + 1)?;
-        Ok((u >> 1) as i64 ^ -((u & 1) as i64))
     }
 }
 

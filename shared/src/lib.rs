@@ -16,6 +16,7 @@ pub mod interp;
 pub mod killcam;
 pub mod lagcomp;
 pub mod lan;
+pub mod leb128;
 pub mod map;
 pub mod player;
 pub mod protocol;
@@ -24,6 +25,7 @@ pub mod rate;
 pub mod replay;
 pub mod sim;
 pub mod snapshot;
+pub mod snapshot_wire;
 pub mod tick;
 
 pub use glam::Vec2;

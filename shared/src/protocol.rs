@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 /// Bumped on any incompatible change. `ClientMsg::Hello` stays variant 0 with `version` as its
 /// first field forever, so any two versions can at least tell each other they differ.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;
 /// ALPN of the QUIC connection.
 pub const ALPN: &[u8] = b"rewind/1";
 /// Largest control frame body.
@@ -291,8 +291,9 @@ pub enum ClientDatagram {
     },
 }
 
-/// Server to client, as a datagram: one snapshot.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// Server to client, as a datagram: one snapshot, hand-packed (`snapshot_wire`; encode and decode
+/// it with `codec::encode_snapshot` and `codec::decode_snapshot`).
+#[derive(Clone, Debug, PartialEq)]
 pub struct SnapshotPacket {
     /// Per-client snapshot sequence (what the client acks).
     pub seq: Seq,

@@ -40,7 +40,7 @@ pub struct EntityState {
 }
 
 /// Number of integer fields in an entity.
-const FIELDS: usize = 10;
+pub(crate) const FIELDS: usize = 10;
 
 /// Length of the replicated aim vector: about one degree of resolution, and a change between two
 /// snapshots always fits a one-byte varint.
@@ -84,12 +84,12 @@ impl EntityState {
             self.pos[1].into(),
             self.aim[0].into(),
             self.aim[1].into(),
+            self.shots.into(),
             self.health.into(),
             i64::from(self.alive),
             self.kills.into(),
             self.deaths.into(),
             i64::from(self.hidden),
-            self.shots.into(),
         ]
     }
 
@@ -105,20 +105,20 @@ impl EntityState {
                 i16::try_from(f[2]).map_err(|_| bad(2))?,
                 i16::try_from(f[3]).map_err(|_| bad(3))?,
             ],
-            health: u8::try_from(f[4]).map_err(|_| bad(4))?,
-            alive: match f[5] {
+            shots: u8::try_from(f[4]).map_err(|_| bad(4))?,
+            health: u8::try_from(f[5]).map_err(|_| bad(5))?,
+            alive: match f[6] {
                 0 => false,
                 1 => true,
-                _ => return Err(bad(5)),
+                _ => return Err(bad(6)),
             },
-            kills: u16::try_from(f[6]).map_err(|_| bad(6))?,
-            deaths: u16::try_from(f[7]).map_err(|_| bad(7))?,
-            hidden: match f[8] {
+            kills: u16::try_from(f[7]).map_err(|_| bad(7))?,
+            deaths: u16::try_from(f[8]).map_err(|_| bad(8))?,
+            hidden: match f[9] {
                 0 => false,
                 1 => true,
-                _ => return Err(bad(8)),
+                _ => return Err(bad(9)),
             },
-            shots: u8::try_from(f[9]).map_err(|_| bad(9))?,
         })
     }
 }
@@ -134,7 +134,9 @@ fn coarse_aim(aim: [i16; 2]) -> [i16; 2] {
     }
 }
 
-/// One entity's changes: which fields changed (bit i = field i) and by how much, in field order.
+/// One entity's changes: which fields changed (bit i = field i, in the order position x and y,
+/// aim x and y, shots, health, alive, kills, deaths, hidden: the ones that change every tick fit
+/// the mask's first byte) and by how much, in field order.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EntityDelta {
     /// Whose.
@@ -149,11 +151,10 @@ impl EntityDelta {
     /// Bytes this delta takes on the wire, computed without encoding it (the snapshot budget asks
     /// this for every entity of every client every tick).
     pub fn encoded_len(&self) -> usize {
-        use crate::codec::{varint_len_signed, varint_len_unsigned};
-        varint_len_unsigned(self.id.0.into())
-            + varint_len_unsigned(self.mask.into())
-            + varint_len_unsigned(self.diffs.len() as u64)
-            + self.diffs.iter().map(|d| varint_len_signed(*d)).sum::<usize>()
+        use crate::leb128::{varint_len, zigzag_len};
+        varint_len(self.id.0.into())
+            + varint_len(self.mask.into())
+            + self.diffs.iter().map(|d| zigzag_len(*d)).sum::<usize>()
     }
 }
 

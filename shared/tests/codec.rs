@@ -4,7 +4,7 @@ use proptest::prelude::*;
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
 use rewind_shared::ack::AckWindow;
-use rewind_shared::codec::{CodecError, decode, encode};
+use rewind_shared::codec::{CodecError, decode, decode_snapshot, encode};
 use rewind_shared::frame::{FrameDecoder, FrameError, encode_frame};
 use rewind_shared::input::{Input, ShotView};
 use rewind_shared::protocol::*;
@@ -68,7 +68,7 @@ proptest! {
         let _ = decode::<ClientMsg>(&bytes, MAX_CONTROL_FRAME);
         let _ = decode::<ServerMsg>(&bytes, MAX_CONTROL_FRAME);
         let _ = decode::<ClientDatagram>(&bytes, MAX_DATAGRAM);
-        let _ = decode::<SnapshotPacket>(&bytes, MAX_DATAGRAM);
+        let _ = decode_snapshot(&bytes, MAX_DATAGRAM);
     }
 }
 
@@ -81,7 +81,7 @@ fn hundred_thousand_random_byte_strings_return_errors_not_panics() {
         let bytes: Vec<u8> = (0..len).map(|_| rng.random()).collect();
         for r in [
             decode::<ClientDatagram>(&bytes, MAX_DATAGRAM).map(|_| ()),
-            decode::<SnapshotPacket>(&bytes, MAX_DATAGRAM).map(|_| ()),
+            decode_snapshot(&bytes, MAX_DATAGRAM).map(|_| ()),
             decode::<ClientMsg>(&bytes, MAX_CONTROL_FRAME).map(|_| ()),
             decode::<ServerMsg>(&bytes, MAX_CONTROL_FRAME).map(|_| ()),
         ] {

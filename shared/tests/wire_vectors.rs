@@ -8,7 +8,7 @@
 
 use rewind_shared::Vec2;
 use rewind_shared::ack::AckWindow;
-use rewind_shared::codec::{decode, encode};
+use rewind_shared::codec::{CodecError, decode, decode_snapshot, encode, encode_snapshot};
 use rewind_shared::frame::{FrameDecoder, encode_frame};
 use rewind_shared::input::{BUTTON_FIRE, Input, ShotView};
 use rewind_shared::killcam::{Killcam, KillcamShot};
@@ -63,6 +63,17 @@ fn check<T>(key: &str, value: &T, hex: &str, limit: usize) -> Vec<String>
 where
     T: Serialize + DeserializeOwned + PartialEq + Debug,
 {
+    check_with(key, value, hex, encode, |bytes| decode::<T>(bytes, limit))
+}
+
+/// `check` for a message with its own coding (the hand-packed snapshot).
+fn check_with<T: PartialEq + Debug>(
+    key: &str,
+    value: &T,
+    hex: &str,
+    encode: impl Fn(&T) -> Result<Vec<u8>, CodecError>,
+    decode: impl Fn(&[u8]) -> Result<T, CodecError>,
+) -> Vec<String> {
     let mut wrong = Vec::new();
     let expected = normalize(hex);
     match encode(value) {
@@ -73,7 +84,7 @@ where
         )),
         Err(e) => wrong.push(format!("{key}: does not encode: {e}")),
     }
-    match decode::<T>(&from_hex(hex), limit) {
+    match decode(&from_hex(hex)) {
         Ok(v) if v == *value => {}
         Ok(v) => wrong.push(format!("{key}: the bytes decode to {v:?}, expected {value:?}")),
         Err(e) => wrong.push(format!("{key}: the bytes do not decode: {e}")),
@@ -375,9 +386,9 @@ fn killcam() -> Killcam {
 // ---- ClientDatagram (datagram, client to server) ----
 
 const DATAGRAM_INPUTS: &str = "\
-    00 01 29 fd fd ff ff ff ff ff ff ff 1d 02 07 ea \
-    07 3c 7f 81 80 f4 03 09 01 0e 01 00 80 2c 00 ff \
-    ba aa 01 d0 e1 02 0e 01 00 00";
+    00 01 29 00 fd ff 1d 02 07 ea 07 3c 7f 81 80 f4 \
+    03 09 01 0e 01 00 80 2c 00 ff ba aa 01 d0 e1 02 \
+    0e 01 00 00";
 
 #[test]
 fn input_datagram_matches_its_vector() {
@@ -399,7 +410,7 @@ fn input_datagram_matches_its_vector() {
         // Snapshot 41 is the newest received; of the 64 before it only 39 is missing (bit 1).
         ack: AckWindow {
             latest: Some(Seq(41)),
-            bits: !0b10,
+            bits: 0xfffd,
         },
         inputs: vec![
             fire(7, 1002, [127, -127], [32000, -5], 32768),
@@ -412,16 +423,18 @@ fn input_datagram_matches_its_vector() {
 // ---- SnapshotPacket (datagram, server to client) ----
 
 const SNAPSHOT_FULL: &str = "\
-    05 fb e8 03 00 01 06 04 01 03 00 00 c8 42 00 00 \
-    70 42 00 00 48 c1 00 00 00 00 46 00 fb c5 b0 fb \
-    c6 b0 fb ed 03 01 00 00 03 00 f7 07 fb c0 12 fb \
-    60 0a 78 c8 02 04 02 03 7f 07 fb 80 0c fb 80 07 \
-    53 54 8c 02 02 05 8b 04 fb 00 04 fb 00 04 77 06";
+    05 00 e8 07 06 06 00 04 03 80 19 80 0f 8f 03 00 \
+    46 c5 e1 02 c6 e1 02 0a 01 00 00 03 00 e7 03 c0 \
+    25 e0 14 78 c8 01 02 04 02 03 ef 01 80 19 80 0f \
+    53 54 8c 01 02 02 05 8b 02 80 08 80 08 77 06";
 const SNAPSHOT_DELTA: &str = "\
-    07 fb ea 03 01 fb e8 03 01 08 01 01 03 00 00 c8 \
-    42 00 00 70 42 00 00 48 c1 00 00 00 00 46 00 fb \
-    c5 b0 fb c6 b0 fb ed 03 01 00 01 05 02 00 13 03 \
-    20 0f 13 07 33 04 fb 20 02 fb e0 0c c8 02";
+    07 00 ea 07 07 02 08 00 01 03 80 19 80 0f 8f 03 \
+    00 46 c5 e1 02 c6 e1 02 06 01 00 01 05 02 00 23 \
+    20 0f 13 07 63 a0 04 e0 19 c8 01 02";
+
+fn check_snapshot(key: &str, p: &SnapshotPacket, hex: &str) -> Vec<String> {
+    check_with(key, p, hex, encode_snapshot, |b| decode_snapshot(b, MAX_DATAGRAM))
+}
 
 /// The receiving client's own player, as `SnapshotPacket.you` carries it.
 fn you() -> PlayerState {
@@ -506,17 +519,17 @@ fn full_snapshot_matches_its_vector() {
         vec![
             EntityDelta {
                 id: PlayerId(0),
-                mask: 0b1111_0111,
+                mask: 0b1_1110_0111,
                 diffs: vec![2400, 1328, 60, 100, 1, 2, 1],
             },
             EntityDelta {
                 id: PlayerId(3),
-                mask: 0b0111_1111,
+                mask: 0b1110_1111,
                 diffs: vec![1600, 960, -42, 42, 70, 1, 1],
             },
             EntityDelta {
                 id: PlayerId(5),
-                mask: 0b1000_1011,
+                mask: 0b1_0000_1011,
                 diffs: vec![512, 512, -60, 3],
             },
         ]
@@ -525,7 +538,7 @@ fn full_snapshot_matches_its_vector() {
         apply_delta(&EntitySet::new(), &full.removed, &full.entities),
         Ok(state_1000())
     );
-    assert_all(check("snapshot-full", &full, SNAPSHOT_FULL, MAX_DATAGRAM));
+    assert_all(check_snapshot("snapshot-full", &full, SNAPSHOT_FULL));
 }
 
 #[test]
@@ -542,12 +555,12 @@ fn delta_snapshot_matches_its_vector() {
         vec![
             EntityDelta {
                 id: PlayerId(0),
-                mask: 0b0001_0011,
+                mask: 0b0010_0011,
                 diffs: vec![16, -8, -10],
             },
             EntityDelta {
                 id: PlayerId(7),
-                mask: 0b0011_0011,
+                mask: 0b0110_0011,
                 diffs: vec![272, 1648, 100, 1],
             },
         ]
@@ -556,7 +569,7 @@ fn delta_snapshot_matches_its_vector() {
         apply_delta(&base, &delta.removed, &delta.entities),
         Ok(state_1002())
     );
-    assert_all(check("snapshot-delta", &delta, SNAPSHOT_DELTA, MAX_DATAGRAM));
+    assert_all(check_snapshot("snapshot-delta", &delta, SNAPSHOT_DELTA));
 }
 
 // ---- Control-stream framing ----

@@ -4,7 +4,7 @@
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
 use rewind_shared::ack::AckWindow;
-use rewind_shared::codec::{decode, encode};
+use rewind_shared::codec::{decode_snapshot, encode};
 use rewind_shared::frame::{FrameDecoder, encode_frame};
 use rewind_shared::protocol::*;
 use rewind_shared::snapshot::{EntitySet, apply_delta};
@@ -131,7 +131,7 @@ impl RawClient {
                 .await
                 .expect("a snapshot within 5 s")
                 .expect("connection open");
-            let packet: SnapshotPacket = decode(&bytes, MAX_DATAGRAM).expect("test client");
+            let packet: SnapshotPacket = decode_snapshot(&bytes, MAX_DATAGRAM).expect("test client");
             let empty = EntitySet::new();
             let base = match packet.baseline {
                 None => &empty,

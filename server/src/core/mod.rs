@@ -28,7 +28,7 @@ use crate::recorder::Recorder;
 use crate::snapshots::{SnapshotMeta, ViewRules, ViewVerdict};
 use crate::stats::{ServerStats, StatsRecorder};
 use conn::{Conn, Stage};
-use rewind_shared::codec::{CodecError, decode, encode};
+use rewind_shared::codec::{CodecError, decode, encode, encode_snapshot};
 use rewind_shared::fog::{FogMargins, SightTable};
 use rewind_shared::frame::encode_frame;
 use rewind_shared::input::Input;
@@ -822,7 +822,7 @@ pub fn snapshot_datagram(
     you: Option<&PlayerState>,
     max: usize,
 ) -> Result<Vec<u8>, CodecError> {
-    encode(&snaps.build(meta, set, you, max))
+    encode_snapshot(&snaps.build(meta, set, you, max))
 }
 
 #[cfg(test)]
