@@ -54,7 +54,8 @@ fn clean_loopback_has_no_corrections_and_full_agreement() {
         "aim error makes some misses: {}",
         r.summary()
     );
-    assert!(r.snapshots > 4 * 300, "{}", r.summary());
+    // 30 snapshots a second (the default rate) for 8 s to each of 4 bots is 960.
+    assert!(r.snapshots > 4 * 200, "{}", r.summary());
     assert!(r.rtt_ms.p50 > 0.0 && r.down_bytes_per_s > 0.0 && r.up_bytes_per_s > 0.0);
     let json = serde_json::to_value(&r).expect("json");
     for f in [

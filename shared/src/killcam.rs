@@ -29,7 +29,7 @@ pub const KILLCAM_MAX_PLAYERS: usize = 16;
 /// Most of the killer's shots a killcam carries (10 shots a second for 3 s is 30).
 pub const KILLCAM_MAX_SHOTS: usize = 64;
 /// The encoded `ServerMsg::Killcam` never exceeds this many bytes (the worst case of the bounds
-/// above is about 36 KiB; `shared/tests/killcam.rs` encodes it). It fits one control frame
+/// above is about 33 KiB; `shared/tests/killcam.rs` encodes it). It fits one control frame
 /// (`MAX_CONTROL_FRAME`, 64 KiB) and stays under the codec's allocation limit when decoded.
 pub const KILLCAM_MAX_BYTES: usize = 40 * 1024;
 
@@ -71,6 +71,8 @@ pub struct Killcam {
     /// Who the frames show, killer and victim first.
     pub players: Vec<PlayerId>,
     /// Positions at each tick, index-aligned with `players`; `None`: dead or not in the match.
+    /// Coded against each other on the wire (`killcam_frames`).
+    #[serde(with = "crate::killcam_frames::serde_frames")]
     pub frames: Vec<Vec<Option<[i32; 2]>>>,
     /// The killer's shots in the window, oldest first (the killing shot last).
     pub shots: Vec<KillcamShot>,

@@ -14,6 +14,7 @@ pub mod input;
 pub mod input_run;
 pub mod interp;
 pub mod killcam;
+pub mod killcam_frames;
 pub mod lagcomp;
 pub mod lan;
 pub mod leb128;

@@ -37,7 +37,11 @@ fn worst() -> Killcam {
         end: far,
         traced: players.iter().map(|id| (*id, far)).collect(),
         first_tick,
-        frames: vec![vec![Some(far); KILLCAM_MAX_PLAYERS]; KILLCAM_MAX_TICKS],
+        // Frames are coded against the previous one: jumping across the whole range every tick
+        // makes every difference as long as it gets.
+        frames: (0..KILLCAM_MAX_TICKS)
+            .map(|t| vec![Some(if t % 2 == 0 { far } else { [i32::MAX, i32::MIN] }); KILLCAM_MAX_PLAYERS])
+            .collect(),
         players: players.clone(),
         shots: (0..KILLCAM_MAX_SHOTS)
             .map(|i| KillcamShot {

@@ -347,10 +347,9 @@ const SERVER_KILLCAM: &str = "\
     05 03 00 fb eb 03 01 fb e9 03 fb ea 03 fb 00 80 \
     00 fb 80 0c fb 80 07 fb b0 12 fb 50 0a 02 00 fb \
     a8 12 fb 58 0a 03 fb 50 0c fb 80 07 fb e9 03 02 \
-    03 00 03 02 01 fb 40 0c fb 80 07 01 fb a0 12 fb \
-    50 0a 02 01 fb 60 0c fb 80 07 01 fb b0 12 fb 60 \
-    0a 02 01 fb 80 0c fb 80 07 00 01 fb eb 03 fb 80 \
-    0c fb 80 07 fb b0 12 fb 50 0a 01 00";
+    03 00 13 03 02 03 c0 18 80 0f a0 25 d0 14 03 20 \
+    00 10 10 01 20 00 01 fb eb 03 fb 80 0c fb 80 07 \
+    fb b0 12 fb 50 0a 01 00";
 
 /// A killcam of three ticks, two players, one shot (section 8.1).
 fn killcam() -> Killcam {
