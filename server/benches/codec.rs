@@ -153,7 +153,7 @@ fn bench(c: &mut Criterion) {
         sizes("hand", players, hand.iter().map(Vec::len));
         // Times are for 1000 of them, spread over the match.
         let step = packets.len() / 1000;
-        let pick = |i: &usize| i % step == 0;
+        let pick = |i: &usize| i.is_multiple_of(step);
         let take = |v: &[Vec<u8>]| -> Vec<Vec<u8>> {
             v.iter()
                 .enumerate()
