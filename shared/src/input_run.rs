@@ -173,7 +173,7 @@ pub fn decode_run(bytes: &[u8]) -> Result<Vec<InputCmd>, RunError> {
             cmd.input.view = if mask & VIEW != 0 {
                 let age = r.zigzag(32)? as i32;
                 let span = r.varint(32)? as u32;
-                let tick_b = cmd.tick.offset(-age);
+                let tick_b = cmd.tick.offset(age.wrapping_neg());
                 let alpha = u16::from_le_bytes([r.byte()?, r.byte()?]);
                 Some(ShotView {
                     tick_a: Tick(tick_b.0.wrapping_sub(span)),
@@ -241,6 +241,15 @@ mod tests {
                 view: None,
             },
         }
+    }
+
+    /// Found by `cargo fuzz run client_datagram`: a view age of `i32::MIN` overflowed when negated.
+    #[test]
+    fn the_most_negative_view_age_is_no_panic() {
+        // One input: seq 0, tick 0, mask VIEW, age zigzag 0xffff_ffff (i32::MIN), span 0, alpha.
+        let bytes = [1, 0, 0, VIEW, 0xff, 0xff, 0xff, 0xff, 0x0f, 0, 0, 0];
+        let run = decode_run(&bytes).unwrap();
+        assert_eq!(run[0].input.view.map(|v| v.tick_b), Some(Tick(1 << 31)));
     }
 
     #[test]
