@@ -1,23 +1,25 @@
-//! The fog of war's cost per snapshot tick: every viewer against every other player, 64 players
-//! spread over the warehouse map (its spawn points, then 300 ticks of wandering), at the margins
-//! of a 100 ms and of a 300 ms view age. The server runs this once per client per snapshot.
+//! The fog of war's cost per snapshot tick: every viewer against every other player, 64 and 256
+//! players spread over the warehouse map (its spawn points, then 300 ticks of wandering), at the
+//! margins of a 100 ms and of a 300 ms view age. The server runs this once per client per
+//! snapshot: `rays` is the fog as it was (a ray per pair, 45 more per walled-off pair), `grid` is
+//! what the server runs now (`SightGrid`: tile pairs settled once, walls proven across whole
+//! reaches), warmed up as a running server's grid is.
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rewind_shared::Vec2;
-use rewind_shared::fog::{FogMargins, SightTable, may_see, may_see_around};
+use rewind_shared::fog::{FogMargins, SightTable, may_see, may_see_around, may_see_around_in};
 use rewind_shared::input::Input;
 use rewind_shared::map::Map;
 use rewind_shared::player::PlayerId;
+use rewind_shared::sight_grid::SightGrid;
 use rewind_shared::sim::{SimConfig, World};
 use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;
 
-const PLAYERS: u16 = 64;
-
-fn positions(map: &Map) -> Vec<Vec2> {
+fn positions(map: &Map, players: u16) -> Vec<Vec2> {
     let mut world = World::new(SimConfig::new(60, true, 400), rewind_shared::tick::Tick(0));
-    for i in 0..PLAYERS {
+    for i in 0..players {
         world.add_player(map, PlayerId(i));
     }
     for t in 0..300u32 {
@@ -43,41 +45,69 @@ fn positions(map: &Map) -> Vec<Vec2> {
 
 fn bench(c: &mut Criterion) {
     let map = Map::builtin("warehouse").expect("built-in map");
-    let pos = positions(&map);
     let interval = Duration::from_micros(16_667);
-    for ms in [100u64, 300] {
-        let margins = FogMargins::new(Duration::from_millis(ms), interval);
-        let visible = pos
-            .iter()
-            .enumerate()
-            .map(|(i, v)| {
-                pos.iter()
-                    .enumerate()
-                    .filter(|(j, t)| i != *j && may_see(&map, *v, **t, margins))
-                    .count()
-            })
-            .sum::<usize>();
-        println!(
-            "{ms} ms view age: {visible} of {} pairs may see each other",
-            pos.len() * (pos.len() - 1)
-        );
-        // What the server does each snapshot tick: the shared table, then each viewer's pairs
-        // that a wall separates.
-        c.bench_function(&format!("fog_64_players_all_viewers_{ms}ms"), |b| {
-            b.iter(|| {
-                let sight = SightTable::new(black_box(&map), &pos);
+    let mut group = c.benchmark_group("fog");
+    group
+        .sample_size(10)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    for players in [64u16, 256] {
+        let pos = positions(&map, players);
+        let mut grid = SightGrid::new(&map);
+        for ms in [100u64, 300] {
+            let margins = FogMargins::new(Duration::from_millis(ms), interval);
+            let visible = pos
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    pos.iter()
+                        .enumerate()
+                        .filter(|(j, t)| i != *j && may_see(&map, *v, **t, margins))
+                        .count()
+                })
+                .sum::<usize>();
+            println!(
+                "{players} players, {ms} ms view age: {visible} of {} pairs may see each other",
+                pos.len() * (pos.len() - 1)
+            );
+            // What the server did each snapshot tick: the shared table, then each viewer's
+            // pairs that a wall separates. Too slow to repeat at 256 players.
+            if players == 64 {
+                group.bench_function(format!("rays_{players}_players_all_viewers_{ms}ms"), |b| {
+                    b.iter(|| {
+                        let sight = SightTable::new(black_box(&map), &pos);
+                        let mut n = 0usize;
+                        for (i, v) in pos.iter().enumerate() {
+                            for (j, t) in pos.iter().enumerate() {
+                                if i != j && (sight.clear(i, j) || may_see_around(&map, *v, *t, margins)) {
+                                    n += 1;
+                                }
+                            }
+                        }
+                        black_box(n)
+                    })
+                });
+            }
+            // What it does now; the same answer for every pair.
+            let fog_with_grid = |grid: &mut SightGrid| {
+                let sight = SightTable::with_grid(grid, black_box(&map), &pos);
                 let mut n = 0usize;
                 for (i, v) in pos.iter().enumerate() {
                     for (j, t) in pos.iter().enumerate() {
-                        if i != j && (sight.clear(i, j) || may_see_around(&map, *v, *t, margins)) {
+                        if i != j && (sight.clear(i, j) || may_see_around_in(grid, &map, *v, *t, margins)) {
                             n += 1;
                         }
                     }
                 }
-                black_box(n)
-            })
-        });
+                n
+            };
+            assert_eq!(fog_with_grid(&mut grid), visible, "the grid changes no answer");
+            group.bench_function(format!("grid_{players}_players_all_viewers_{ms}ms"), |b| {
+                b.iter(|| black_box(fog_with_grid(&mut grid)))
+            });
+        }
     }
+    group.finish();
 }
 
 criterion_group!(benches, bench);

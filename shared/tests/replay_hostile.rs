@@ -101,7 +101,7 @@ fn one_player_more_than_the_header_allows_is_refused_at_its_tick() {
 fn a_header_claiming_room_for_more_than_any_server_is_refused() {
     let bytes = joins_in_one_tick(1, MAX_PLAYERS_CEILING + 1);
     let reason = refusal(&bytes);
-    assert!(reason.contains("room for 251 players"), "{reason}");
+    assert!(reason.contains("room for 257 players"), "{reason}");
     assert!(Replay::from_bytes(&joins_in_one_tick(1, MAX_PLAYERS_CEILING)).is_ok());
 }
 
@@ -226,5 +226,5 @@ fn version_one_files_still_verify_as_unsigned_and_are_held_to_the_fixed_ceiling(
     assert_eq!(replay.header().max_players, MAX_PLAYERS_CEILING);
     // The 60,000-join file in the old layout: refused by the fixed ceiling.
     let hostile = to_v1(&joins_in_one_tick(60_000, MAX_PLAYERS_CEILING));
-    assert!(refusal(&hostile).contains("more than the 250 players"));
+    assert!(refusal(&hostile).contains("more than the 256 players"));
 }

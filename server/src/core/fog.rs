@@ -3,9 +3,10 @@
 //! behind walls cost no bandwidth once hidden (their fields stop changing).
 
 use crate::snapshots::SnapshotStream;
-use rewind_shared::fog::{FogMargins, MAX_VIEW_AGE, SightTable, may_see_around};
+use rewind_shared::fog::{FogMargins, MAX_VIEW_AGE, SightTable, may_see_around_in};
 use rewind_shared::map::Map;
 use rewind_shared::player::PlayerState;
+use rewind_shared::sight_grid::SightGrid;
 use rewind_shared::snapshot::EntitySet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,13 +34,16 @@ pub fn fogged(
     sight: &SightTable,
     margins: FogMargins,
     map: &Map,
+    grid: &mut SightGrid,
 ) -> Arc<EntitySet> {
     let me = &players[mine];
     let hidden: Vec<_> = players
         .iter()
         .enumerate()
         .filter(|(j, p)| {
-            *j != mine && !sight.clear(mine, *j) && !may_see_around(map, me.body.pos, p.body.pos, margins)
+            *j != mine
+                && !sight.clear(mine, *j)
+                && !may_see_around_in(grid, map, me.body.pos, p.body.pos, margins)
         })
         .map(|(_, p)| p.id)
         .collect();

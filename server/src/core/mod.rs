@@ -37,6 +37,7 @@ use rewind_shared::player::{PlayerId, PlayerState};
 use rewind_shared::protocol::{ClientDatagram, GameEvent, MAX_DATAGRAM, ServerMsg, ShotVerdict};
 use rewind_shared::quant::pos2_to_q;
 use rewind_shared::replay::{Keyframe, SeenRecord, TickRecord, seen_targets};
+use rewind_shared::sight_grid::SightGrid;
 use rewind_shared::sim::{Shot, ShotMode, SimEvent};
 use rewind_shared::snapshot::{EntitySet, EntityState};
 use rewind_shared::tick::Tick;
@@ -116,6 +117,8 @@ pub struct ServerCore {
     killcams: KillcamRing,
     /// The match cycle (`--score-limit`, `--time-limit`, `--matches`).
     matches: match_rules::Matches,
+    /// The map's walls as the fog of war asks about them (with `--no-fog`, none).
+    sight_grid: Option<SightGrid>,
 }
 
 impl ServerCore {
@@ -149,6 +152,7 @@ impl ServerCore {
             stopped: false,
             killcams: KillcamRing::new(cfg.tick_rate),
             matches: match_rules::Matches::new(),
+            sight_grid: cfg.fog.then(|| SightGrid::new(&cfg.map)),
             cfg,
         };
         for i in 0..core.cfg.ai {
@@ -386,6 +390,11 @@ impl ServerCore {
     pub fn record_tick_time(&mut self, elapsed: Duration) {
         self.stats.tick(elapsed);
         self.metrics.tick_seconds.observe(elapsed.as_secs_f64());
+    }
+
+    /// Records that a tick started more than a tick period after its scheduled time.
+    pub fn record_late_tick(&mut self) {
+        self.stats.late_tick();
     }
 
     /// Records that the pump fell so far behind that it stopped catching up.
@@ -755,10 +764,14 @@ impl ServerCore {
         }
         let set = Arc::new(set);
         let map = self.cfg.fog.then(|| self.sim.map());
-        let sight = map.as_ref().map(|m| {
-            let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
-            SightTable::new(m, &positions)
-        });
+        let sight = match (&map, &mut self.sight_grid) {
+            (Some(m), Some(grid)) => {
+                let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
+                Some(SightTable::with_grid(grid, m, &positions))
+            }
+            _ => None,
+        };
+        let mut grid = self.sight_grid.as_mut();
         let tick_len = Duration::from_secs_f64(1.0 / f64::from(self.cfg.tick_rate.max(1)));
         let interval = tick_len * self.cfg.snapshot_interval;
         for (key, conn) in &mut self.conns {
@@ -776,8 +789,8 @@ impl ServerCore {
                 input_lead: c.inputs.lead(tick),
                 sent_at: now,
             };
-            let fogged = match (&map, &sight, mine, you) {
-                (Some(map), Some(sight), Some(mine), Some(me)) => {
+            let fogged = match (&map, &sight, grid.as_deref_mut(), mine, you) {
+                (Some(map), Some(sight), Some(grid), Some(mine), Some(me)) => {
                     let age = fog::view_age(&c.snaps, meta.input_lead, tick_len, interval);
                     if let Some(r) = me.life.respawn_at {
                         c.respawn_at = Some(r);
@@ -785,7 +798,15 @@ impl ServerCore {
                     if rewind_shared::fog::near_respawn(c.respawn_at, tick, age, tick_len) {
                         Arc::clone(&set)
                     } else {
-                        fog::fogged(&set, &players, mine, sight, FogMargins::new(age, interval), map)
+                        fog::fogged(
+                            &set,
+                            &players,
+                            mine,
+                            sight,
+                            FogMargins::new(age, interval),
+                            map,
+                            grid,
+                        )
                     }
                 }
                 _ => Arc::clone(&set),
