@@ -14,14 +14,14 @@ PORT=${PORT:-4703}
 mkdir -p "$OUT"
 rm -f "$OUT/256-serve.out"
 # shellcheck disable=SC2086
-taskset -c 0 "$B" serve --addr "127.0.0.1:$PORT" --map warehouse --ai 8 --max-clients 256 \
+taskset -c 0 "$B" serve --addr "127.0.0.1:$PORT" --map warehouse --ai 8 --max-clients "$COUNT" \
   --duration "$((DURATION + 8))s" --stats "$OUT/256-server.json" --data-dir "$OUT/data" \
   ${SERVE_FLAGS:-} > "$OUT/256-serve.out" 2>/dev/null &
 sp=$!
 for _ in $(seq 50); do grep -q cert-hash "$OUT/256-serve.out" 2>/dev/null && break; sleep 0.1; done
 hash=$(grep cert-hash "$OUT/256-serve.out" | cut -d' ' -f2)
 taskset -c 1 "$B" bots --connect "127.0.0.1:$PORT" --cert-hash "$hash" --count "$COUNT" \
-  --duration "${DURATION}s" --report "$OUT/256-bots.json" > "$OUT/256-bots.out"
+  --duration "${DURATION}s" --report "$OUT/256-bots.json" > "$OUT/256-bots.out" 2> "$OUT/256-bots.err"
 wait "$sp"
 python3 - "$OUT/256-server.json" "$OUT/256-bots.json" <<'PY'
 import json, sys

@@ -5,7 +5,10 @@
 use crate::snapshots::SnapshotStream;
 use rewind_shared::fog::{FogMargins, MAX_VIEW_AGE, SightTable, may_see_around_in};
 use rewind_shared::map::Map;
-use rewind_shared::player::PlayerState;
+use rewind_shared::player::{PlayerId, PlayerState};
+use rewind_shared::sim::MAX_SPEED;
+use rewind_shared::tick::Tick;
+use rewind_shared::Vec2;
 use rewind_shared::sight_grid::SightGrid;
 use rewind_shared::snapshot::EntitySet;
 use std::sync::Arc;
@@ -25,34 +28,113 @@ pub fn view_age(snaps: &SnapshotStream, lead_ticks: i16, tick: Duration, interva
     }
 }
 
-/// `set` as the player `me` (at index `mine` of `players`) may know it: everyone it may not see
-/// replaced by their score only. Shares `set` when nobody is hidden.
-pub fn fogged(
-    set: &Arc<EntitySet>,
-    players: &[PlayerState],
-    mine: usize,
-    sight: &SightTable,
-    margins: FogMargins,
-    map: &Map,
-    grid: &mut SightGrid,
-) -> Arc<EntitySet> {
-    let me = &players[mine];
-    let hidden: Vec<_> = players
-        .iter()
-        .enumerate()
-        .filter(|(j, p)| {
-            *j != mine
-                && !sight.clear(mine, *j)
-                && !may_see_around_in(grid, map, me.body.pos, p.body.pos, margins)
-        })
-        .map(|(_, p)| p.id)
-        .collect();
+/// Viewer × player pairs the fog judges afresh in one tick before it spreads the work over
+/// several: 64 clients × 64 players, where it judges every pair every tick, as before.
+pub const PAIRS_PER_TICK: usize = 64 * 64;
+/// Most ticks a client's hidden set is reused for.
+pub const MAX_REFRESH_TICKS: u32 = 16;
+
+/// Every how many ticks each client's hidden set is judged afresh with `viewers` clients and
+/// `players` players: 1 up to `PAIRS_PER_TICK` pairs, then as many as keep each tick's share of
+/// the work near it (16 at 248 clients × 256 players).
+pub fn refresh_every(viewers: usize, players: usize) -> u32 {
+    (viewers * players).div_ceil(PAIRS_PER_TICK).clamp(1, MAX_REFRESH_TICKS as usize) as u32
+}
+
+/// A client's hidden set, reused for a few ticks when the server is big (`refresh_every`). It is
+/// judged with both margins widened by the distance a player can run in those ticks, so a
+/// player hidden at the judgement is still hidden (by the same rule) wherever either of them has
+/// run since; a player that moved farther than that (a respawn) is shown until the next one,
+/// and a viewer that did is judged afresh at once. The price is the wider margins: a wallhack
+/// sees more of what is just out of sight on a big server.
+#[derive(Debug, Default)]
+pub struct FogCache {
+    /// The tick the hidden set must be judged afresh at.
+    until: Option<Tick>,
+    /// Where the viewer was at the judgement.
+    viewer: Vec2,
+    /// Who was hidden, and where.
+    hidden: Vec<(PlayerId, Vec2)>,
+}
+
+/// What the fog needs to know of one snapshot tick.
+pub struct FogScene<'a> {
+    /// Every player, in id order.
+    pub players: &'a [PlayerState],
+    /// Centre-to-centre sight between them.
+    pub sight: &'a SightTable,
+    /// The map.
+    pub map: &'a Map,
+    /// This tick.
+    pub tick: Tick,
+    /// Length of a tick.
+    pub tick_len: Duration,
+    /// `refresh_every` for this tick.
+    pub every: u32,
+}
+
+impl FogCache {
+    /// The players the player at index `mine` of the scene may not see, at `margins`.
+    pub fn hidden(
+        &mut self,
+        scene: &FogScene,
+        mine: usize,
+        margins: FogMargins,
+        grid: &mut SightGrid,
+    ) -> Vec<PlayerId> {
+        let players = scene.players;
+        let me = players[mine].body.pos;
+        let every = scene.every.max(1);
+        let slack = MAX_SPEED * scene.tick_len.as_secs_f32() * (every - 1) as f32;
+        let due = match self.until {
+            None => true,
+            Some(u) => !u.is_after(scene.tick),
+        };
+        if every == 1 || due || self.viewer.distance(me) > slack + 1.0 {
+            let wide = FogMargins {
+                viewer: margins.viewer + slack,
+                target: margins.target + slack,
+            };
+            self.hidden = players
+                .iter()
+                .enumerate()
+                .filter(|(j, p)| {
+                    *j != mine
+                        && !scene.sight.clear(mine, *j)
+                        && !may_see_around_in(grid, scene.map, me, p.body.pos, wide)
+                })
+                .map(|(_, p)| (p.id, p.body.pos))
+                .collect();
+            // The first judgement of a client comes due at a tick of its own, so clients that
+            // joined together do not all come due together.
+            let next = match self.until {
+                None => 1 + u32::from(players[mine].id.0) % every,
+                Some(_) => every,
+            };
+            self.until = Some(scene.tick.offset(next as i32));
+            self.viewer = me;
+        }
+        self.hidden
+            .iter()
+            .filter(|(id, at)| {
+                players
+                    .binary_search_by_key(id, |p| p.id)
+                    .is_ok_and(|k| players[k].body.pos.distance(*at) <= slack + 1.0)
+            })
+            .map(|(id, _)| *id)
+            .collect()
+    }
+}
+
+/// `set` with the players in `hidden` replaced by their score only. Shares `set` when nobody
+/// is hidden.
+pub fn fogged(set: &Arc<EntitySet>, hidden: &[PlayerId]) -> Arc<EntitySet> {
     if hidden.is_empty() {
         return Arc::clone(set);
     }
     let mut fogged = EntitySet::clone(set);
     for id in hidden {
-        if let Some(e) = fogged.get_mut(&id) {
+        if let Some(e) = fogged.get_mut(id) {
             *e = e.fogged();
         }
     }

@@ -771,6 +771,7 @@ impl ServerCore {
             }
             _ => None,
         };
+        let every = fog::refresh_every(self.clients(), players.len());
         let mut grid = self.sight_grid.as_mut();
         let tick_len = Duration::from_secs_f64(1.0 / f64::from(self.cfg.tick_rate.max(1)));
         let interval = tick_len * self.cfg.snapshot_interval;
@@ -798,15 +799,16 @@ impl ServerCore {
                     if rewind_shared::fog::near_respawn(c.respawn_at, tick, age, tick_len) {
                         Arc::clone(&set)
                     } else {
-                        fog::fogged(
-                            &set,
-                            &players,
-                            mine,
+                        let scene = fog::FogScene {
+                            players: &players,
                             sight,
-                            FogMargins::new(age, interval),
                             map,
-                            grid,
-                        )
+                            tick,
+                            tick_len,
+                            every,
+                        };
+                        let hidden = c.fog.hidden(&scene, mine, FogMargins::new(age, interval), grid);
+                        fog::fogged(&set, &hidden)
                     }
                 }
                 _ => Arc::clone(&set),
