@@ -90,7 +90,14 @@ pub struct SightGrid {
     rows: Vec<u32>,
     /// One byte per ordered tile pair (`UNKNOWN` until asked); empty for maps too large.
     pairs: Vec<u8>,
+    /// Tile pairs that may still be settled before the next `new_tick`.
+    budget: u32,
 }
+
+/// Tile pairs settled per tick at most (about 1.5 µs each): when hundreds of players arrive at
+/// once, the cache fills over a few ticks instead of stalling one; pairs past the budget are
+/// answered by casting the ray, as without the cache.
+pub const SETTLE_PER_TICK: u32 = 2000;
 
 impl SightGrid {
     /// The grid of `map` (an empty cache: pairs are settled when first asked).
@@ -127,7 +134,13 @@ impl SightGrid {
             cols,
             rows,
             pairs,
+            budget: SETTLE_PER_TICK,
         }
+    }
+
+    /// Renews the settling budget (`SETTLE_PER_TICK`); the server calls it once per tick.
+    pub fn new_tick(&mut self) {
+        self.budget = SETTLE_PER_TICK;
     }
 
     /// Whether the line between two players' centres is free of walls: the tile pair's cached
@@ -156,7 +169,9 @@ impl SightGrid {
         let n = (self.w * self.h) as usize;
         let i = ta * n + tb;
         let code = match self.pairs.get(i).copied() {
+            Some(UNKNOWN) if self.budget == 0 => MIXED,
             Some(UNKNOWN) => {
+                self.budget -= 1;
                 let w = self.w as usize;
                 let s = self.settle([(ta % w) as i32, (ta / w) as i32], [(tb % w) as i32, (tb / w) as i32]);
                 let code = match s {
@@ -372,6 +387,7 @@ mod tests {
                 if map.is_wall(a[0], a[1]) || map.is_wall(b[0], b[1]) {
                     continue;
                 }
+                grid.new_tick();
                 let s = grid.settle(a, b);
                 clear += usize::from(s == TileSight::Clear);
                 walled += usize::from(s == TileSight::Walled);

@@ -766,6 +766,7 @@ impl ServerCore {
         let map = self.cfg.fog.then(|| self.sim.map());
         let sight = match (&map, &mut self.sight_grid) {
             (Some(m), Some(grid)) => {
+                grid.new_tick();
                 let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
                 Some(SightTable::with_grid(grid, m, &positions))
             }
