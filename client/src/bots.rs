@@ -5,8 +5,8 @@
 
 use crate::cheat::Cheat;
 use crate::net::{
-    Brain, ConnectConfig, ConnectError, Redial, Resumed, Slot, client_endpoint, client_endpoint_at, connect, drive,
-    lock,
+    Brain, ConnectConfig, ConnectError, Redial, Resumed, Slot, client_endpoint, client_endpoint_at, connect,
+    drive, lock,
 };
 use crate::session::{Session, SessionStats};
 use crate::tls::Trust;

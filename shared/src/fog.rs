@@ -91,7 +91,13 @@ pub fn may_see_around(map: &Map, viewer: Vec2, target: Vec2, margins: FogMargins
 /// (`SightGrid::points_walled`). The answer is the same; fewer rays are cast. (Proving the whole
 /// pair of squares walled off first, tile pair by tile pair, cost more than it saved: 75 ms
 /// against 40 ms per tick at 256 players in the fog bench.)
-pub fn may_see_around_in(grid: &mut SightGrid, map: &Map, viewer: Vec2, target: Vec2, margins: FogMargins) -> bool {
+pub fn may_see_around_in(
+    grid: &mut SightGrid,
+    map: &Map,
+    viewer: Vec2,
+    target: Vec2,
+    margins: FogMargins,
+) -> bool {
     let targets = reach(target, margins.target);
     wide_reach(viewer, margins.viewer).iter().any(|v| {
         targets

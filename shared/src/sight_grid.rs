@@ -57,7 +57,11 @@ impl TileBox {
     /// The square of half-size `half` (world units) around `p` (world units).
     pub fn around(p: Vec2, half: f32) -> TileBox {
         let t = f64::from(TILE);
-        let (x, y, h) = (f64::from(p.x) / t, f64::from(p.y) / t, f64::from(half.max(0.0)) / t);
+        let (x, y, h) = (
+            f64::from(p.x) / t,
+            f64::from(p.y) / t,
+            f64::from(half.max(0.0)) / t,
+        );
         TileBox {
             min: [x - h - EPS, y - h - EPS],
             max: [x + h + EPS, y + h + EPS],
@@ -173,7 +177,10 @@ impl SightGrid {
             Some(UNKNOWN) => {
                 self.budget -= 1;
                 let w = self.w as usize;
-                let s = self.settle([(ta % w) as i32, (ta / w) as i32], [(tb % w) as i32, (tb / w) as i32]);
+                let s = self.settle(
+                    [(ta % w) as i32, (ta / w) as i32],
+                    [(tb % w) as i32, (tb / w) as i32],
+                );
                 let code = match s {
                     TileSight::Clear => CLEAR,
                     TileSight::Walled => WALLED,
@@ -400,7 +407,13 @@ mod tests {
                 for _ in 0..8 {
                     // Corners and edges too, where the walk may go either way.
                     let pick = |b: &TileBox, axis: usize, r: f64| {
-                        let r = if r < 0.1 { 0.0 } else if r > 0.9 { 1.0 } else { r };
+                        let r = if r < 0.1 {
+                            0.0
+                        } else if r > 0.9 {
+                            1.0
+                        } else {
+                            r
+                        };
                         let (lo, hi) = (b.min[axis] + EPS, b.max[axis] - 2.0 * EPS);
                         (lo + r * (hi - lo)) * f64::from(TILE)
                     };
@@ -418,7 +431,10 @@ mod tests {
                     }
                 }
             }
-            assert!(clear > 200 && walled > 100, "{name}: {clear} clear, {walled} walled");
+            assert!(
+                clear > 200 && walled > 100,
+                "{name}: {clear} clear, {walled} walled"
+            );
         }
     }
 
@@ -438,9 +454,18 @@ mod tests {
         .expect("test map parses");
         let grid = SightGrid::new(&map);
         let at = |x: f32, y: f32| Vec2::new(x * TILE, y * TILE);
-        assert!(grid.walled(TileBox::around(at(2.5, 1.5), 10.0), TileBox::around(at(8.5, 1.5), 10.0)));
+        assert!(grid.walled(
+            TileBox::around(at(2.5, 1.5), 10.0),
+            TileBox::around(at(8.5, 1.5), 10.0)
+        ));
         // The gap under the wall: a line from the lower corners passes.
-        assert!(!grid.walled(TileBox::around(at(2.5, 3.5), 20.0), TileBox::around(at(8.5, 3.5), 20.0)));
-        assert!(!grid.walled(TileBox::around(at(2.5, 1.5), 10.0), TileBox::around(at(3.5, 2.5), 10.0)));
+        assert!(!grid.walled(
+            TileBox::around(at(2.5, 3.5), 20.0),
+            TileBox::around(at(8.5, 3.5), 20.0)
+        ));
+        assert!(!grid.walled(
+            TileBox::around(at(2.5, 1.5), 10.0),
+            TileBox::around(at(3.5, 2.5), 10.0)
+        ));
     }
 }

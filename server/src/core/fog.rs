@@ -3,14 +3,14 @@
 //! behind walls cost no bandwidth once hidden (their fields stop changing).
 
 use crate::snapshots::SnapshotStream;
+use rewind_shared::Vec2;
 use rewind_shared::fog::{FogMargins, MAX_VIEW_AGE, SightTable, may_see_around_in};
 use rewind_shared::map::Map;
 use rewind_shared::player::{PlayerId, PlayerState};
-use rewind_shared::sim::MAX_SPEED;
-use rewind_shared::tick::Tick;
-use rewind_shared::Vec2;
 use rewind_shared::sight_grid::SightGrid;
+use rewind_shared::sim::MAX_SPEED;
 use rewind_shared::snapshot::EntitySet;
+use rewind_shared::tick::Tick;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -38,7 +38,9 @@ pub const MAX_REFRESH_TICKS: u32 = 16;
 /// `players` players: 1 up to `PAIRS_PER_TICK` pairs, then as many as keep each tick's share of
 /// the work near it (16 at 248 clients × 256 players).
 pub fn refresh_every(viewers: usize, players: usize) -> u32 {
-    (viewers * players).div_ceil(PAIRS_PER_TICK).clamp(1, MAX_REFRESH_TICKS as usize) as u32
+    (viewers * players)
+        .div_ceil(PAIRS_PER_TICK)
+        .clamp(1, MAX_REFRESH_TICKS as usize) as u32
 }
 
 /// A client's hidden set, reused for a few ticks when the server is big (`refresh_every`). It is
