@@ -11,7 +11,6 @@
 //! by the red-team wallhack bot to count what it was told beyond it.
 
 use crate::map::Map;
-use crate::sight_grid::SightGrid;
 use crate::sim::{MAX_SPEED, PLAYER_RADIUS};
 use crate::tick::Tick;
 use glam::Vec2;
@@ -86,26 +85,6 @@ pub fn may_see_around(map: &Map, viewer: Vec2, target: Vec2, margins: FogMargins
         .any(|v| targets.iter().any(|t| map.line_of_sight(*v, *t)))
 }
 
-/// `may_see_around` with the walls' answers from `grid`: the same 45 rays, each taken as blocked
-/// without casting it when the tiles of its two ends are proven walled off from each other
-/// (`SightGrid::points_walled`). The answer is the same; fewer rays are cast. (Proving the whole
-/// pair of squares walled off first, tile pair by tile pair, cost more than it saved: 75 ms
-/// against 40 ms per tick at 256 players in the fog bench.)
-pub fn may_see_around_in(
-    grid: &mut SightGrid,
-    map: &Map,
-    viewer: Vec2,
-    target: Vec2,
-    margins: FogMargins,
-) -> bool {
-    let targets = reach(target, margins.target);
-    wide_reach(viewer, margins.viewer).iter().any(|v| {
-        targets
-            .iter()
-            .any(|t| !grid.points_walled(*v, *t) && map.line_of_sight(*v, *t))
-    })
-}
-
 /// Whether a player respawning at `respawn_at` is within a view age of it at `tick`: its
 /// client will draw old snapshots from a spawn point the server did not know when it built them
 /// (the point is chosen at the respawn), so around a respawn nobody is hidden from it. The cost
@@ -134,21 +113,6 @@ impl SightTable {
         for i in 0..n {
             for j in i + 1..n {
                 let c = map.line_of_sight(positions[i], positions[j]);
-                clear[i * n + j] = c;
-                clear[j * n + i] = c;
-            }
-        }
-        SightTable { n, clear }
-    }
-
-    /// `new`, with the walls' answers for each pair of tiles taken from (and kept in) `grid`:
-    /// the same table, but a ray is cast only for pairs of tiles the grid cannot settle.
-    pub fn with_grid(grid: &mut SightGrid, map: &Map, positions: &[Vec2]) -> SightTable {
-        let n = positions.len();
-        let mut clear = vec![false; n * n];
-        for i in 0..n {
-            for j in i + 1..n {
-                let c = grid.line_of_sight(map, positions[i], positions[j]);
                 clear[i * n + j] = c;
                 clear[j * n + i] = c;
             }

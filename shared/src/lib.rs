@@ -22,7 +22,6 @@ pub mod protocol;
 pub mod quant;
 pub mod rate;
 pub mod replay;
-pub mod sight_grid;
 pub mod sim;
 pub mod snapshot;
 pub mod tick;

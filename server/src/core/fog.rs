@@ -4,10 +4,9 @@
 
 use crate::snapshots::SnapshotStream;
 use rewind_shared::Vec2;
-use rewind_shared::fog::{FogMargins, MAX_VIEW_AGE, SightTable, may_see_around_in};
+use rewind_shared::fog::{FogMargins, MAX_VIEW_AGE, SightTable, may_see_around};
 use rewind_shared::map::Map;
 use rewind_shared::player::{PlayerId, PlayerState};
-use rewind_shared::sight_grid::SightGrid;
 use rewind_shared::sim::MAX_SPEED;
 use rewind_shared::snapshot::EntitySet;
 use rewind_shared::tick::Tick;
@@ -77,13 +76,7 @@ pub struct FogScene<'a> {
 
 impl FogCache {
     /// The players the player at index `mine` of the scene may not see, at `margins`.
-    pub fn hidden(
-        &mut self,
-        scene: &FogScene,
-        mine: usize,
-        margins: FogMargins,
-        grid: &mut SightGrid,
-    ) -> Vec<PlayerId> {
+    pub fn hidden(&mut self, scene: &FogScene, mine: usize, margins: FogMargins) -> Vec<PlayerId> {
         let players = scene.players;
         let me = players[mine].body.pos;
         let every = scene.every.max(1);
@@ -103,7 +96,7 @@ impl FogCache {
                 .filter(|(j, p)| {
                     *j != mine
                         && !scene.sight.clear(mine, *j)
-                        && !may_see_around_in(grid, scene.map, me, p.body.pos, wide)
+                        && !may_see_around(scene.map, me, p.body.pos, wide)
                 })
                 .map(|(_, p)| (p.id, p.body.pos))
                 .collect();

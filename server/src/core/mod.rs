@@ -37,7 +37,6 @@ use rewind_shared::player::{PlayerId, PlayerState};
 use rewind_shared::protocol::{ClientDatagram, GameEvent, MAX_DATAGRAM, ServerMsg, ShotVerdict};
 use rewind_shared::quant::pos2_to_q;
 use rewind_shared::replay::{Keyframe, SeenRecord, TickRecord, seen_targets};
-use rewind_shared::sight_grid::SightGrid;
 use rewind_shared::sim::{Shot, ShotMode, SimEvent};
 use rewind_shared::snapshot::{EntitySet, EntityState};
 use rewind_shared::tick::Tick;
@@ -117,8 +116,6 @@ pub struct ServerCore {
     killcams: KillcamRing,
     /// The match cycle (`--score-limit`, `--time-limit`, `--matches`).
     matches: match_rules::Matches,
-    /// The map's walls as the fog of war asks about them (with `--no-fog`, none).
-    sight_grid: Option<SightGrid>,
 }
 
 impl ServerCore {
@@ -152,7 +149,6 @@ impl ServerCore {
             stopped: false,
             killcams: KillcamRing::new(cfg.tick_rate),
             matches: match_rules::Matches::new(),
-            sight_grid: cfg.fog.then(|| SightGrid::new(&cfg.map)),
             cfg,
         };
         for i in 0..core.cfg.ai {
@@ -764,16 +760,11 @@ impl ServerCore {
         }
         let set = Arc::new(set);
         let map = self.cfg.fog.then(|| self.sim.map());
-        let sight = match (&map, &mut self.sight_grid) {
-            (Some(m), Some(grid)) => {
-                grid.new_tick();
-                let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
-                Some(SightTable::with_grid(grid, m, &positions))
-            }
-            _ => None,
-        };
+        let sight = map.as_ref().map(|m| {
+            let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
+            SightTable::new(m, &positions)
+        });
         let every = fog::refresh_every(self.clients(), players.len());
-        let mut grid = self.sight_grid.as_mut();
         let tick_len = Duration::from_secs_f64(1.0 / f64::from(self.cfg.tick_rate.max(1)));
         let interval = tick_len * self.cfg.snapshot_interval;
         for (key, conn) in &mut self.conns {
@@ -791,8 +782,8 @@ impl ServerCore {
                 input_lead: c.inputs.lead(tick),
                 sent_at: now,
             };
-            let fogged = match (&map, &sight, grid.as_deref_mut(), mine, you) {
-                (Some(map), Some(sight), Some(grid), Some(mine), Some(me)) => {
+            let fogged = match (&map, &sight, mine, you) {
+                (Some(map), Some(sight), Some(mine), Some(me)) => {
                     let age = fog::view_age(&c.snaps, meta.input_lead, tick_len, interval);
                     if let Some(r) = me.life.respawn_at {
                         c.respawn_at = Some(r);
@@ -808,7 +799,7 @@ impl ServerCore {
                             tick_len,
                             every,
                         };
-                        let hidden = c.fog.hidden(&scene, mine, FogMargins::new(age, interval), grid);
+                        let hidden = c.fog.hidden(&scene, mine, FogMargins::new(age, interval));
                         fog::fogged(&set, &hidden)
                     }
                 }
