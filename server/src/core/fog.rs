@@ -135,3 +135,94 @@ pub fn fogged(set: &Arc<EntitySet>, hidden: &[PlayerId]) -> Arc<EntitySet> {
     }
     Arc::new(fogged)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rewind_shared::map::TILE;
+    use rewind_shared::sim::{SimConfig, World};
+
+    #[test]
+    fn small_servers_judge_every_tick_and_big_ones_spread_the_work() {
+        assert_eq!(refresh_every(64, 64), 1);
+        assert_eq!(refresh_every(0, 0), 1);
+        assert_eq!(refresh_every(100, 100), 3);
+        assert_eq!(refresh_every(248, 256), 16);
+        assert_eq!(refresh_every(1000, 1000), MAX_REFRESH_TICKS);
+    }
+
+    /// Two rooms split by a wall with a door at the bottom: players 0 and 1 on either side of
+    /// the wall, far from the door.
+    fn scene() -> (Map, Vec<PlayerState>) {
+        let map = Map::parse(
+            "rooms",
+            "\
+##########################
+#S.........#............S#
+#..........#.............#
+#..........#.............#
+#..........#.............#
+#........................#
+##########################
+",
+        )
+        .expect("test map parses");
+        let mut world = World::new(SimConfig::new(60, true, 400), Tick(0));
+        world.add_player(&map, PlayerId(0));
+        world.add_player(&map, PlayerId(1));
+        let mut players = world.players.clone();
+        players[0].body.pos = Vec2::new(2.5 * TILE, 1.5 * TILE);
+        players[1].body.pos = Vec2::new(20.5 * TILE, 1.5 * TILE);
+        (map, players)
+    }
+
+    fn hidden(
+        cache: &mut FogCache,
+        map: &Map,
+        players: &[PlayerState],
+        tick: u32,
+        every: u32,
+    ) -> Vec<PlayerId> {
+        let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
+        let sight = SightTable::new(map, &positions);
+        let scene = FogScene {
+            players,
+            sight: &sight,
+            map,
+            tick: Tick(tick),
+            tick_len: Duration::from_micros(16_667),
+            every,
+        };
+        let margins = FogMargins::new(Duration::from_millis(100), Duration::from_micros(16_667));
+        cache.hidden(&scene, 0, margins)
+    }
+
+    #[test]
+    fn a_reused_hidden_set_shows_whoever_jumped_and_rejudges_a_viewer_that_did() {
+        let (map, mut players) = scene();
+        let mut cache = FogCache::default();
+        assert_eq!(hidden(&mut cache, &map, &players, 100, 8), vec![PlayerId(1)]);
+        // Judged again (the first judgement comes due early, to stagger clients), then reused.
+        assert_eq!(hidden(&mut cache, &map, &players, 101, 8), vec![PlayerId(1)]);
+        // Into the viewer's room (a respawn, say): shown at once, without a new judgement.
+        players[1].body.pos = Vec2::new(5.5 * TILE, 2.5 * TILE);
+        assert!(hidden(&mut cache, &map, &players, 102, 8).is_empty());
+        // Back where it was judged hidden: hidden again.
+        players[1].body.pos = Vec2::new(20.5 * TILE, 1.5 * TILE);
+        assert_eq!(hidden(&mut cache, &map, &players, 103, 8), vec![PlayerId(1)]);
+        // The viewer jumps into the other room: judged afresh at once, and it sees.
+        players[0].body.pos = Vec2::new(14.5 * TILE, 1.5 * TILE);
+        assert!(hidden(&mut cache, &map, &players, 104, 8).is_empty());
+    }
+
+    #[test]
+    fn judged_every_tick_the_set_follows_the_players_at_once() {
+        let (map, mut players) = scene();
+        let mut cache = FogCache::default();
+        assert_eq!(hidden(&mut cache, &map, &players, 1, 1), vec![PlayerId(1)]);
+        players[1].body.pos = Vec2::new(5.5 * TILE, 2.5 * TILE);
+        assert!(hidden(&mut cache, &map, &players, 2, 1).is_empty());
+        players[1].body.pos = Vec2::new(20.5 * TILE, 1.5 * TILE);
+        assert_eq!(hidden(&mut cache, &map, &players, 3, 1), vec![PlayerId(1)]);
+    }
+}
