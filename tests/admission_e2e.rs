@@ -1,6 +1,6 @@
 //! Slot squatting over real QUIC: 80 sessions from another host (127.0.0.2) say hello and never
 //! send an input. The per-address limit admits 8 of them, the silence rule frees those slots, and
-//! honest bots from 127.0.0.1 join at once and play with no snapshot loss to speak of. Eighty
+//! honest bots (each from its own 127.0.0.x) join at once and play with no snapshot loss to speak of. Eighty
 //! attempts within a second also make the server ask for address validation (QUIC Retry).
 
 mod common;
@@ -46,7 +46,7 @@ async fn squatters_from_one_address_cannot_lock_honest_players_out() {
             held.push(c);
         }
     }
-    // Honest bots from 127.0.0.1, while the squatters still hold their connections.
+    // Honest bots (from 127.0.0.3 up), while the squatters still hold their connections.
     let started = Instant::now();
     let hash = srv.cert_hash().to_string();
     let report = tokio::task::spawn_blocking(move || {

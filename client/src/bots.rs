@@ -5,7 +5,8 @@
 
 use crate::cheat::Cheat;
 use crate::net::{
-    Brain, ConnectConfig, ConnectError, Redial, Resumed, Slot, client_endpoint, connect, drive, lock,
+    Brain, ConnectConfig, ConnectError, Redial, Resumed, Slot, client_endpoint, client_endpoint_at, connect,
+    drive, lock,
 };
 use crate::session::{Session, SessionStats};
 use crate::tls::Trust;
@@ -302,12 +303,15 @@ impl Brain for BotBrain {
             self.new_direction(now);
         }
         let map = s.map();
-        let remotes = s.drawn_remotes();
+        // Nearest first (a stable sort keeps the first of equals, as `min_by` did), so only the
+        // players nearer than the nearest one in sight cost a ray: with hundreds of bots in one
+        // process, a ray to everyone drawn was most of their work.
+        let mut alive: Vec<_> = s.drawn_remotes().into_iter().filter(|r| r.2).collect();
+        alive.sort_by(|a, b| pos.distance_squared(a.1).total_cmp(&pos.distance_squared(b.1)));
         let nearest = |visible: bool| {
-            remotes
+            alive
                 .iter()
-                .filter(|(_, p, alive)| *alive && (!visible || map.line_of_sight(pos, *p)))
-                .min_by(|a, b| pos.distance_squared(a.1).total_cmp(&pos.distance_squared(b.1)))
+                .find(|(_, p, _)| !visible || map.line_of_sight(pos, *p))
                 .copied()
         };
         let target = nearest(true);
@@ -356,7 +360,10 @@ async fn run_bot(i: u16, cfg: Arc<BotsConfig>, started_ago: Duration) -> Result<
         .seed
         .wrapping_mul(0x9e37_79b9_7f4a_7c15)
         .wrapping_add(u64::from(i));
-    let (endpoint, control) = client_endpoint(cfg.link, seed)?;
+    let (endpoint, control) = match own_loopback(&cfg.addr, i) {
+        Some(bind) => client_endpoint_at(bind, cfg.link, seed)?,
+        None => client_endpoint(cfg.link, seed)?,
+    };
     let cc = ConnectConfig {
         addr: cfg.addr.clone(),
         name: format!("{}-{i}", cfg.name_prefix),
@@ -418,6 +425,19 @@ async fn run_bot(i: u16, cfg: Arc<BotsConfig>, started_ago: Duration) -> Result<
         played,
         reason: reason.to_string(),
     })
+}
+
+/// For a server on IPv4 loopback, bot `i`'s own source address (127.0.x.y, never 127.0.0.1):
+/// hundreds of bots from one address would meet the server's per-address limits (seats and
+/// connection rate), which exist for real players behind real addresses.
+fn own_loopback(addr: &str, i: u16) -> Option<std::net::SocketAddr> {
+    let server: std::net::SocketAddr = addr.parse().ok()?;
+    if !server.ip().is_loopback() || !server.is_ipv4() {
+        return None;
+    }
+    let n = u32::from(i) + 2;
+    let ip = std::net::Ipv4Addr::new(127, 0, (n / 250) as u8, (n % 250) as u8 + 1);
+    Some(std::net::SocketAddr::from((ip, 0)))
 }
 
 /// Runs the bots to the end and reports (blocking; builds its own runtime).

@@ -154,6 +154,16 @@ pub fn client_endpoint(
     // `[::]` is dual-stack (rewind_net::bind): one socket dials IPv6 and IPv4 servers alike
     // (quinn maps IPv4 destinations), and falls back to IPv4 only where there is no IPv6.
     let bind = SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, 0));
+    client_endpoint_at(bind, link, seed)
+}
+
+/// `client_endpoint` bound to `bind` (the bots give each bot its own loopback address, as
+/// distinct players have distinct addresses, so the server's per-address limits apply per bot).
+pub fn client_endpoint_at(
+    bind: SocketAddr,
+    link: LinkConfig,
+    seed: u64,
+) -> Result<(quinn::Endpoint, ConditionerControl), ConnectError> {
     rewind_net::conditioned_endpoint(bind, None, link, seed)
         .map_err(|e| ConnectError::Endpoint(e.to_string()))
 }

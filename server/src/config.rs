@@ -171,7 +171,7 @@ pub enum ConfigError {
     #[error("max rewind {0:?} is longer than {MAX_REWIND:?}")]
     Rewind(Duration),
     /// Too many players for the id space and the snapshot budget.
-    #[error("{0} players is too many (AI + clients at most 250)")]
+    #[error("{0} players is too many (AI + clients at most 256)")]
     TooManyPlayers(u32),
     /// A connection limit of zero would refuse everyone.
     #[error("--max-per-addr and the handshake cap must be at least 1")]

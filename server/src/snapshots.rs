@@ -344,12 +344,23 @@ impl SnapshotStream {
             }
             Some(held) => {
                 // Whatever differs from the current state now was deferred: remember since when.
-                self.deferred_since
-                    .retain(|id, _| held.get(id) != current.get(id));
+                // One walk over both sets in id order (`held` has no id `current` lacks), not a
+                // lookup per player: with hundreds of players per client this was a hot spot.
+                let mut held_iter = held.iter().peekable();
+                let mut deferred_now = Vec::new();
                 for (id, e) in current.iter() {
-                    if held.get(id) != Some(e) {
-                        self.deferred_since.entry(*id).or_insert(meta.tick);
+                    while held_iter.next_if(|(h, _)| *h < id).is_some() {}
+                    let same = held_iter.next_if(|(h, _)| *h == id).is_some_and(|(_, h)| h == e);
+                    if !same {
+                        deferred_now.push(*id);
                     }
+                }
+                let since = std::mem::take(&mut self.deferred_since);
+                let mut old = since.into_iter().peekable();
+                for id in deferred_now {
+                    while old.next_if(|(o, _)| *o < id).is_some() {}
+                    let t = old.next_if(|(o, _)| *o == id).map_or(meta.tick, |(_, t)| t);
+                    self.deferred_since.insert(id, t);
                 }
                 Arc::new(held)
             }

@@ -70,6 +70,9 @@ pub struct ServerStats {
     pub deferred_entities: u64,
     /// Ticks run late by more than eight steps (the loop stopped catching up).
     pub overruns: u64,
+    /// Ticks that started more than one tick period after their scheduled time (their
+    /// snapshots went out late); `1 - late_ticks / ticks` is the share of ticks on time.
+    pub late_ticks: u64,
     /// Refusals and drops by cause.
     pub guard: GuardStats,
     /// `World::hash` of the final state (what a replay of the match must end on).
@@ -139,6 +142,7 @@ pub struct StatsRecorder {
     tick_us: Histogram<u64>,
     snapshot_bytes: Histogram<u64>,
     players_max: u64,
+    late_ticks: u64,
 }
 
 impl Default for StatsRecorder {
@@ -147,6 +151,7 @@ impl Default for StatsRecorder {
             tick_us: histogram(60_000_000),
             snapshot_bytes: histogram(1 << 20),
             players_max: 0,
+            late_ticks: 0,
         }
     }
 }
@@ -161,6 +166,11 @@ impl StatsRecorder {
     pub fn tick(&mut self, elapsed: Duration) {
         let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
         let _ = self.tick_us.record(us.max(1));
+    }
+
+    /// Records a tick that started more than a tick period behind its schedule.
+    pub fn late_tick(&mut self) {
+        self.late_ticks += 1;
     }
 
     /// Records one snapshot's size.
@@ -196,6 +206,7 @@ impl StatsRecorder {
             snapshots: m.snapshots.get(),
             deferred_entities: m.deferred_entities.get(),
             overruns: m.overruns.get(),
+            late_ticks: self.late_ticks,
             guard: GuardStats::of(&m.guard),
             final_hash,
             matches: Vec::new(),

@@ -82,6 +82,9 @@ impl TickLoop {
                 continue;
             }
             let started = Instant::now();
+            if started > next + dt {
+                self.core.record_late_tick();
+            }
             self.tick();
             self.core.record_tick_time(started.elapsed());
             next += dt;

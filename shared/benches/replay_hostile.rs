@@ -96,7 +96,7 @@ fn main() {
         r.verify().expect("verifies");
     });
     println!(
-        "ceiling: 250 players, 600 ticks, {} bytes: parse + verify {full_ms:.0} ms ({:.1} ms per MB)",
+        "ceiling: 256 players, 600 ticks, {} bytes: parse + verify {full_ms:.0} ms ({:.1} ms per MB)",
         full.len(),
         full_ms / (full.len() as f64 / 1e6)
     );

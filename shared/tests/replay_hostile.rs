@@ -101,7 +101,7 @@ fn one_player_more_than_the_header_allows_is_refused_at_its_tick() {
 fn a_header_claiming_room_for_more_than_any_server_is_refused() {
     let bytes = joins_in_one_tick(1, MAX_PLAYERS_CEILING + 1);
     let reason = refusal(&bytes);
-    assert!(reason.contains("room for 251 players"), "{reason}");
+    assert!(reason.contains("room for 257 players"), "{reason}");
     assert!(Replay::from_bytes(&joins_in_one_tick(1, MAX_PLAYERS_CEILING)).is_ok());
 }
 
@@ -158,8 +158,8 @@ fn a_keyframe_with_more_players_than_the_match_could_hold_is_refused() {
 }
 
 /// Rewrites an unsigned version-2 file in the version-1 layout, as a build from before
-/// signatures wrote it: the header payload loses its last two bytes (`max_players` 250 is one
-/// varint byte, the absent signer one byte), tick payloads their last (the empty list of
+/// signatures wrote it: the header payload loses its last bytes (`max_players`, the ceiling, as a
+/// varint, and the absent signer's byte), tick payloads their last (the empty list of
 /// shooters' own targets), chunks lose `sig_len`, `prev` is the bare digest.
 fn to_v1(v2: &[u8]) -> Vec<u8> {
     let mut out = MAGIC.to_vec();
@@ -173,12 +173,18 @@ fn to_v1(v2: &[u8]) -> Vec<u8> {
         assert_eq!(&v2[pos + 9..pos + 11], &[0, 0], "unsigned");
         let mut payload = v2[pos + CHUNK_HEADER_LEN..pos + CHUNK_HEADER_LEN + len].to_vec();
         if kind == 1 {
+            // `max_players` (the ceiling, as bincode's varint writes it) and no signer.
+            let b = MAX_PLAYERS_CEILING.to_le_bytes();
+            let tail: Vec<u8> = match u8::try_from(MAX_PLAYERS_CEILING) {
+                Ok(n) if n < 251 => vec![n, 0],
+                _ => vec![251, b[0], b[1], 0],
+            };
             assert_eq!(
-                payload[payload.len() - 2..],
-                [250, 0],
-                "max_players 250, no signer"
+                payload[payload.len() - tail.len()..],
+                tail,
+                "max_players, no signer"
             );
-            payload.truncate(payload.len() - 2);
+            payload.truncate(payload.len() - tail.len());
         }
         if kind == 3 {
             // Tick records end with the (here empty) list of shooters' own targets.
@@ -226,5 +232,5 @@ fn version_one_files_still_verify_as_unsigned_and_are_held_to_the_fixed_ceiling(
     assert_eq!(replay.header().max_players, MAX_PLAYERS_CEILING);
     // The 60,000-join file in the old layout: refused by the fixed ceiling.
     let hostile = to_v1(&joins_in_one_tick(60_000, MAX_PLAYERS_CEILING));
-    assert!(refusal(&hostile).contains("more than the 250 players"));
+    assert!(refusal(&hostile).contains("more than the 256 players"));
 }

@@ -139,6 +139,8 @@ pub struct Client {
     pub respawn_at: Option<rewind_shared::tick::Tick>,
     /// Its debug view is open: verdicts carry the traced hitboxes (`ClientMsg::DebugView`).
     pub debug_hitboxes: bool,
+    /// Its hidden set, reused for a few ticks on a big server.
+    pub fog: super::fog::FogCache,
 }
 
 impl Client {
@@ -156,6 +158,7 @@ impl Client {
             chat: TokenBucket::new(CHAT_PER_S, CHAT_BURST, now),
             respawn_at: None,
             debug_hitboxes: false,
+            fog: super::fog::FogCache::default(),
         }
     }
 

@@ -3,10 +3,13 @@
 //! behind walls cost no bandwidth once hidden (their fields stop changing).
 
 use crate::snapshots::SnapshotStream;
+use rewind_shared::Vec2;
 use rewind_shared::fog::{FogMargins, MAX_VIEW_AGE, SightTable, may_see_around};
 use rewind_shared::map::Map;
-use rewind_shared::player::PlayerState;
+use rewind_shared::player::{PlayerId, PlayerState};
+use rewind_shared::sim::MAX_SPEED;
 use rewind_shared::snapshot::EntitySet;
+use rewind_shared::tick::Tick;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,33 +27,202 @@ pub fn view_age(snaps: &SnapshotStream, lead_ticks: i16, tick: Duration, interva
     }
 }
 
-/// `set` as the player `me` (at index `mine` of `players`) may know it: everyone it may not see
-/// replaced by their score only. Shares `set` when nobody is hidden.
-pub fn fogged(
-    set: &Arc<EntitySet>,
-    players: &[PlayerState],
-    mine: usize,
-    sight: &SightTable,
-    margins: FogMargins,
-    map: &Map,
-) -> Arc<EntitySet> {
-    let me = &players[mine];
-    let hidden: Vec<_> = players
-        .iter()
-        .enumerate()
-        .filter(|(j, p)| {
-            *j != mine && !sight.clear(mine, *j) && !may_see_around(map, me.body.pos, p.body.pos, margins)
-        })
-        .map(|(_, p)| p.id)
-        .collect();
+/// Viewer × player pairs the fog judges afresh in one tick before it spreads the work over
+/// several: 64 clients × 64 players, where it judges every pair every tick, as before.
+pub const PAIRS_PER_TICK: usize = 64 * 64;
+/// Most ticks a client's hidden set is reused for.
+pub const MAX_REFRESH_TICKS: u32 = 16;
+
+/// Every how many ticks each client's hidden set is judged afresh with `viewers` clients and
+/// `players` players: 1 up to `PAIRS_PER_TICK` pairs, then as many as keep each tick's share of
+/// the work near it (16 at 248 clients × 256 players).
+pub fn refresh_every(viewers: usize, players: usize) -> u32 {
+    (viewers * players)
+        .div_ceil(PAIRS_PER_TICK)
+        .clamp(1, MAX_REFRESH_TICKS as usize) as u32
+}
+
+/// A client's hidden set, reused for a few ticks when the server is big (`refresh_every`). It is
+/// judged with both margins widened by the distance a player can run in those ticks, so a
+/// player hidden at the judgement is still hidden (by the same rule) wherever either of them has
+/// run since; a player that moved farther than that (a respawn) is shown until the next one,
+/// and a viewer that did is judged afresh at once. The price is the wider margins: a wallhack
+/// sees more of what is just out of sight on a big server.
+#[derive(Debug, Default)]
+pub struct FogCache {
+    /// The tick the hidden set must be judged afresh at.
+    until: Option<Tick>,
+    /// Where the viewer was at the judgement.
+    viewer: Vec2,
+    /// Who was hidden, and where.
+    hidden: Vec<(PlayerId, Vec2)>,
+}
+
+/// What the fog needs to know of one snapshot tick.
+pub struct FogScene<'a> {
+    /// Every player, in id order.
+    pub players: &'a [PlayerState],
+    /// Centre-to-centre sight between them.
+    pub sight: &'a SightTable,
+    /// The map.
+    pub map: &'a Map,
+    /// This tick.
+    pub tick: Tick,
+    /// Length of a tick.
+    pub tick_len: Duration,
+    /// `refresh_every` for this tick.
+    pub every: u32,
+}
+
+impl FogCache {
+    /// The players the player at index `mine` of the scene may not see, at `margins`.
+    pub fn hidden(&mut self, scene: &FogScene, mine: usize, margins: FogMargins) -> Vec<PlayerId> {
+        let players = scene.players;
+        let me = players[mine].body.pos;
+        let every = scene.every.max(1);
+        let slack = MAX_SPEED * scene.tick_len.as_secs_f32() * (every - 1) as f32;
+        let due = match self.until {
+            None => true,
+            Some(u) => !u.is_after(scene.tick),
+        };
+        if every == 1 || due || self.viewer.distance(me) > slack + 1.0 {
+            let wide = FogMargins {
+                viewer: margins.viewer + slack,
+                target: margins.target + slack,
+            };
+            self.hidden = players
+                .iter()
+                .enumerate()
+                .filter(|(j, p)| {
+                    *j != mine
+                        && !scene.sight.clear(mine, *j)
+                        && !may_see_around(scene.map, me, p.body.pos, wide)
+                })
+                .map(|(_, p)| (p.id, p.body.pos))
+                .collect();
+            // The first judgement of a client comes due at a tick of its own, so clients that
+            // joined together do not all come due together.
+            let next = match self.until {
+                None => 1 + u32::from(players[mine].id.0) % every,
+                Some(_) => every,
+            };
+            self.until = Some(scene.tick.offset(next as i32));
+            self.viewer = me;
+        }
+        self.hidden
+            .iter()
+            .filter(|(id, at)| {
+                players
+                    .binary_search_by_key(id, |p| p.id)
+                    .is_ok_and(|k| players[k].body.pos.distance(*at) <= slack + 1.0)
+            })
+            .map(|(id, _)| *id)
+            .collect()
+    }
+}
+
+/// `set` with the players in `hidden` replaced by their score only. Shares `set` when nobody
+/// is hidden.
+pub fn fogged(set: &Arc<EntitySet>, hidden: &[PlayerId]) -> Arc<EntitySet> {
     if hidden.is_empty() {
         return Arc::clone(set);
     }
     let mut fogged = EntitySet::clone(set);
     for id in hidden {
-        if let Some(e) = fogged.get_mut(&id) {
+        if let Some(e) = fogged.get_mut(id) {
             *e = e.fogged();
         }
     }
     Arc::new(fogged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rewind_shared::map::TILE;
+    use rewind_shared::sim::{SimConfig, World};
+
+    #[test]
+    fn small_servers_judge_every_tick_and_big_ones_spread_the_work() {
+        assert_eq!(refresh_every(64, 64), 1);
+        assert_eq!(refresh_every(0, 0), 1);
+        assert_eq!(refresh_every(100, 100), 3);
+        assert_eq!(refresh_every(248, 256), 16);
+        assert_eq!(refresh_every(1000, 1000), MAX_REFRESH_TICKS);
+    }
+
+    /// Two rooms split by a wall with a door at the bottom: players 0 and 1 on either side of
+    /// the wall, far from the door.
+    fn scene() -> (Map, Vec<PlayerState>) {
+        let map = Map::parse(
+            "rooms",
+            "\
+##########################
+#S.........#............S#
+#..........#.............#
+#..........#.............#
+#..........#.............#
+#........................#
+##########################
+",
+        )
+        .expect("test map parses");
+        let mut world = World::new(SimConfig::new(60, true, 400), Tick(0));
+        world.add_player(&map, PlayerId(0));
+        world.add_player(&map, PlayerId(1));
+        let mut players = world.players.clone();
+        players[0].body.pos = Vec2::new(2.5 * TILE, 1.5 * TILE);
+        players[1].body.pos = Vec2::new(20.5 * TILE, 1.5 * TILE);
+        (map, players)
+    }
+
+    fn hidden(
+        cache: &mut FogCache,
+        map: &Map,
+        players: &[PlayerState],
+        tick: u32,
+        every: u32,
+    ) -> Vec<PlayerId> {
+        let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
+        let sight = SightTable::new(map, &positions);
+        let scene = FogScene {
+            players,
+            sight: &sight,
+            map,
+            tick: Tick(tick),
+            tick_len: Duration::from_micros(16_667),
+            every,
+        };
+        let margins = FogMargins::new(Duration::from_millis(100), Duration::from_micros(16_667));
+        cache.hidden(&scene, 0, margins)
+    }
+
+    #[test]
+    fn a_reused_hidden_set_shows_whoever_jumped_and_rejudges_a_viewer_that_did() {
+        let (map, mut players) = scene();
+        let mut cache = FogCache::default();
+        assert_eq!(hidden(&mut cache, &map, &players, 100, 8), vec![PlayerId(1)]);
+        // Judged again (the first judgement comes due early, to stagger clients), then reused.
+        assert_eq!(hidden(&mut cache, &map, &players, 101, 8), vec![PlayerId(1)]);
+        // Into the viewer's room (a respawn, say): shown at once, without a new judgement.
+        players[1].body.pos = Vec2::new(5.5 * TILE, 2.5 * TILE);
+        assert!(hidden(&mut cache, &map, &players, 102, 8).is_empty());
+        // Back where it was judged hidden: hidden again.
+        players[1].body.pos = Vec2::new(20.5 * TILE, 1.5 * TILE);
+        assert_eq!(hidden(&mut cache, &map, &players, 103, 8), vec![PlayerId(1)]);
+        // The viewer jumps into the other room: judged afresh at once, and it sees.
+        players[0].body.pos = Vec2::new(14.5 * TILE, 1.5 * TILE);
+        assert!(hidden(&mut cache, &map, &players, 104, 8).is_empty());
+    }
+
+    #[test]
+    fn judged_every_tick_the_set_follows_the_players_at_once() {
+        let (map, mut players) = scene();
+        let mut cache = FogCache::default();
+        assert_eq!(hidden(&mut cache, &map, &players, 1, 1), vec![PlayerId(1)]);
+        players[1].body.pos = Vec2::new(5.5 * TILE, 2.5 * TILE);
+        assert!(hidden(&mut cache, &map, &players, 2, 1).is_empty());
+        players[1].body.pos = Vec2::new(20.5 * TILE, 1.5 * TILE);
+        assert_eq!(hidden(&mut cache, &map, &players, 3, 1), vec![PlayerId(1)]);
+    }
 }

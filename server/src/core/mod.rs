@@ -388,6 +388,11 @@ impl ServerCore {
         self.metrics.tick_seconds.observe(elapsed.as_secs_f64());
     }
 
+    /// Records that a tick started more than a tick period after its scheduled time.
+    pub fn record_late_tick(&mut self) {
+        self.stats.late_tick();
+    }
+
     /// Records that the pump fell so far behind that it stopped catching up.
     pub fn record_overrun(&mut self) {
         self.metrics.overruns.inc();
@@ -759,6 +764,7 @@ impl ServerCore {
             let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
             SightTable::new(m, &positions)
         });
+        let every = fog::refresh_every(self.clients(), players.len());
         let tick_len = Duration::from_secs_f64(1.0 / f64::from(self.cfg.tick_rate.max(1)));
         let interval = tick_len * self.cfg.snapshot_interval;
         for (key, conn) in &mut self.conns {
@@ -785,7 +791,16 @@ impl ServerCore {
                     if rewind_shared::fog::near_respawn(c.respawn_at, tick, age, tick_len) {
                         Arc::clone(&set)
                     } else {
-                        fog::fogged(&set, &players, mine, sight, FogMargins::new(age, interval), map)
+                        let scene = fog::FogScene {
+                            players: &players,
+                            sight,
+                            map,
+                            tick,
+                            tick_len,
+                            every,
+                        };
+                        let hidden = c.fog.hidden(&scene, mine, FogMargins::new(age, interval));
+                        fog::fogged(&set, &hidden)
                     }
                 }
                 _ => Arc::clone(&set),

@@ -80,7 +80,7 @@ pub struct ReplayHeader {
 
 /// The most players any server accepts (`ServerConfig::validate` refuses more), and so the most a
 /// recording may hold.
-pub const MAX_PLAYERS_CEILING: u16 = 250;
+pub const MAX_PLAYERS_CEILING: u16 = 256;
 
 impl ReplayHeader {
     /// A header with the default intervals: a keyframe every 5 s, a chunk every second.

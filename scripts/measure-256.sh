@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# 256 players on one core (issue 14, part 3): COUNT bots (default 248) + 8 AI players on the
+# warehouse map, the server pinned to CPU 0 and the bots to CPU 1, for DURATION seconds (default
+# 40). Prints the server's tick percentiles, the share of ticks on time, and the bots' snapshot
+# loss, agreement and downstream. SERVE_FLAGS adds server flags (e.g. "--no-fog").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -q
+B=${CARGO_TARGET_DIR:-target}/release/rewind
+OUT=${OUT:-${CARGO_TARGET_DIR:-target}/measure}
+COUNT=${COUNT:-248}
+DURATION=${DURATION:-40}
+PORT=${PORT:-4703}
+mkdir -p "$OUT"
+rm -f "$OUT/256-serve.out"
+# shellcheck disable=SC2086
+taskset -c 0 "$B" serve --addr "127.0.0.1:$PORT" --map warehouse --ai 8 --max-clients "$COUNT" \
+  --duration "$((DURATION + 8))s" --stats "$OUT/256-server.json" --data-dir "$OUT/data" \
+  ${SERVE_FLAGS:-} > "$OUT/256-serve.out" 2>/dev/null &
+sp=$!
+for _ in $(seq 50); do grep -q cert-hash "$OUT/256-serve.out" 2>/dev/null && break; sleep 0.1; done
+hash=$(grep cert-hash "$OUT/256-serve.out" | cut -d' ' -f2)
+taskset -c 1 "$B" bots --connect "127.0.0.1:$PORT" --cert-hash "$hash" --count "$COUNT" \
+  --duration "${DURATION}s" --report "$OUT/256-bots.json" > "$OUT/256-bots.out" 2> "$OUT/256-bots.err"
+wait "$sp"
+python3 - "$OUT/256-server.json" "$OUT/256-bots.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+b = json.load(open(sys.argv[2]))
+t = s['tick_us']
+on_time = 1 - s['late_ticks'] / max(s['ticks'], 1)
+print(f"players_max {s['players_max']}  ticks {s['ticks']}  tick_us p50 {t['p50']} p99 {t['p99']} max {t['max']}"
+      f"  on time {on_time:.4f}  overruns {s['overruns']}  deferred {s['deferred_entities']}")
+print(f"bots {b['clients']}  snapshot_loss {b['snapshot_loss']:.4f}  agreement {b['agreement']:.4f}"
+      f"  corrections {b['corrections']}  down {b['down_bytes_per_s']:.0f} B/s  up {b['up_bytes_per_s']:.0f} B/s"
+      f"  rtt_ms p50 {b['rtt_ms']['p50']} p99 {b['rtt_ms']['p99']}")
+PY
