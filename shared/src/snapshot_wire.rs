@@ -354,51 +354,7 @@ mod tests {
         );
     }
 
-    fn arb_entity() -> impl Strategy<Value = EntityState> {
-        (
-            0u16..300,
-            any::<[i32; 2]>(),
-            any::<[i16; 2]>(),
-            any::<u8>(),
-            any::<bool>(),
-            any::<u16>(),
-            any::<u16>(),
-            any::<bool>(),
-            any::<u8>(),
-        )
-            .prop_map(
-                |(id, pos, aim, health, alive, kills, deaths, hidden, shots)| EntityState {
-                    id: PlayerId(id),
-                    pos,
-                    aim,
-                    health,
-                    alive,
-                    kills,
-                    deaths,
-                    hidden,
-                    shots,
-                },
-            )
-    }
-
     proptest! {
-        #[test]
-        fn packets_round_trip(
-            base in proptest::collection::vec(arb_entity(), 0..20),
-            cur in proptest::collection::vec(arb_entity(), 0..20),
-            x in -100_000i32..100_000, y in -100_000i32..100_000,
-            respawn in proptest::option::of(any::<u32>()),
-            has_you in any::<bool>(),
-        ) {
-            let base: EntitySet = base.into_iter().map(|e| (e.id, e)).collect();
-            let cur: EntitySet = cur.into_iter().map(|e| (e.id, e)).collect();
-            let p = packet(&base, &cur, has_you.then(|| you(x, y, respawn)));
-            let bytes = encode(&p).unwrap();
-            let sizes: usize = p.entities.iter().map(EntityDelta::encoded_len).sum();
-            prop_assert!(bytes.len() >= sizes);
-            prop_assert_eq!(decode(&bytes).unwrap(), p);
-        }
-
         #[test]
         fn any_bytes_decode_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
             let _ = decode(&bytes);
