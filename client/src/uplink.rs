@@ -117,7 +117,7 @@ pub fn copies_for(p: f32) -> usize {
 /// The fewest copies at `tick_rate`: `MIN_COPIES` at 60 Hz and below, the same time above (6 at
 /// 128 Hz: 47 ms of datagrams rather than 23). The loss estimate is noisy (measured at 5 % loss it
 /// ranged 3.2–5.8 % over one match), and with 3 copies at 128 Hz three datagrams lost in a row
-/// cost an input about every 10 s among 8 clients in the Pair harness. A repeated input costs a
+/// cost an input about every 20 s among 8 clients in the Pair harness. A repeated input costs a
 /// byte or two (`input_run`).
 pub fn min_copies(tick_rate: u32) -> usize {
     let scaled = (MIN_COPIES as f64 * f64::from(tick_rate) / 60.0).round() as usize;
