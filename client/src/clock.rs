@@ -262,8 +262,8 @@ mod tests {
                 base_lead: BASE_TARGET_LEAD,
                 start_margin: START_MARGIN,
                 max_extra_lead: MAX_EXTRA_LEAD,
-                jump: ticks(JUMP_THRESHOLD),
-                late_jump: ticks(LATE_JUMP_THRESHOLD),
+                jump: JUMP_THRESHOLD,
+                late_jump: LATE_JUMP_THRESHOLD,
             }
         );
         let at128 = Limits::new(128);
