@@ -495,6 +495,14 @@ mod tests {
         interval: 1,
     };
 
+    /// The widest gap is 4 intervals, and at least 67 ms (4 ticks of 60 Hz) at any tick rate.
+    #[test]
+    fn the_widest_gap_is_four_intervals_and_at_least_67_ms() {
+        let gap = |tick_rate, interval| ViewRules { tick_rate, interval }.max_gap();
+        assert_eq!((gap(60, 1), gap(60, 2), gap(30, 1)), (4, 8, 4));
+        assert_eq!((gap(128, 1), gap(128, 2), gap(128, 4)), (9, 9, 16));
+    }
+
     #[test]
     fn a_view_must_be_two_snapshots_this_client_received() {
         let mut s = played(40);
