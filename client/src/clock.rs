@@ -6,11 +6,23 @@
 //! can only be changed by sending inputs for later or earlier ticks, so instead of jumping we run
 //! the local fixed step slightly faster or slower (time dilation, ±`MAX_DILATION`) and only jump
 //! when far off. Sans-IO: the caller owns the clock and passes what it measured.
+//!
+//! The constants below are tuned at 60 Hz (`REFERENCE_RATE`) and counted in ticks there. The ones
+//! that are really durations (the jump thresholds and the cap of the extra lead)
+//! are scaled to the server's tick rate by `Limits`; the base lead is two ticks (a tick of phase
+//! between the two loops and one to spare) but never less than `MIN_TARGET_LEAD_S`: at 128 Hz
+//! two ticks are 16 ms, too little room for the scheduling noise of both ends (measured in the
+//! Pair harness at a 200 ms round trip: late inputs and corrections).
 
 use rewind_shared::tick::Tick;
 
 /// Lead we aim for when the network is steady, in ticks.
 pub const BASE_TARGET_LEAD: f32 = 2.0;
+/// Least lead we aim for, in seconds, whatever the tick rate (below 2 ticks at 60 Hz, so 60 Hz
+/// is unchanged).
+pub const MIN_TARGET_LEAD_S: f32 = 0.025;
+/// The tick rate the tick-counted constants were tuned at.
+pub const REFERENCE_RATE: f32 = 60.0;
 /// Extra lead of the first input, in ticks, before any report from the server.
 pub const START_MARGIN: f32 = 4.0;
 /// Largest speed change of the local tick, as a fraction.
@@ -27,9 +39,43 @@ pub const JUMP_THRESHOLD: i32 = 16;
 /// packet at a 200 ms round trip gave 158 corrections over 5 s).
 pub const LATE_JUMP_THRESHOLD: i32 = 4;
 
+/// The clock's constants at one tick rate, in that rate's ticks.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Limits {
+    /// Lead aimed for on a steady network.
+    pub base_lead: f32,
+    /// Extra lead of the first input (in ticks at any rate: the excess is steered away at most
+    /// 8 % of the rate, and every tick of it moves the view age of the first shots, which the
+    /// server's steadiness rule follows only so fast).
+    pub start_margin: f32,
+    /// Most lead added on top of the base.
+    pub max_extra_lead: f32,
+    /// Off by more than this: jump.
+    pub jump: i32,
+    /// Late by more than this (on average too): jump.
+    pub late_jump: i32,
+}
+
+impl Limits {
+    /// The constants at `tick_rate` (at 60 Hz exactly the constants above).
+    pub fn new(tick_rate: u32) -> Limits {
+        let rate = tick_rate.max(1) as f32;
+        let k = rate / REFERENCE_RATE;
+        let ticks = |t: i32| ((t as f32 * k).round() as i32).max(1);
+        Limits {
+            base_lead: BASE_TARGET_LEAD.max(MIN_TARGET_LEAD_S * rate),
+            start_margin: START_MARGIN,
+            max_extra_lead: MAX_EXTRA_LEAD * k,
+            jump: ticks(JUMP_THRESHOLD),
+            late_jump: ticks(LATE_JUMP_THRESHOLD),
+        }
+    }
+}
+
 /// Tracks the tick of the next input and the dilation of the local step.
 #[derive(Clone, Debug)]
 pub struct ClockSync {
+    limits: Limits,
     next_input_tick: Tick,
     /// Smoothed lead reported by the server.
     lead_avg: f32,
@@ -47,15 +93,18 @@ pub struct ClockSync {
 }
 
 impl ClockSync {
-    /// Starts from the welcome: the server was at `server_tick` when it sent it, about half a
-    /// round trip ago; our input needs another half round trip to get there, plus the lead.
-    pub fn new(server_tick: Tick, rtt_ticks: f32) -> ClockSync {
+    /// Starts from the welcome of a server at `tick_rate`: the server was at `server_tick` when
+    /// it sent it, about half a round trip ago; our input needs another half round trip to get
+    /// there, plus the lead.
+    pub fn new(server_tick: Tick, rtt_ticks: f32, tick_rate: u32) -> ClockSync {
+        let limits = Limits::new(tick_rate);
         // Start with a few ticks to spare: a late input costs a misprediction, an early one only
         // a little latency, and the steering trims the excess within a second or two.
-        let ahead = (rtt_ticks + BASE_TARGET_LEAD + START_MARGIN).ceil() as i32;
+        let ahead = (rtt_ticks + limits.base_lead + limits.start_margin).ceil() as i32;
         ClockSync {
+            limits,
             next_input_tick: server_tick.offset(ahead.max(1)),
-            lead_avg: BASE_TARGET_LEAD,
+            lead_avg: limits.base_lead,
             lead_jitter: 0.0,
             have_lead: false,
             dilation: 0.0,
@@ -80,14 +129,14 @@ impl ClockSync {
     /// The lead we steer toward: the base plus room for the measured arrival jitter, so a late
     /// input is rare when the network is bumpy.
     pub fn target_lead(&self) -> f32 {
-        BASE_TARGET_LEAD + (self.lead_jitter * 2.0 + self.late_margin).min(MAX_EXTRA_LEAD)
+        self.limits.base_lead + (self.lead_jitter * 2.0 + self.late_margin).min(self.limits.max_extra_lead)
     }
 
     /// The server simulated one of our ticks differently from the prediction, most likely
     /// because the input arrived late and it repeated the previous one: aim a tick further
     /// ahead. The margin decays slowly when all goes well.
     pub fn on_misprediction(&mut self) {
-        self.late_margin = (self.late_margin + 1.0).min(MAX_EXTRA_LEAD);
+        self.late_margin = (self.late_margin + 1.0).min(self.limits.max_extra_lead);
     }
 
     /// Speed factor of the local tick: >1 runs faster (the lead grows).
@@ -121,8 +170,8 @@ impl ClockSync {
         }
         let target = self.target_lead();
         let off = (lead - target).round() as i32;
-        let late = lead < 0.0 && self.lead_avg < 0.0 && -off > LATE_JUMP_THRESHOLD;
-        if off.abs() > JUMP_THRESHOLD || late {
+        let late = lead < 0.0 && self.lead_avg < 0.0 && -off > self.limits.late_jump;
+        if off.abs() > self.limits.jump || late {
             // The newest reported lead describes inputs already sent; moving the next tick by the
             // error makes the following inputs land on target.
             let old = self.next_input_tick;
@@ -156,12 +205,12 @@ mod tests {
 
     #[test]
     fn low_lead_speeds_up_and_high_lead_slows_down() {
-        let mut c = ClockSync::new(Tick(100), 0.0);
+        let mut c = ClockSync::new(Tick(100), 0.0, 60);
         for i in 0..50 {
             c.on_lead(Tick(100 + i), -2);
         }
         assert!(c.rate() > 1.0);
-        let mut c = ClockSync::new(Tick(100), 0.0);
+        let mut c = ClockSync::new(Tick(100), 0.0, 60);
         for i in 0..50 {
             c.on_lead(Tick(100 + i), 10);
         }
@@ -171,7 +220,7 @@ mod tests {
 
     #[test]
     fn mispredictions_raise_the_target_lead() {
-        let mut c = ClockSync::new(Tick(0), 0.0);
+        let mut c = ClockSync::new(Tick(0), 0.0, 60);
         let base = c.target_lead();
         c.on_misprediction();
         c.on_misprediction();
@@ -184,7 +233,7 @@ mod tests {
 
     #[test]
     fn far_off_jumps_so_inputs_land_on_target() {
-        let mut c = ClockSync::new(Tick(1000), 0.0);
+        let mut c = ClockSync::new(Tick(1000), 0.0, 60);
         let before = c.next_input_tick();
         assert_eq!(c.on_lead(Tick(1000), -40), Some(42));
         assert_eq!(c.next_input_tick(), before.offset(42));
@@ -197,8 +246,31 @@ mod tests {
 
     #[test]
     fn welcome_places_first_input_ahead_by_rtt_and_lead() {
-        let mut c = ClockSync::new(Tick(500), 6.0);
+        let mut c = ClockSync::new(Tick(500), 6.0, 60);
         assert_eq!(c.advance(), Tick(512));
         assert_eq!(c.next_input_tick(), Tick(513));
+    }
+
+    /// 60 Hz keeps the constants as tuned; at 128 Hz the durations are the same time and the
+    /// base lead is at least `MIN_TARGET_LEAD_S`.
+    #[test]
+    fn limits_follow_the_tick_rate() {
+        let at60 = Limits::new(60);
+        assert_eq!(
+            at60,
+            Limits {
+                base_lead: BASE_TARGET_LEAD,
+                start_margin: START_MARGIN,
+                max_extra_lead: MAX_EXTRA_LEAD,
+                jump: JUMP_THRESHOLD,
+                late_jump: LATE_JUMP_THRESHOLD,
+            }
+        );
+        let at128 = Limits::new(128);
+        assert!((at128.base_lead - 3.2).abs() < 1e-4, "25 ms: {at128:?}");
+        assert_eq!((at128.jump, at128.late_jump), (34, 9), "{at128:?}");
+        assert!((at128.max_extra_lead / 128.0 - MAX_EXTRA_LEAD / 60.0).abs() < 1e-6);
+        let c = ClockSync::new(Tick(0), 0.0, 128);
+        assert!((c.target_lead() - at128.base_lead).abs() < 1e-6);
     }
 }

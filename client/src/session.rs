@@ -167,10 +167,10 @@ impl Session {
             control: frames,
             ended: None,
             phase: Phase::Playing,
-            uplink: Uplink::default(),
+            uplink: Uplink::new(tick_rate),
             downlink: Downlink::default(),
             interp: Interpolator::new(tick_rate, welcome.snapshot_interval),
-            clock: ClockSync::new(welcome.server_tick, rtt_ticks),
+            clock: ClockSync::new(welcome.server_tick, rtt_ticks, tick_rate),
             pred: Predictor::new(cfg, map.clone(), local),
             ledger: ShotLedger::default(),
             feed: Feed::new(&welcome.roster, welcome.player_id),
@@ -225,7 +225,7 @@ impl Session {
         };
         self.downlink = Downlink::default();
         self.interp = Interpolator::new(tick_rate, welcome.snapshot_interval);
-        self.clock = ClockSync::new(welcome.server_tick, rtt_ticks);
+        self.clock = ClockSync::new(welcome.server_tick, rtt_ticks, tick_rate);
         self.pred = Predictor::new(self.cfg, self.map.clone(), local);
         self.ledger.abandon_awaited();
         self.feed.set_roster(&welcome.roster, welcome.player_id);

@@ -7,13 +7,43 @@ use rewind_shared::input::Input;
 use rewind_shared::protocol::InputCmd;
 use rewind_shared::tick::{Seq, Tick};
 use std::collections::VecDeque;
+use std::time::Duration;
 
-/// How far ahead of the server an input may be (about a second at 60 Hz).
+/// How far ahead of the server an input may be, at 60 Hz in ticks (about a second). A rule in
+/// time: `InputLimits::new` scales it with the tick rate (128 at 128 Hz), or a client at 128 Hz
+/// would get half the room.
 pub const MAX_INPUT_LEAD_TICKS: i32 = 64;
-/// Consecutive ticks without input during which the last movement is repeated (a quarter of a
-/// second at 60 Hz: a lost packet or two is bridged smoothly); after that the player stands still,
-/// keeping its aim.
-pub const REPEAT_MOVE_TICKS: u32 = 15;
+/// How long the last movement is repeated while no input comes (a lost packet or two is bridged
+/// smoothly); after that the player stands still, keeping its aim. 15 ticks at 60 Hz, 32 at 128.
+pub const REPEAT_MOVE: Duration = Duration::from_millis(250);
+
+/// The buffer's limits in ticks at one tick rate: both are durations of the game, not counts of
+/// ticks, so they follow `--tick-rate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputLimits {
+    /// Inputs further ahead of the server than this many ticks are dropped.
+    pub max_lead_ticks: i32,
+    /// Ticks without input during which the last movement is repeated.
+    pub repeat_move_ticks: u32,
+}
+
+impl InputLimits {
+    /// The limits at `tick_rate` (60 Hz gives `MAX_INPUT_LEAD_TICKS` and 15 exactly).
+    pub fn new(tick_rate: u32) -> InputLimits {
+        let rate = tick_rate.max(1);
+        InputLimits {
+            max_lead_ticks: (MAX_INPUT_LEAD_TICKS as u32 * rate).div_ceil(60) as i32,
+            repeat_move_ticks: (REPEAT_MOVE.as_secs_f64() * f64::from(rate)).round() as u32,
+        }
+    }
+}
+
+impl Default for InputLimits {
+    /// The limits at the default 60 Hz.
+    fn default() -> Self {
+        InputLimits::new(60)
+    }
+}
 
 /// Counters the buffer keeps.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -39,18 +69,28 @@ pub struct InputBuffer {
     newest_tick: Option<Tick>,
     /// Ticks in a row simulated without an input.
     missing_run: u32,
+    /// Limits at the server's tick rate.
+    limits: InputLimits,
     /// Counters.
     pub counters: InputCounters,
 }
 
 impl InputBuffer {
+    /// An empty buffer for a server running at `tick_rate`.
+    pub fn new(tick_rate: u32) -> InputBuffer {
+        InputBuffer {
+            limits: InputLimits::new(tick_rate),
+            ..InputBuffer::default()
+        }
+    }
+
     /// Accepts one input received while the server is about to simulate `next_tick`.
     pub fn receive(&mut self, cmd: InputCmd, next_tick: Tick) {
         if self.last_applied.is_some_and(|s| !cmd.seq.is_after(s)) {
             return; // a redundant copy of an input already applied
         }
         let lead = cmd.tick.diff(next_tick);
-        if lead > MAX_INPUT_LEAD_TICKS {
+        if lead > self.limits.max_lead_ticks {
             self.counters.too_far_ahead += 1;
             return;
         }
@@ -91,7 +131,7 @@ impl InputBuffer {
                     self.counters.missing += 1;
                 }
                 self.missing_run = self.missing_run.saturating_add(1);
-                let mv = if self.missing_run <= REPEAT_MOVE_TICKS {
+                let mv = if self.missing_run <= self.limits.repeat_move_ticks {
                     self.last.mv
                 } else {
                     [0, 0]
@@ -173,24 +213,48 @@ mod tests {
 
     #[test]
     fn a_long_gap_stands_still_keeping_the_aim() {
-        let mut b = InputBuffer::default();
-        let mut c = cmd(1, 10, 7);
-        c.input.aim = [0, 300];
-        b.receive(c, Tick(10));
-        b.take(Tick(10));
-        let gap: Vec<Input> = (11..11 + REPEAT_MOVE_TICKS + 3)
-            .map(|t| b.take(Tick(t)))
-            .collect();
-        assert!(gap[..REPEAT_MOVE_TICKS as usize].iter().all(|i| i.mv == [7, 0]));
-        assert!(
-            gap[REPEAT_MOVE_TICKS as usize..]
-                .iter()
-                .all(|i| i.mv == [0, 0] && i.aim == [0, 300])
+        for rate in [60, 128] {
+            let repeat = InputLimits::new(rate).repeat_move_ticks;
+            let mut b = InputBuffer::new(rate);
+            let mut c = cmd(1, 10, 7);
+            c.input.aim = [0, 300];
+            b.receive(c, Tick(10));
+            b.take(Tick(10));
+            let gap: Vec<Input> = (11..11 + repeat + 3).map(|t| b.take(Tick(t))).collect();
+            assert!(gap[..repeat as usize].iter().all(|i| i.mv == [7, 0]), "{rate} Hz");
+            assert!(
+                gap[repeat as usize..]
+                    .iter()
+                    .all(|i| i.mv == [0, 0] && i.aim == [0, 300]),
+                "{rate} Hz"
+            );
+            // An input arriving again moves at once, and the next gap repeats it again.
+            let t = 11 + repeat + 3;
+            b.receive(cmd(2, t, -3), Tick(t));
+            assert_eq!(b.take(Tick(t)).mv, [-3, 0]);
+            assert_eq!(b.take(Tick(t + 1)).mv, [-3, 0]);
+        }
+    }
+
+    /// The limits are durations: the same time at 60 and at 128 Hz, and 60 Hz as it always was.
+    #[test]
+    fn limits_follow_the_tick_rate() {
+        assert_eq!(
+            InputLimits::new(60),
+            InputLimits {
+                max_lead_ticks: MAX_INPUT_LEAD_TICKS,
+                repeat_move_ticks: 15
+            }
         );
-        // An input arriving again moves at once, and the next gap repeats it again.
-        b.receive(cmd(2, 40, -3), Tick(40));
-        assert_eq!(b.take(Tick(40)).mv, [-3, 0]);
-        assert_eq!(b.take(Tick(41)).mv, [-3, 0]);
+        assert_eq!(InputLimits::default(), InputLimits::new(60));
+        let fast = InputLimits::new(128);
+        assert_eq!(fast.repeat_move_ticks, 32, "250 ms at 128 Hz");
+        assert_eq!(fast.max_lead_ticks, 137, "the same 1.07 s as 64 ticks at 60 Hz");
+        let mut b = InputBuffer::new(128);
+        b.receive(cmd(1, 10 + 100, 1), Tick(10));
+        assert_eq!(b.counters.too_far_ahead, 0, "100 ticks ahead is 0.78 s at 128 Hz");
+        b.receive(cmd(2, 10 + 138, 1), Tick(10));
+        assert_eq!(b.counters.too_far_ahead, 1);
     }
 
     #[test]

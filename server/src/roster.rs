@@ -4,9 +4,14 @@
 use rewind_shared::player::PlayerId;
 use std::sync::Mutex;
 
-/// Ticks between two publications (a quarter second at 60 Hz): joins and leaves reach Agones
-/// within about a second anyway, and the copy stays off most ticks.
-pub const PUBLISH_EVERY_TICKS: u64 = 15;
+/// Publications per second (every 15 ticks at 60 Hz, 32 at 128 Hz): joins and leaves reach
+/// Agones within about a second anyway, and the copy stays off most ticks.
+pub const PUBLISH_PER_S: u32 = 4;
+
+/// Ticks between two publications at `tick_rate`.
+pub fn publish_every_ticks(tick_rate: u32) -> u64 {
+    u64::from(tick_rate / PUBLISH_PER_S).max(1)
+}
 
 /// The human players (welcomed clients and players held for a resume), in id order.
 #[derive(Debug, Default)]

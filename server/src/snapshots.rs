@@ -97,8 +97,13 @@ pub const VIEW_SLACK_TICKS: i32 = 2;
 pub const MAX_GAP_INTERVALS: i32 = 4;
 
 impl ViewRules {
+    /// At least `MAX_GAP_INTERVALS` ticks of 60 Hz (67 ms) whatever the tick rate: at 128 Hz the
+    /// link's jitter reorders snapshots across more ticks, and a client whose next snapshots are
+    /// still on the way draws between the last it has and a newer one that overtook them
+    /// (measured: a gap of 5 ticks at ±20 ms jitter, refused as 4 intervals).
     fn max_gap(&self) -> i32 {
-        MAX_GAP_INTERVALS * self.interval.max(1) as i32
+        let at_60 = (f64::from(MAX_GAP_INTERVALS) * f64::from(self.tick_rate) / 60.0).round() as i32;
+        (MAX_GAP_INTERVALS * self.interval.max(1) as i32).max(at_60)
     }
 
     fn max_age(&self, rtt: RttEstimate, lead: i16, lossy: bool) -> i32 {
@@ -500,6 +505,14 @@ mod tests {
         tick_rate: 60,
         interval: 1,
     };
+
+    /// The widest gap is 4 intervals, and at least 67 ms (4 ticks of 60 Hz) at any tick rate.
+    #[test]
+    fn the_widest_gap_is_four_intervals_and_at_least_67_ms() {
+        let gap = |tick_rate, interval| ViewRules { tick_rate, interval }.max_gap();
+        assert_eq!((gap(60, 1), gap(60, 2), gap(30, 1)), (4, 8, 4));
+        assert_eq!((gap(128, 1), gap(128, 2), gap(128, 4)), (9, 9, 16));
+    }
 
     #[test]
     fn a_view_must_be_two_snapshots_this_client_received() {

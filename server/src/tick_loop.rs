@@ -108,7 +108,7 @@ impl TickLoop {
         if self
             .core
             .ticks()
-            .is_multiple_of(crate::roster::PUBLISH_EVERY_TICKS)
+            .is_multiple_of(crate::roster::publish_every_ticks(self.core.config().tick_rate))
         {
             self.roster.set(self.core.client_roster());
         }

@@ -144,12 +144,13 @@ pub struct Client {
 }
 
 impl Client {
-    /// A client welcomed at `now` as `player`, given `token` to resume it with.
-    pub fn new(player: PlayerId, token: ResumeToken, now: Duration) -> Client {
+    /// A client welcomed at `now` as `player` by a server at `tick_rate`, given `token` to
+    /// resume it with.
+    pub fn new(player: PlayerId, token: ResumeToken, now: Duration, tick_rate: u32) -> Client {
         Client {
             player,
             token,
-            inputs: InputBuffer::default(),
+            inputs: InputBuffer::new(tick_rate),
             snaps: SnapshotStream::default(),
             welcomed_at: now,
             last_heard: None,

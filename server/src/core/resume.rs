@@ -190,7 +190,7 @@ impl ServerCore {
             self.send(key, &start);
         }
         if let Some(conn) = self.conns.get_mut(&key) {
-            conn.stage = Stage::Playing(Box::new(Client::new(player, token, now)));
+            conn.stage = Stage::Playing(Box::new(Client::new(player, token, now, self.cfg.tick_rate)));
         }
     }
 
