@@ -8,36 +8,17 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use rewind_shared::Vec2;
 use rewind_shared::fog::{FogMargins, SightTable, may_see, may_see_around};
-use rewind_shared::input::Input;
 use rewind_shared::map::Map;
-use rewind_shared::player::PlayerId;
-use rewind_shared::sim::{SimConfig, World};
-use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Duration;
 
+#[path = "support/wander.rs"]
+mod wander;
+
 fn positions(map: &Map, players: u16) -> Vec<Vec2> {
-    let mut world = World::new(SimConfig::new(60, true, 400), rewind_shared::tick::Tick(0));
-    for i in 0..players {
-        world.add_player(map, PlayerId(i));
-    }
+    let mut world = wander::spawned(map, players);
     for t in 0..300u32 {
-        let inputs: BTreeMap<PlayerId, Input> = world
-            .players
-            .iter()
-            .map(|p| {
-                let a = f32::from(p.id.0) * 0.7 + t as f32 * 0.01;
-                let mv = [(a.cos() * 127.0) as i8, (a.sin() * 127.0) as i8];
-                (
-                    p.id,
-                    Input {
-                        mv,
-                        ..Input::default()
-                    },
-                )
-            })
-            .collect();
-        world.step(map, &inputs);
+        wander::wander(&mut world, map, t);
     }
     world.players.iter().map(|p| p.body.pos).collect()
 }

@@ -5,12 +5,11 @@
 
 use rewind_shared::Vec2;
 use rewind_shared::fog::{FogMargins, SightTable, may_see_around};
-use rewind_shared::input::Input;
 use rewind_shared::map::Map;
-use rewind_shared::player::PlayerId;
-use rewind_shared::sim::{SimConfig, World};
-use std::collections::BTreeMap;
 use std::time::Duration;
+
+#[path = "../benches/support/wander.rs"]
+mod wander;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -19,29 +18,11 @@ fn main() {
     let Some(map) = Map::builtin("warehouse") else {
         std::process::exit(2);
     };
-    let mut world = World::new(SimConfig::new(60, true, 400), rewind_shared::tick::Tick(0));
-    for i in 0..players {
-        world.add_player(&map, PlayerId(i));
-    }
+    let mut world = wander::spawned(&map, players);
     let margins = FogMargins::new(Duration::from_millis(100), Duration::from_micros(16_667));
     let mut visible = 0usize;
     for t in 0..300u32 + u32::from(ticks) {
-        let inputs: BTreeMap<PlayerId, Input> = world
-            .players
-            .iter()
-            .map(|p| {
-                let a = f32::from(p.id.0) * 0.7 + t as f32 * 0.01;
-                let mv = [(a.cos() * 127.0) as i8, (a.sin() * 127.0) as i8];
-                (
-                    p.id,
-                    Input {
-                        mv,
-                        ..Input::default()
-                    },
-                )
-            })
-            .collect();
-        world.step(&map, &inputs);
+        wander::wander(&mut world, &map, t);
         if t < 300 {
             continue;
         }
