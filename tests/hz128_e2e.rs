@@ -6,38 +6,26 @@
 
 mod serve_proc;
 
-use rewind_client::bots::{BotsConfig, run_bots};
+use rewind_server::ServerConfig;
 use rewind_server::config::{DEFAULT_SNAPSHOT_RATE, snapshot_interval_for};
-use rewind_server::{ServerConfig, start};
-use rewind_shared::replay::{Replay, verify};
 use rewind_shared::sim::{FIRE_INTERVAL_S, SimConfig};
+use serve_proc::recorded::play_recorded;
 use serve_proc::scratch;
 use std::process::Command;
-use std::time::Duration;
 
 #[test]
 fn bots_at_128hz_agree_and_the_recording_verifies() {
     let dir = scratch("hz128");
     let file = dir.join("hz128.rwd");
-    let srv = start(ServerConfig {
+    let cfg = ServerConfig {
         tick_rate: 128,
         // What `serve --tick-rate 128` sends by default: a snapshot every 4 ticks.
         snapshot_interval: snapshot_interval_for(128, DEFAULT_SNAPSHOT_RATE),
         ai: 4,
-        record: Some(file.clone()),
         ..ServerConfig::default()
-    })
-    .expect("server");
-    let mut bots = BotsConfig::new(
-        srv.local_addr().to_string(),
-        Some(srv.cert_hash().to_string()),
-        2,
-        Duration::from_secs(6),
-    );
-    bots.seed = 5;
-    let r = run_bots(bots).expect("bots run");
-    srv.stop();
-    let stats = srv.wait();
+    };
+    let m = play_recorded(cfg, &file, 2, 6, 5);
+    let (r, stats) = (&m.report, &m.stats);
     println!("{}", r.summary());
     println!("server: {stats:?}");
     assert_eq!(r.clients, 2, "{:?}", r.failed);
@@ -61,16 +49,7 @@ fn bots_at_128hz_agree_and_the_recording_verifies() {
     // About 128 ticks a second of wall time (the loop paces itself).
     assert!(stats.ticks >= 128 * 5, "{} ticks", stats.ticks);
 
-    let bytes = std::fs::read(&file).expect("recording written");
-    let summary = verify(&bytes).expect("the 128 Hz recording verifies");
-    assert!(!summary.truncated);
-    assert_eq!(summary.ticks, stats.ticks, "every simulated tick is in the file");
-    assert_eq!(
-        summary.shots, stats.shots,
-        "re-simulation fires the server's shots"
-    );
-    assert_eq!(summary.final_hash, stats.final_hash);
-    let replay = Replay::from_bytes(&bytes).expect("parses");
+    let (_, replay) = m.verify_against_server();
     assert_eq!(replay.header().cfg.tick_rate, 128);
     let window = replay.header().cfg.max_rewind_ticks;
     assert_eq!(window, 52, "400 ms of history at 128 Hz");
@@ -79,8 +58,6 @@ fn bots_at_128hz_agree_and_the_recording_verifies() {
         (secs - stats.ticks as f64 / 128.0).abs() < 0.1,
         "{secs} s of match"
     );
-    let end = replay.seek(replay.last_tick()).expect("seek to the end");
-    assert_eq!(end.hash(), stats.final_hash);
 
     let out = Command::new(env!("CARGO_BIN_EXE_rewind"))
         .args(["replay", "verify"])

@@ -3,9 +3,9 @@
 
 mod serve_proc;
 
-use rewind_client::bots::{BotsConfig, run_bots};
 use rewind_server::{ServerConfig, start};
 use rewind_shared::replay::{Replay, verify};
+use serve_proc::recorded::play_recorded;
 use serve_proc::{scratch, spawn_serve};
 use std::process::Command;
 use std::time::Duration;
@@ -18,46 +18,21 @@ fn temp(name: &str) -> std::path::PathBuf {
 fn recorded_match_with_ai_and_bots_verifies_to_the_servers_final_state() {
     let dir = temp("match");
     let file = dir.join("match.rwd");
-    let srv = start(ServerConfig {
+    let cfg = ServerConfig {
         ai: 4,
-        record: Some(file.clone()),
         ..ServerConfig::default()
-    })
-    .expect("server");
-    let mut bots = BotsConfig::new(
-        srv.local_addr().to_string(),
-        Some(srv.cert_hash().to_string()),
-        3,
-        Duration::from_secs(4),
-    );
-    bots.seed = 3;
-    let report = run_bots(bots).expect("bots run");
+    };
+    let m = play_recorded(cfg, &file, 3, 4, 3);
+    let report = &m.report;
     assert_eq!(report.clients, 3);
     assert!(report.shots > 10, "{}", report.summary());
-    let server_hash = srv.cert_hash().to_string();
-    srv.stop();
-    let stats = srv.wait();
-    let bytes = std::fs::read(&file).expect("recording written");
-    let summary = verify(&bytes).expect("the recording verifies");
-    assert!(!summary.truncated);
+    let (summary, _) = m.verify_against_server();
     assert_eq!(
         summary.signer.fingerprint(),
-        Some(server_hash.as_str()),
+        Some(m.cert_hash.as_str()),
         "signed by this server"
     );
-    assert_eq!(summary.ticks, stats.ticks, "every simulated tick is in the file");
     assert_eq!(summary.players, 7, "4 AI + 3 bots");
-    assert_eq!(
-        summary.shots, stats.shots,
-        "re-simulation fires exactly the server's shots"
-    );
-    assert_eq!(
-        summary.final_hash, stats.final_hash,
-        "re-simulated final state equals the server's"
-    );
-    let replay = Replay::from_bytes(&bytes).expect("parses");
-    let end = replay.seek(replay.last_tick()).expect("seek to the end");
-    assert_eq!(end.hash(), stats.final_hash);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

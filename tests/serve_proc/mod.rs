@@ -2,6 +2,8 @@
 
 #![allow(dead_code, reason = "each test binary uses a different subset")]
 
+pub mod recorded;
+
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Lines};
 use std::path::{Path, PathBuf};
