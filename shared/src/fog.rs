@@ -14,6 +14,7 @@ use crate::map::Map;
 use crate::sim::{MAX_SPEED, PLAYER_RADIUS};
 use crate::tick::Tick;
 use glam::Vec2;
+use std::cell::Cell;
 use std::time::Duration;
 
 /// Longest view age the fog allows for (a 400 ms rewind window is the most any client draws).
@@ -40,8 +41,8 @@ impl FogMargins {
     }
 }
 
-/// The centre and the corners of the square of half-size `m` around `p`.
-fn reach(p: Vec2, m: f32) -> [Vec2; 5] {
+/// The centre and the corners of the square of half-size `m` around `p`: the target's samples.
+pub fn reach(p: Vec2, m: f32) -> [Vec2; 5] {
     [
         p,
         p + Vec2::new(-m, -m),
@@ -52,8 +53,8 @@ fn reach(p: Vec2, m: f32) -> [Vec2; 5] {
 }
 
 /// `reach` and the middles of the square's sides: a viewer walking straight along an axis ends
-/// near one of them, where no corner may see what it sees.
-fn wide_reach(p: Vec2, m: f32) -> [Vec2; 9] {
+/// near one of them, where no corner may see what it sees. The viewer's samples.
+pub fn wide_reach(p: Vec2, m: f32) -> [Vec2; 9] {
     let [c, a, b, d, e] = reach(p, m);
     [
         c,
@@ -96,33 +97,46 @@ pub fn near_respawn(respawn_at: Option<Tick>, tick: Tick, view_age: Duration, ti
     respawn_at.is_some_and(|r| r.diff(tick).abs() <= window)
 }
 
-/// Centre-to-centre lines of sight between every two players, computed once per snapshot tick
-/// and shared by every viewer (a line of sight goes both ways), so each viewer pays only for the
-/// pairs a wall separates.
-#[derive(Clone, Debug)]
-pub struct SightTable {
-    n: usize,
-    clear: Vec<bool>,
+/// Centre-to-centre lines of sight between every two players in one snapshot tick, shared by
+/// every viewer (a line of sight goes both ways), so each viewer pays only for the pairs a wall
+/// separates. Each pair is cast when first asked: on a big server only the viewers whose hidden
+/// set is judged afresh this tick ask, and the other rows would be wasted rays.
+#[derive(Debug)]
+pub struct SightTable<'a> {
+    map: &'a Map,
+    positions: &'a [Vec2],
+    /// Per pair: 0 not cast yet, 1 clear, 2 walled.
+    clear: Vec<Cell<u8>>,
 }
 
-impl SightTable {
+impl<'a> SightTable<'a> {
     /// The table for players at `positions`.
-    pub fn new(map: &Map, positions: &[Vec2]) -> SightTable {
+    pub fn new(map: &'a Map, positions: &'a [Vec2]) -> SightTable<'a> {
         let n = positions.len();
-        let mut clear = vec![false; n * n];
-        for i in 0..n {
-            for j in i + 1..n {
-                let c = map.line_of_sight(positions[i], positions[j]);
-                clear[i * n + j] = c;
-                clear[j * n + i] = c;
-            }
+        SightTable {
+            map,
+            positions,
+            clear: vec![Cell::new(0); n * n],
         }
-        SightTable { n, clear }
     }
 
     /// Whether players `i` and `j` (indexes into the positions) see each other's centres.
     pub fn clear(&self, i: usize, j: usize) -> bool {
-        i < self.n && j < self.n && self.clear[i * self.n + j]
+        let n = self.positions.len();
+        if i >= n || j >= n {
+            return false;
+        }
+        let known = self.clear[i * n + j].get();
+        if known != 0 {
+            return known == 1;
+        }
+        // Always cast from the lower index, so the answer does not depend on who asked first.
+        let (a, b) = (i.min(j), i.max(j));
+        let c = self.map.line_of_sight(self.positions[a], self.positions[b]);
+        let v = if c { 1 } else { 2 };
+        self.clear[i * n + j].set(v);
+        self.clear[j * n + i].set(v);
+        c
     }
 }
 

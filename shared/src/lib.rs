@@ -28,5 +28,6 @@ pub mod sim;
 pub mod snapshot;
 pub mod snapshot_wire;
 pub mod tick;
+pub mod tile_sight;
 
 pub use glam::Vec2;

@@ -204,6 +204,8 @@ pub struct Pair {
     seed: u64,
     /// The IP address the next clients connect from.
     pub from: IpAddr,
+    /// When set, the wall time of every `ServerCore::tick` is appended (the core-tick bench).
+    pub tick_times: Option<Vec<Duration>>,
 }
 
 impl Pair {
@@ -219,6 +221,7 @@ impl Pair {
             next_key: 1,
             seed,
             from: IpAddr::from([127, 0, 0, 1]),
+            tick_times: None,
         }
     }
 
@@ -358,7 +361,11 @@ impl Pair {
         let now = t;
         self.deliver(now);
         if now >= self.next_server_tick() {
+            let started = std::time::Instant::now();
             self.server.tick(now);
+            if let Some(times) = &mut self.tick_times {
+                times.push(started.elapsed());
+            }
             self.server_ticks += 1;
             self.route();
         }

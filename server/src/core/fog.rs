@@ -4,12 +4,13 @@
 
 use crate::snapshots::SnapshotStream;
 use rewind_shared::Vec2;
-use rewind_shared::fog::{FogMargins, MAX_VIEW_AGE, SightTable, may_see_around};
+use rewind_shared::fog::{FogMargins, MAX_VIEW_AGE, SightTable, may_see_around, reach, wide_reach};
 use rewind_shared::map::Map;
 use rewind_shared::player::{PlayerId, PlayerState};
 use rewind_shared::sim::MAX_SPEED;
 use rewind_shared::snapshot::EntitySet;
 use rewind_shared::tick::Tick;
+use rewind_shared::tile_sight::{SeenTiles, TileSight};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -63,7 +64,7 @@ pub struct FogScene<'a> {
     /// Every player, in id order.
     pub players: &'a [PlayerState],
     /// Centre-to-centre sight between them.
-    pub sight: &'a SightTable,
+    pub sight: &'a SightTable<'a>,
     /// The map.
     pub map: &'a Map,
     /// This tick.
@@ -119,6 +120,100 @@ impl FogCache {
             .map(|(id, _)| *id)
             .collect()
     }
+}
+
+/// The map's tile table (`rewind_shared::tile_sight`), built on a thread of its own the first
+/// time the server is big: it takes seconds (about 4 on the warehouse map), which no tick can
+/// wait for, and a server that never gets big never pays for it. Until it is ready the fog
+/// reuses judgements (`FogCache`).
+#[derive(Debug, Default)]
+pub enum TileTable {
+    /// Not asked for yet.
+    #[default]
+    Idle,
+    /// Being built.
+    Building(std::sync::mpsc::Receiver<Option<TileSight>>),
+    /// Built.
+    Ready(Arc<TileSight>),
+    /// The map is too big for a table, or the thread could not run: rays it is.
+    Unavailable,
+}
+
+impl TileTable {
+    /// The table for `map`, if it is ready; starts building it on the first call.
+    pub fn get(&mut self, map: &Arc<Map>) -> Option<&TileSight> {
+        match self {
+            TileTable::Idle => {
+                let (tx, rx) = std::sync::mpsc::channel();
+                let map = Arc::clone(map);
+                let spawned = std::thread::Builder::new()
+                    .name("rewind-fog-table".into())
+                    .spawn(move || {
+                        let started = std::time::Instant::now();
+                        let table = TileSight::new(&map, 1);
+                        tracing::info!(
+                            "fog tile table for map {}: {} in {:.1} s",
+                            map.name,
+                            if table.is_some() {
+                                "built"
+                            } else {
+                                "too many tiles, rays instead"
+                            },
+                            started.elapsed().as_secs_f64()
+                        );
+                        // The core may be gone by now; nothing to do then.
+                        let _ = tx.send(table);
+                    });
+                *self = match spawned {
+                    Ok(_) => TileTable::Building(rx),
+                    Err(e) => {
+                        tracing::warn!("cannot start the fog tile table's thread: {e}");
+                        TileTable::Unavailable
+                    }
+                };
+            }
+            TileTable::Building(rx) => match rx.try_recv() {
+                Ok(Some(table)) => *self = TileTable::Ready(Arc::new(table)),
+                Ok(None) | Err(std::sync::mpsc::TryRecvError::Disconnected) => *self = TileTable::Unavailable,
+                Err(std::sync::mpsc::TryRecvError::Empty) => {}
+            },
+            TileTable::Ready(_) | TileTable::Unavailable => {}
+        }
+        match self {
+            TileTable::Ready(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    /// Whether the table is in use (the core-tick bench waits for it).
+    pub fn ready(&self) -> bool {
+        matches!(self, TileTable::Ready(_))
+    }
+}
+
+/// The players the player at index `mine` of `players` may not see, judged by the map's tile
+/// table (`rewind_shared::tile_sight`) instead of rays: on a big server every client is judged
+/// on every snapshot this way, at its own margins. A player in a tile seen from a tile of one of
+/// the viewer's samples (`fog::wide_reach`), at one of its own samples (`fog::reach`), is shown,
+/// and so is one whose centre the viewer's centre sees.
+pub fn hidden_by_tiles(
+    table: &TileSight,
+    seen: &mut SeenTiles,
+    sight: &SightTable,
+    players: &[PlayerState],
+    mine: usize,
+    margins: FogMargins,
+) -> Vec<PlayerId> {
+    let me = players[mine].body.pos;
+    table.seen_from(&wide_reach(me, margins.viewer), seen);
+    players
+        .iter()
+        .enumerate()
+        .filter(|(j, p)| {
+            *j != mine && !table.any_seen(seen, &reach(p.body.pos, margins.target)) && !sight.clear(mine, *j)
+        })
+        .map(|(_, p)| p.id)
+        .collect()
 }
 
 /// `set` with the players in `hidden` replaced by their score only. Shares `set` when nobody

@@ -40,6 +40,7 @@ use rewind_shared::replay::{Keyframe, SeenRecord, TickRecord, seen_targets};
 use rewind_shared::sim::{Shot, ShotMode, SimEvent};
 use rewind_shared::snapshot::{EntitySet, EntityState};
 use rewind_shared::tick::Tick;
+use rewind_shared::tile_sight::SeenTiles;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -116,6 +117,8 @@ pub struct ServerCore {
     killcams: KillcamRing,
     /// The match cycle (`--score-limit`, `--time-limit`, `--matches`).
     matches: match_rules::Matches,
+    /// The map's tile table for the fog once the server is big (`fog::hidden_by_tiles`).
+    tile_sight: fog::TileTable,
 }
 
 impl ServerCore {
@@ -149,6 +152,7 @@ impl ServerCore {
             stopped: false,
             killcams: KillcamRing::new(cfg.tick_rate),
             matches: match_rules::Matches::new(),
+            tile_sight: fog::TileTable::default(),
             cfg,
         };
         for i in 0..core.cfg.ai {
@@ -183,6 +187,11 @@ impl ServerCore {
     /// Every player, in id order.
     pub fn players(&mut self) -> Vec<PlayerState> {
         self.sim.players()
+    }
+
+    /// Whether the fog judges by the map's tile table (a big server, once the table is built).
+    pub fn fog_table_ready(&self) -> bool {
+        self.tile_sight.ready()
     }
 
     /// Welcomed clients.
@@ -498,9 +507,7 @@ impl ServerCore {
             let after = self.sim.players();
             self.match_after_tick(tick, &after);
         }
-        if tick.0.is_multiple_of(self.cfg.snapshot_interval) {
-            self.send_snapshots(tick, now);
-        }
+        self.send_snapshots(tick, now);
     }
 
     fn expire_handshakes(&mut self, now: Duration) {
@@ -749,8 +756,15 @@ impl ServerCore {
         }
     }
 
+    /// Snapshots to the clients whose phase this tick is (`snapshot_phase`): each client gets one
+    /// every `snapshot_interval` ticks, and the clients are spread over the interval's ticks so
+    /// that no tick builds them all (with 256 clients the peak tick is what misses its budget).
     fn send_snapshots(&mut self, tick: Tick, now: Duration) {
-        if self.clients() == 0 {
+        let interval = self.cfg.snapshot_interval;
+        if !self.conns.values().any(|c| {
+            c.client()
+                .is_some_and(|c| snapshot_phase(c.player, interval) == tick.0 % interval.max(1))
+        }) {
             return;
         }
         let players: Vec<PlayerState> = self.sim.players();
@@ -760,17 +774,20 @@ impl ServerCore {
         }
         let set = Arc::new(set);
         let map = self.cfg.fog.then(|| self.sim.map());
-        let sight = map.as_ref().map(|m| {
-            let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
-            SightTable::new(m, &positions)
-        });
+        let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
+        let sight = map.as_ref().map(|m| SightTable::new(m, &positions));
         let every = fog::refresh_every(self.clients(), players.len());
+        let tiles = match (&map, every > 1) {
+            (Some(m), true) => self.tile_sight.get(m),
+            _ => None,
+        };
+        let mut seen = SeenTiles::default();
         let tick_len = Duration::from_secs_f64(1.0 / f64::from(self.cfg.tick_rate.max(1)));
-        let interval = tick_len * self.cfg.snapshot_interval;
+        let interval_len = tick_len * interval;
         for (key, conn) in &mut self.conns {
             let max = conn.max_datagram.min(MAX_DATAGRAM);
             let Some(c) = conn.client_mut() else { continue };
-            if !c.snapshot_due(now) {
+            if snapshot_phase(c.player, interval) != tick.0 % interval.max(1) || !c.snapshot_due(now) {
                 continue;
             }
             c.last_snapshot = Some(now);
@@ -784,7 +801,7 @@ impl ServerCore {
             };
             let fogged = match (&map, &sight, mine, you) {
                 (Some(map), Some(sight), Some(mine), Some(me)) => {
-                    let age = fog::view_age(&c.snaps, meta.input_lead, tick_len, interval);
+                    let age = fog::view_age(&c.snaps, meta.input_lead, tick_len, interval_len);
                     if let Some(r) = me.life.respawn_at {
                         c.respawn_at = Some(r);
                     }
@@ -799,7 +816,11 @@ impl ServerCore {
                             tick_len,
                             every,
                         };
-                        let hidden = c.fog.hidden(&scene, mine, FogMargins::new(age, interval));
+                        let margins = FogMargins::new(age, interval_len);
+                        let hidden = match tiles {
+                            Some(t) => fog::hidden_by_tiles(t, &mut seen, sight, &players, mine, margins),
+                            None => c.fog.hidden(&scene, mine, margins),
+                        };
                         fog::fogged(&set, &hidden)
                     }
                 }
@@ -818,6 +839,12 @@ impl ServerCore {
             }
         }
     }
+}
+
+/// The tick, modulo the snapshot interval, on which `player`'s client gets its snapshots: clients
+/// take turns by player id, so each tick of the interval serves about as many of them.
+pub fn snapshot_phase(player: PlayerId, interval: u32) -> u32 {
+    u32::from(player.0) % interval.max(1)
 }
 
 /// Everyone's state as snapshots carry it.
