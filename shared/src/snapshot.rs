@@ -265,9 +265,20 @@ pub fn build_delta(
     budget: usize,
     cost: impl Fn(&EntityDelta) -> usize,
 ) -> BuiltDelta {
-    let removed: Vec<PlayerId> = base.keys().filter(|id| !cur.contains_key(id)).copied().collect();
+    // One walk over both sets in id order, not a lookup per player (with hundreds of players
+    // per client and a set per client per snapshot, the lookups were a hot spot).
+    let mut removed: Vec<PlayerId> = Vec::new();
+    let mut entities: Vec<EntityDelta> = Vec::with_capacity(cur.len());
+    let mut old = base.iter().peekable();
+    for (id, c) in cur {
+        while let Some((gone, _)) = old.next_if(|(b, _)| *b < id) {
+            removed.push(*gone);
+        }
+        let prev = old.next_if(|(b, _)| *b == id).map(|(_, e)| e);
+        entities.extend(delta(prev, c));
+    }
+    removed.extend(old.map(|(id, _)| *id));
     let mut used = removed.len() * 3;
-    let mut entities: Vec<EntityDelta> = cur.iter().filter_map(|(id, c)| delta(base.get(id), c)).collect();
     used += entities.iter().map(&cost).sum::<usize>();
     if used <= budget {
         return BuiltDelta {

@@ -108,11 +108,17 @@ impl TileSight {
 
     /// Floor index of the tile holding `p`, if it is a floor tile of the map.
     fn floor_at(&self, p: Vec2) -> Option<usize> {
-        let (x, y) = ((p.x / TILE).floor(), (p.y / TILE).floor());
-        if !(x >= 0.0 && y >= 0.0 && (x as usize) < self.width && (y as usize) < self.height) {
+        let (x, y) = (p.x / TILE, p.y / TILE);
+        // Not below zero (nor NaN), so truncating is `floor` (without the libm call `f32::floor`
+        // is on baseline x86-64, in a loop run for every player of every snapshot).
+        if !(x >= 0.0 && y >= 0.0) {
             return None;
         }
-        let i = self.index[y as usize * self.width + x as usize];
+        let (x, y) = (x as usize, y as usize);
+        if x >= self.width || y >= self.height {
+            return None;
+        }
+        let i = self.index[y * self.width + x];
         (i != u32::MAX).then_some(i as usize)
     }
 

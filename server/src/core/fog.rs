@@ -311,6 +311,42 @@ mod tests {
     }
 
     #[test]
+    fn the_tile_table_hides_behind_walls_and_shows_in_the_open() {
+        let (map, mut players) = scene();
+        let table = TileSight::new(&map, 1).expect("small map");
+        let mut seen = SeenTiles::default();
+        let margins = FogMargins::new(Duration::from_millis(100), Duration::from_micros(33_333));
+        let judge = |players: &[PlayerState], seen: &mut SeenTiles| {
+            let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
+            let sight = SightTable::new(&map, &positions);
+            hidden_by_tiles(&table, seen, &sight, players, 0, margins)
+        };
+        assert_eq!(judge(&players, &mut seen), vec![PlayerId(1)], "behind the wall");
+        // The same answer as the ray rule there.
+        assert!(!rewind_shared::fog::may_see(
+            &map,
+            players[0].body.pos,
+            players[1].body.pos,
+            margins
+        ));
+        players[1].body.pos = Vec2::new(5.5 * TILE, 2.5 * TILE);
+        assert!(judge(&players, &mut seen).is_empty(), "same room");
+        // Near the door, within the margins of seeing around the end of the wall.
+        players[0].body.pos = Vec2::new(10.5 * TILE, 4.5 * TILE);
+        players[1].body.pos = Vec2::new(12.5 * TILE, 2.5 * TILE);
+        assert!(rewind_shared::fog::may_see(
+            &map,
+            players[0].body.pos,
+            players[1].body.pos,
+            margins
+        ));
+        assert!(
+            judge(&players, &mut seen).is_empty(),
+            "shown where the rays show it"
+        );
+    }
+
+    #[test]
     fn judged_every_tick_the_set_follows_the_players_at_once() {
         let (map, mut players) = scene();
         let mut cache = FogCache::default();
