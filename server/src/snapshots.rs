@@ -362,11 +362,14 @@ impl SnapshotStream {
                 }
                 let since = std::mem::take(&mut self.deferred_since);
                 let mut old = since.into_iter().peekable();
-                for id in deferred_now {
-                    while old.next_if(|(o, _)| *o < id).is_some() {}
-                    let t = old.next_if(|(o, _)| *o == id).map_or(meta.tick, |(_, t)| t);
-                    self.deferred_since.insert(id, t);
-                }
+                // In id order, so collecting is a bulk build.
+                self.deferred_since = deferred_now
+                    .into_iter()
+                    .map(|id| {
+                        while old.next_if(|(o, _)| *o < id).is_some() {}
+                        (id, old.next_if(|(o, _)| *o == id).map_or(meta.tick, |(_, t)| t))
+                    })
+                    .collect();
                 Arc::new(held)
             }
         };
@@ -398,19 +401,20 @@ impl SnapshotStream {
             return current.keys().copied().collect();
         };
         let origin = rewind_shared::quant::pos2_to_q(me.body.pos);
+        // Both in id order: one walk, not a lookup per player.
+        let mut since = self.deferred_since.iter().peekable();
         let mut scored: Vec<(i64, PlayerId)> = current
             .values()
             .map(|e| {
+                while since.next_if(|(id, _)| **id < e.id).is_some() {}
+                let waiting = since.next_if(|(id, _)| **id == e.id).map(|(_, t)| *t);
                 if e.id == me.id {
                     return (i64::MIN, e.id);
                 }
                 let dx = i64::from(e.pos[0]) - i64::from(origin[0]);
                 let dy = i64::from(e.pos[1]) - i64::from(origin[1]);
                 let dist = ((dx * dx + dy * dy) as f64).sqrt() as i64;
-                let stale = self
-                    .deferred_since
-                    .get(&e.id)
-                    .map_or(0, |t| i64::from(tick.diff(*t)));
+                let stale = waiting.map_or(0, |t| i64::from(tick.diff(t)));
                 (dist - stale * 256, e.id)
             })
             .collect();

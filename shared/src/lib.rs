@@ -7,6 +7,7 @@
 pub mod ack;
 pub mod codec;
 pub mod conditioner;
+pub mod entity_set;
 pub mod fog;
 pub mod frame;
 pub mod geom;

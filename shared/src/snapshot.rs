@@ -10,7 +10,6 @@
 use crate::player::{PlayerId, PlayerState};
 use crate::quant::pos2_to_q;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use thiserror::Error;
 
 /// What a client knows of one player.
@@ -158,8 +157,7 @@ impl EntityDelta {
     }
 }
 
-/// A client's view of every player, by id.
-pub type EntitySet = BTreeMap<PlayerId, EntityState>;
+pub use crate::entity_set::EntitySet;
 
 /// Why a delta could not be applied.
 #[derive(Clone, Copy, Debug, Error, PartialEq, Eq)]
@@ -288,36 +286,53 @@ pub fn build_delta(
             deferred: 0,
         };
     }
-    let mut by_id: BTreeMap<PlayerId, EntityDelta> = entities.drain(..).map(|d| (d.id, d)).collect();
-    let mut order: Vec<PlayerId> = priority().into_iter().filter(|id| cur.contains_key(id)).collect();
-    if order.len() < cur.len() {
-        let listed: std::collections::BTreeSet<PlayerId> = order.iter().copied().collect();
-        order.extend(cur.keys().filter(|id| !listed.contains(id)));
-    }
-    let mut result: EntitySet = base
-        .iter()
-        .filter(|(id, _)| cur.contains_key(id))
-        .map(|(k, v)| (*k, *v))
-        .collect();
+    // Over budget (every snapshot of a big server): the deltas are in id order, so a delta is
+    // found by binary search, and the client's set is built in one ordered pass (a bulk build),
+    // not an insertion per player.
+    let mut taken = vec![false; entities.len()];
+    let mut visited = vec![false; entities.len()];
+    let mut chosen: Vec<usize> = Vec::with_capacity(entities.len());
     let mut used = removed.len() * 3;
     let mut deferred = 0;
-    for id in order {
-        let (Some(c), Some(d)) = (cur.get(&id), by_id.remove(&id)) else {
+    let listed = priority();
+    let unlisted = (0..entities.len()).map(|k| entities[k].id);
+    for id in listed.into_iter().chain(unlisted) {
+        let Ok(k) = entities.binary_search_by_key(&id, |d| d.id) else {
             continue;
         };
-        let size = cost(&d);
+        if std::mem::replace(&mut visited[k], true) {
+            continue;
+        }
+        let size = cost(&entities[k]);
         if used + size > budget {
             deferred += 1;
             continue;
         }
         used += size;
-        result.insert(id, *c);
-        entities.push(d);
+        taken[k] = true;
+        chosen.push(k);
     }
+    let mut old = base.iter().peekable();
+    let mut k = 0;
+    let mut result_entries: Vec<(PlayerId, EntityState)> = Vec::with_capacity(cur.len());
+    for (id, c) in cur {
+        while old.next_if(|(b, _)| *b < id).is_some() {}
+        let prev = old.next_if(|(b, _)| *b == id).map(|(_, e)| *e);
+        while k < entities.len() && entities[k].id < *id {
+            k += 1;
+        }
+        let changed = k < entities.len() && entities[k].id == *id;
+        let held = if changed && taken[k] { Some(*c) } else { prev };
+        if let Some(e) = held {
+            result_entries.push((*id, e));
+        }
+    }
+    let mut slots: Vec<Option<EntityDelta>> = entities.into_iter().map(Some).collect();
+    let entities = chosen.into_iter().filter_map(|k| slots[k].take()).collect();
     BuiltDelta {
         removed,
         entities,
-        result: Some(result),
+        result: Some(result_entries.into_iter().collect()),
         deferred,
     }
 }
