@@ -59,6 +59,12 @@ fn main() {
     while !pair.server.fog_table_ready() && waited.elapsed() < Duration::from_secs(60) {
         pair.run_for(Duration::from_millis(100));
     }
+    let metrics = pair.server.metrics();
+    let (snaps0, bytes0, deferred0) = (
+        metrics.snapshots.get(),
+        metrics.bytes_out.get(),
+        metrics.deferred_entities.get(),
+    );
     let before = pair.shot_stats();
     let corrections_before = pair.corrections();
     pair.tick_times = Some(Vec::new());
@@ -78,6 +84,12 @@ fn main() {
         pct(1.0),
         total / times.len().max(1) as u32,
         100.0 * within as f64 / times.len().max(1) as f64,
+    );
+    let snaps = (metrics.snapshots.get() - snaps0).max(1);
+    println!(
+        "core_256: {snaps} snapshots, {:.0} bytes and {:.1} deferred players each",
+        (metrics.bytes_out.get() - bytes0) as f64 / snaps as f64,
+        (metrics.deferred_entities.get() - deferred0) as f64 / snaps as f64,
     );
     let judged = after.judged - before.judged;
     let agreed = after.agreed - before.agreed;

@@ -90,15 +90,17 @@ impl InputBuffer {
             return; // a redundant copy of an input already applied
         }
         let lead = cmd.tick.diff(next_tick);
+        // Late inputs and inputs too far ahead count for the reported lead too: a client whose
+        // every input is refused must hear by how much, or it steers as if on time (measured: a
+        // client that joined behind got lead 0 reported for 4 s and had every input refused; and
+        // after a stall of the server's tick loop, 248 clients more than a second ahead had every
+        // input refused for the rest of the match).
+        if self.newest_tick.is_none_or(|t| cmd.tick.is_after(t)) {
+            self.newest_tick = Some(cmd.tick);
+        }
         if lead > self.limits.max_lead_ticks {
             self.counters.too_far_ahead += 1;
             return;
-        }
-        // Late inputs count for the reported lead too: a client whose every input is late must
-        // hear how late, or it steers as if on time (measured: a client that joined behind got
-        // lead 0 reported for 4 s and had every input refused).
-        if self.newest_tick.is_none_or(|t| cmd.tick.is_after(t)) {
-            self.newest_tick = Some(cmd.tick);
         }
         if lead < 0 {
             self.counters.late += 1;
@@ -265,7 +267,12 @@ mod tests {
         assert_eq!(b.counters.late, 1);
         assert_eq!(b.counters.too_far_ahead, 1);
         assert_eq!(b.depth(), 0);
+        assert_eq!(
+            b.lead(Tick(10)),
+            MAX_INPUT_LEAD_TICKS as i16 + 1,
+            "the client hears how far ahead it is, to jump back"
+        );
         b.receive(cmd(3, 13, 1), Tick(10));
-        assert_eq!(b.lead(Tick(10)), 3);
+        assert_eq!(b.depth(), 1);
     }
 }

@@ -190,14 +190,18 @@ pub fn delta(base: Option<&EntityState>, cur: &EntityState) -> Option<EntityDelt
     let b = base.map(EntityState::fields).unwrap_or([0; FIELDS]);
     let c = cur.fields();
     let mut mask = 0u16;
-    let mut diffs = Vec::new();
     for i in 0..FIELDS {
         if c[i] != b[i] {
             mask |= 1 << i;
-            diffs.push(c[i] - b[i]);
         }
     }
-    (mask != 0 || base.is_none()).then_some(EntityDelta {
+    if mask == 0 && base.is_some() {
+        return None;
+    }
+    // Sized once: this runs for every player of every client's snapshot.
+    let mut diffs = Vec::with_capacity(mask.count_ones() as usize);
+    diffs.extend((0..FIELDS).filter(|i| mask & (1 << i) != 0).map(|i| c[i] - b[i]));
+    Some(EntityDelta {
         id: cur.id,
         mask,
         diffs,

@@ -44,6 +44,16 @@ impl TileSight {
     /// The table for `map`, using up to `threads` threads; `None` for maps with more than
     /// `MAX_FLOOR_TILES` floor tiles.
     pub fn new(map: &Map, threads: usize) -> Option<TileSight> {
+        TileSight::build(map, threads, &|| {})
+    }
+
+    /// The table for `map` on this thread alone, calling `pace` after each tile's row (a server
+    /// builds it while it plays, and paces the build so that it leaves the core to the ticks).
+    pub fn new_paced(map: &Map, pace: &(dyn Fn() + Sync)) -> Option<TileSight> {
+        TileSight::build(map, 1, pace)
+    }
+
+    fn build(map: &Map, threads: usize, pace: &(dyn Fn() + Sync)) -> Option<TileSight> {
         let (width, height) = (map.width, map.height);
         let mut index = vec![u32::MAX; width * height];
         let mut floor = Vec::new();
@@ -63,29 +73,27 @@ impl TileSight {
         let threads = threads.clamp(1, 16);
         // Each thread fills the upper triangle of every `threads`-th row; the lower one is
         // mirrored after (seeing goes both ways).
-        let parts: Vec<Vec<(usize, Vec<u64>)>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    let floor = &floor;
-                    s.spawn(move || {
-                        (t..n)
-                            .step_by(threads)
-                            .map(|i| {
-                                let mut row = vec![0u64; words];
-                                row[i / 64] |= 1 << (i % 64);
-                                for j in i + 1..n {
-                                    if tiles_see(map, floor[i], floor[j]) {
-                                        row[j / 64] |= 1 << (j % 64);
-                                    }
-                                }
-                                (i, row)
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                })
-                .collect();
-            handles.into_iter().filter_map(|h| h.join().ok()).collect()
-        });
+        let row = |i: usize| {
+            let mut row = vec![0u64; words];
+            row[i / 64] |= 1 << (i % 64);
+            for j in i + 1..n {
+                if tiles_see(map, floor[i], floor[j]) {
+                    row[j / 64] |= 1 << (j % 64);
+                }
+            }
+            pace();
+            (i, row)
+        };
+        let parts: Vec<Vec<(usize, Vec<u64>)>> = if threads == 1 {
+            vec![(0..n).map(row).collect()]
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| s.spawn(move || (t..n).step_by(threads).map(row).collect::<Vec<_>>()))
+                    .collect();
+                handles.into_iter().filter_map(|h| h.join().ok()).collect()
+            })
+        };
         let mut rows = vec![0u64; n * words];
         for (i, row) in parts.into_iter().flatten() {
             rows[i * words..(i + 1) * words].copy_from_slice(&row);
@@ -145,9 +153,24 @@ impl TileSight {
 
     /// Whether one of `points` is in a tile of `seen`.
     pub fn any_seen(&self, seen: &SeenTiles, points: &[Vec2]) -> bool {
-        points.iter().any(|p| {
-            self.floor_at(*p)
-                .is_some_and(|i| seen.bits.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0))
+        self.any_tile_seen(seen, &self.tiles_of(points))
+    }
+
+    /// The floor tiles holding `points` (`None` for walls and off the map): worked out once per
+    /// player and snapshot tick, then asked of every viewer with `any_tile_seen`.
+    pub fn tiles_of(&self, points: &[Vec2]) -> [Option<u32>; 5] {
+        let mut out = [None; 5];
+        for (o, p) in out.iter_mut().zip(points) {
+            *o = self.floor_at(*p).map(|i| i as u32);
+        }
+        out
+    }
+
+    /// Whether one of `tiles` (from `tiles_of`) is in `seen`.
+    pub fn any_tile_seen(&self, seen: &SeenTiles, tiles: &[Option<u32>; 5]) -> bool {
+        tiles.iter().flatten().any(|i| {
+            let i = *i as usize;
+            seen.bits.get(i / 64).is_some_and(|w| w & (1 << (i % 64)) != 0)
         })
     }
 }

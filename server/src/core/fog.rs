@@ -122,10 +122,11 @@ impl FogCache {
     }
 }
 
-/// The map's tile table (`rewind_shared::tile_sight`), built on a thread of its own the first
-/// time the server is big: it takes seconds (about 4 on the warehouse map), which no tick can
-/// wait for, and a server that never gets big never pays for it. Until it is ready the fog
-/// reuses judgements (`FogCache`).
+/// The map's tile table (`rewind_shared::tile_sight`). A server seated for more than 64 clients
+/// builds it at its start (`build_now`); one that gets big anyway (64 clients and AI players)
+/// builds it on a thread of its own the first time it is big, since it takes seconds (about 4
+/// on the warehouse map), which no tick can wait for; until it is ready the fog reuses
+/// judgements (`FogCache`). A server that never gets big never pays for it.
 #[derive(Debug, Default)]
 pub enum TileTable {
     /// Not asked for yet.
@@ -140,44 +141,70 @@ pub enum TileTable {
 }
 
 impl TileTable {
+    /// Builds the table for `map` now, on every core, before the server takes players (a server
+    /// seated for more than 64 clients does so at its start: about 4 s on one core for the
+    /// warehouse map, and its players then never see the fallback).
+    pub fn build_now(&mut self, map: &Map) {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let started = std::time::Instant::now();
+        let table = TileSight::new(map, threads);
+        tracing::info!(
+            "fog tile table for map {}: {} in {:.1} s on {threads} thread(s)",
+            map.name,
+            if table.is_some() {
+                "built"
+            } else {
+                "too many tiles, rays instead"
+            },
+            started.elapsed().as_secs_f64()
+        );
+        *self = table.map_or(TileTable::Unavailable, |t| TileTable::Ready(Arc::new(t)));
+    }
+
+    /// Starts building the table for `map` on a thread of its own, paced to half a core, if it
+    /// has not been started.
+    fn start(&mut self, map: &Arc<Map>) {
+        if !matches!(self, TileTable::Idle) {
+            return;
+        }
+        let (tx, rx) = std::sync::mpsc::channel();
+        let map = Arc::clone(map);
+        let spawned = std::thread::Builder::new()
+            .name("rewind-fog-table".into())
+            .spawn(move || {
+                let started = std::time::Instant::now();
+                let table = TileSight::new_paced(&map, &Pacer::default().hook());
+                tracing::info!(
+                    "fog tile table for map {}: {} in {:.1} s",
+                    map.name,
+                    if table.is_some() {
+                        "built"
+                    } else {
+                        "too many tiles, rays instead"
+                    },
+                    started.elapsed().as_secs_f64()
+                );
+                // The core may be gone by now; nothing to do then.
+                let _ = tx.send(table);
+            });
+        *self = match spawned {
+            Ok(_) => TileTable::Building(rx),
+            Err(e) => {
+                tracing::warn!("cannot start the fog tile table's thread: {e}");
+                TileTable::Unavailable
+            }
+        };
+    }
+
     /// The table for `map`, if it is ready; starts building it on the first call.
     pub fn get(&mut self, map: &Arc<Map>) -> Option<&TileSight> {
-        match self {
-            TileTable::Idle => {
-                let (tx, rx) = std::sync::mpsc::channel();
-                let map = Arc::clone(map);
-                let spawned = std::thread::Builder::new()
-                    .name("rewind-fog-table".into())
-                    .spawn(move || {
-                        let started = std::time::Instant::now();
-                        let table = TileSight::new(&map, 1);
-                        tracing::info!(
-                            "fog tile table for map {}: {} in {:.1} s",
-                            map.name,
-                            if table.is_some() {
-                                "built"
-                            } else {
-                                "too many tiles, rays instead"
-                            },
-                            started.elapsed().as_secs_f64()
-                        );
-                        // The core may be gone by now; nothing to do then.
-                        let _ = tx.send(table);
-                    });
-                *self = match spawned {
-                    Ok(_) => TileTable::Building(rx),
-                    Err(e) => {
-                        tracing::warn!("cannot start the fog tile table's thread: {e}");
-                        TileTable::Unavailable
-                    }
-                };
-            }
-            TileTable::Building(rx) => match rx.try_recv() {
+        self.start(map);
+        if let TileTable::Building(rx) = self {
+            match rx.try_recv() {
                 Ok(Some(table)) => *self = TileTable::Ready(Arc::new(table)),
                 Ok(None) | Err(std::sync::mpsc::TryRecvError::Disconnected) => *self = TileTable::Unavailable,
                 Err(std::sync::mpsc::TryRecvError::Empty) => {}
-            },
-            TileTable::Ready(_) | TileTable::Unavailable => {}
+            }
         }
         match self {
             TileTable::Ready(t) => Some(t),
@@ -191,6 +218,40 @@ impl TileTable {
     }
 }
 
+/// Half the time at most for the table's build: after each slice of `SLICE` of work it sleeps as
+/// long, so that on a server pinned to one core the ticks and the network keep their share.
+#[derive(Debug)]
+struct Pacer {
+    slice_start: std::sync::Mutex<std::time::Instant>,
+}
+
+/// Work between two pauses of the table's build.
+const SLICE: Duration = Duration::from_millis(2);
+
+impl Default for Pacer {
+    fn default() -> Pacer {
+        Pacer {
+            slice_start: std::sync::Mutex::new(std::time::Instant::now()),
+        }
+    }
+}
+
+impl Pacer {
+    fn hook(self) -> impl Fn() + Sync {
+        move || {
+            // A poisoned lock only means another row panicked; pacing is best effort.
+            let Ok(mut start) = self.slice_start.lock() else {
+                return;
+            };
+            let worked = start.elapsed();
+            if worked >= SLICE {
+                std::thread::sleep(worked);
+                *start = std::time::Instant::now();
+            }
+        }
+    }
+}
+
 /// The players the player at index `mine` of `players` may not see, judged by the map's tile
 /// table (`rewind_shared::tile_sight`) instead of rays: on a big server every client is judged
 /// on every snapshot this way, at its own margins. A player in a tile seen from a tile of one of
@@ -201,6 +262,7 @@ pub fn hidden_by_tiles(
     seen: &mut SeenTiles,
     sight: &SightTable,
     players: &[PlayerState],
+    targets: &[[Option<u32>; 5]],
     mine: usize,
     margins: FogMargins,
 ) -> Vec<PlayerId> {
@@ -208,11 +270,23 @@ pub fn hidden_by_tiles(
     table.seen_from(&wide_reach(me, margins.viewer), seen);
     players
         .iter()
+        .zip(targets)
         .enumerate()
-        .filter(|(j, p)| {
-            *j != mine && !table.any_seen(seen, &reach(p.body.pos, margins.target)) && !sight.clear(mine, *j)
-        })
-        .map(|(_, p)| p.id)
+        .filter(|(j, (_, tiles))| *j != mine && !table.any_tile_seen(seen, tiles) && !sight.clear(mine, *j))
+        .map(|(_, (p, _))| p.id)
+        .collect()
+}
+
+/// Each player's sample tiles for `hidden_by_tiles` at `margins` (the target's margin is the
+/// same for every viewer: its hitbox and a snapshot interval of movement).
+pub fn target_tiles(
+    table: &TileSight,
+    players: &[PlayerState],
+    margins: FogMargins,
+) -> Vec<[Option<u32>; 5]> {
+    players
+        .iter()
+        .map(|p| table.tiles_of(&reach(p.body.pos, margins.target)))
         .collect()
 }
 
@@ -319,7 +393,8 @@ mod tests {
         let judge = |players: &[PlayerState], seen: &mut SeenTiles| {
             let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
             let sight = SightTable::new(&map, &positions);
-            hidden_by_tiles(&table, seen, &sight, players, 0, margins)
+            let targets = target_tiles(&table, players, margins);
+            hidden_by_tiles(&table, seen, &sight, players, &targets, 0, margins)
         };
         assert_eq!(judge(&players, &mut seen), vec![PlayerId(1)], "behind the wall");
         // The same answer as the ray rule there.

@@ -155,6 +155,11 @@ impl ServerCore {
             tile_sight: fog::TileTable::default(),
             cfg,
         };
+        if core.cfg.fog && usize::from(core.cfg.max_clients) > 64 {
+            // Seated for a big server: build the fog's tile table before the players come.
+            let map = core.sim.map();
+            core.tile_sight.build_now(&map);
+        }
         for i in 0..core.cfg.ai {
             let id = core.alloc_id();
             let name = format!("AI {}", AI_NAMES[usize::from(i) % AI_NAMES.len()]);
@@ -784,6 +789,9 @@ impl ServerCore {
         let mut seen = SeenTiles::default();
         let tick_len = Duration::from_secs_f64(1.0 / f64::from(self.cfg.tick_rate.max(1)));
         let interval_len = tick_len * interval;
+        // The target margin does not depend on the viewer (only the viewer's margin does).
+        let targets =
+            tiles.map(|t| fog::target_tiles(t, &players, FogMargins::new(Duration::ZERO, interval_len)));
         for (key, conn) in &mut self.conns {
             let max = conn.max_datagram.min(MAX_DATAGRAM);
             let Some(c) = conn.client_mut() else { continue };
@@ -818,7 +826,15 @@ impl ServerCore {
                         };
                         let margins = FogMargins::new(age, interval_len);
                         let hidden = match tiles {
-                            Some(t) => fog::hidden_by_tiles(t, &mut seen, sight, &players, mine, margins),
+                            Some(t) => fog::hidden_by_tiles(
+                                t,
+                                &mut seen,
+                                sight,
+                                &players,
+                                targets.as_deref().unwrap_or_default(),
+                                mine,
+                                margins,
+                            ),
                             None => c.fog.hidden(&scene, mine, margins),
                         };
                         fog::fogged(&set, &hidden)
