@@ -104,7 +104,9 @@ pub struct Session {
     /// What the server was last told of the debug view (`ClientMsg::DebugView`).
     debug_told: bool,
     /// Shot counters of the remote players in view in the newest snapshot (`EntityState::shots`).
-    remote_shots: std::collections::BTreeMap<PlayerId, u8>,
+    remote_shots: Vec<(PlayerId, u8)>,
+    /// The next `remote_shots`, kept to reuse its allocation.
+    remote_shots_next: Vec<(PlayerId, u8)>,
     /// Counters of the parts a resume replaced (snapshot stream, prediction, clock).
     carried: Carried,
     /// Resumes so far.
@@ -181,7 +183,8 @@ impl Session {
             last_tick_at: now,
             last_render: None,
             debug_told: false,
-            remote_shots: std::collections::BTreeMap::new(),
+            remote_shots: Vec::new(),
+            remote_shots_next: Vec::new(),
             carried: Carried::default(),
             resumes: 0,
             reconnecting_since: None,
@@ -546,11 +549,17 @@ impl Session {
             return;
         };
         let mine = self.welcome.player_id;
-        let mut seen = std::collections::BTreeMap::new();
+        // Both in id order: one walk, no map rebuilt per snapshot (a bot process runs hundreds
+        // of these).
+        let mut seen = std::mem::take(&mut self.remote_shots_next);
+        seen.clear();
+        let mut before = self.remote_shots.iter().peekable();
         let mut fired = Vec::new();
         for e in set.values().filter(|e| e.id != mine && e.in_view()) {
-            seen.insert(e.id, e.shots);
-            if self.remote_shots.get(&e.id).is_some_and(|n| *n != e.shots)
+            seen.push((e.id, e.shots));
+            while before.next_if(|(id, _)| *id < e.id).is_some() {}
+            let was = before.next_if(|(id, _)| *id == e.id).map(|(_, n)| *n);
+            if was.is_some_and(|n| n != e.shots)
                 && let Some(dir) = aim_dir(e.aim)
             {
                 let from = q_to_pos2(e.pos);
@@ -558,7 +567,7 @@ impl Session {
                 fired.push((from, from + dir * dist));
             }
         }
-        self.remote_shots = seen;
+        self.remote_shots_next = std::mem::replace(&mut self.remote_shots, seen);
         for (from, to) in fired {
             self.feed.tracer(from, to, false, now);
         }
