@@ -148,16 +148,7 @@ impl TileTable {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let started = std::time::Instant::now();
         let table = TileSight::new(map, threads);
-        tracing::info!(
-            "fog tile table for map {}: {} in {:.1} s on {threads} thread(s)",
-            map.name,
-            if table.is_some() {
-                "built"
-            } else {
-                "too many tiles, rays instead"
-            },
-            started.elapsed().as_secs_f64()
-        );
+        log_built(map, table.is_some(), started, threads);
         *self = table.map_or(TileTable::Unavailable, |t| TileTable::Ready(Arc::new(t)));
     }
 
@@ -174,16 +165,7 @@ impl TileTable {
             .spawn(move || {
                 let started = std::time::Instant::now();
                 let table = TileSight::new_paced(&map, &Pacer::default().hook());
-                tracing::info!(
-                    "fog tile table for map {}: {} in {:.1} s",
-                    map.name,
-                    if table.is_some() {
-                        "built"
-                    } else {
-                        "too many tiles, rays instead"
-                    },
-                    started.elapsed().as_secs_f64()
-                );
+                log_built(&map, table.is_some(), started, 1);
                 // The core may be gone by now; nothing to do then.
                 let _ = tx.send(table);
             });
@@ -216,6 +198,20 @@ impl TileTable {
     pub fn ready(&self) -> bool {
         matches!(self, TileTable::Ready(_))
     }
+}
+
+/// Logs how the table's build for `map` went (it takes seconds: an operator should see why).
+fn log_built(map: &Map, built: bool, started: std::time::Instant, threads: usize) {
+    tracing::info!(
+        "fog tile table for map {}: {} in {:.1} s on {threads} thread(s)",
+        map.name,
+        if built {
+            "built"
+        } else {
+            "too many tiles, rays instead"
+        },
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// Half the time at most for the table's build: after each slice of `SLICE` of work it sleeps as
