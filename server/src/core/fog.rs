@@ -158,7 +158,8 @@ impl TileTable {
         if !matches!(self, TileTable::Idle) {
             return;
         }
-        let (tx, rx) = std::sync::mpsc::channel();
+        // bounded: it carries one message, the table (or that there is none).
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let map = Arc::clone(map);
         let spawned = std::thread::Builder::new()
             .name("rewind-fog-table".into())
@@ -415,6 +416,23 @@ mod tests {
             judge(&players, &mut seen).is_empty(),
             "shown where the rays show it"
         );
+    }
+
+    #[test]
+    fn a_table_asked_for_is_built_on_its_own_thread_and_then_served() {
+        let (map, _) = scene();
+        let map = Arc::new(map);
+        let mut table = TileTable::default();
+        let started = std::time::Instant::now();
+        while table.get(&map).is_none() {
+            assert!(matches!(table, TileTable::Building(_)), "building, not given up");
+            assert!(started.elapsed() < Duration::from_secs(60), "built in time");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        assert!(table.ready());
+        let mut now = TileTable::default();
+        now.build_now(&map);
+        assert!(now.ready(), "built at once when asked to");
     }
 
     #[test]
