@@ -767,7 +767,6 @@ impl ServerCore {
         if self.clients() == 0 {
             return;
         }
-        let interval = self.cfg.snapshot_interval;
         let players: Vec<PlayerState> = self.sim.players();
         let mut set = entity_set(&players);
         for (id, e) in set.iter_mut() {
@@ -778,16 +777,21 @@ impl ServerCore {
         let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
         let sight = map.as_ref().map(|m| SightTable::new(m, &positions));
         let every = fog::refresh_every(self.clients(), players.len());
+        let tick_len = Duration::from_secs_f64(1.0 / f64::from(self.cfg.tick_rate.max(1)));
+        let interval = tick_len * self.cfg.snapshot_interval;
+        // On a big server, the tile table and each player's sample tiles (the target margin does
+        // not depend on the viewer, only the viewer's margin does).
         let tiles = match (&map, every > 1) {
             (Some(m), true) => self.tile_sight.get(m),
             _ => None,
-        };
+        }
+        .map(|t| {
+            (
+                t,
+                fog::target_tiles(t, &players, FogMargins::new(Duration::ZERO, interval)),
+            )
+        });
         let mut seen = SeenTiles::default();
-        let tick_len = Duration::from_secs_f64(1.0 / f64::from(self.cfg.tick_rate.max(1)));
-        let interval_len = tick_len * interval;
-        // The target margin does not depend on the viewer (only the viewer's margin does).
-        let targets =
-            tiles.map(|t| fog::target_tiles(t, &players, FogMargins::new(Duration::ZERO, interval_len)));
         for (key, conn) in &mut self.conns {
             let max = conn.max_datagram.min(MAX_DATAGRAM);
             let Some(c) = conn.client_mut() else { continue };
@@ -805,7 +809,7 @@ impl ServerCore {
             };
             let fogged = match (&map, &sight, mine, you) {
                 (Some(map), Some(sight), Some(mine), Some(me)) => {
-                    let age = fog::view_age(&c.snaps, meta.input_lead, tick_len, interval_len);
+                    let age = fog::view_age(&c.snaps, meta.input_lead, tick_len, interval);
                     if let Some(r) = me.life.respawn_at {
                         c.respawn_at = Some(r);
                     }
@@ -820,17 +824,11 @@ impl ServerCore {
                             tick_len,
                             every,
                         };
-                        let margins = FogMargins::new(age, interval_len);
-                        let hidden = match tiles {
-                            Some(t) => fog::hidden_by_tiles(
-                                t,
-                                &mut seen,
-                                sight,
-                                &players,
-                                targets.as_deref().unwrap_or_default(),
-                                mine,
-                                margins,
-                            ),
+                        let margins = FogMargins::new(age, interval);
+                        let hidden = match &tiles {
+                            Some((t, targets)) => {
+                                fog::hidden_by_tiles(t, &mut seen, sight, &players, targets, mine, margins)
+                            }
                             None => c.fog.hidden(&scene, mine, margins),
                         };
                         fog::fogged(&set, &hidden)
