@@ -313,7 +313,7 @@ mod tests {
         bad.entities = vec![EntityDelta {
             id: PlayerId(1),
             mask: 0b11,
-            diffs: vec![1],
+            diffs: [1].into(),
         }];
         assert_eq!(d.on_snapshot(&bad, MS(0)), None);
         assert_eq!(d.counters().bad_packets, 2);

@@ -105,6 +105,7 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .thread_name("rewind-net")
+        .on_thread_start(crate::priority::yield_to_the_tick)
         .enable_all()
         .build()
         .map_err(StartError::Runtime)?;

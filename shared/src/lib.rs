@@ -8,6 +8,7 @@ pub mod ack;
 pub mod codec;
 pub mod conditioner;
 pub mod entity_set;
+pub mod field_diffs;
 pub mod fog;
 pub mod frame;
 pub mod geom;

@@ -143,7 +143,7 @@ pub struct EntityDelta {
     /// Changed-field mask.
     pub mask: u16,
     /// One difference per set bit.
-    pub diffs: Vec<i64>,
+    pub diffs: Diffs,
 }
 
 impl EntityDelta {
@@ -158,6 +158,7 @@ impl EntityDelta {
 }
 
 pub use crate::entity_set::EntitySet;
+pub use crate::field_diffs::Diffs;
 
 /// Why a delta could not be applied.
 #[derive(Clone, Copy, Debug, Error, PartialEq, Eq)]
@@ -198,9 +199,12 @@ pub fn delta(base: Option<&EntityState>, cur: &EntityState) -> Option<EntityDelt
     if mask == 0 && base.is_some() {
         return None;
     }
-    // Sized once: this runs for every player of every client's snapshot.
-    let mut diffs = Vec::with_capacity(mask.count_ones() as usize);
-    diffs.extend((0..FIELDS).filter(|i| mask & (1 << i) != 0).map(|i| c[i] - b[i]));
+    // Inline, no allocation: this runs for every player of every client's snapshot.
+    let mut diffs = Diffs::new();
+    for i in (0..FIELDS).filter(|i| mask & (1 << i) != 0) {
+        // At most FIELDS pushes: one per field.
+        let _ = diffs.push(c[i] - b[i]);
+    }
     Some(EntityDelta {
         id: cur.id,
         mask,

@@ -27,7 +27,7 @@ use crate::leb128::{Leb128Error, Reader, put_varint, put_zigzag};
 use crate::player::{Body, Life, PlayerId, PlayerState, Score, Weapon};
 use crate::protocol::SnapshotPacket;
 use crate::quant::{pos_to_q, q_to_pos, q_to_vel, vel_to_q};
-use crate::snapshot::{EntityDelta, FIELDS};
+use crate::snapshot::{Diffs, EntityDelta, FIELDS};
 use crate::tick::{Seq, Tick};
 use glam::Vec2;
 use thiserror::Error;
@@ -123,7 +123,7 @@ pub fn encode(p: &SnapshotPacket) -> Result<Vec<u8>, WireError> {
         }
         put_varint(&mut out, e.id.0.into());
         put_varint(&mut out, e.mask.into());
-        for d in &e.diffs {
+        for d in e.diffs.iter() {
             put_zigzag(&mut out, *d);
         }
     }
@@ -169,9 +169,13 @@ pub fn decode(bytes: &[u8]) -> Result<SnapshotPacket, WireError> {
         if mask >> FIELDS != 0 {
             return Err(WireError::UnknownFields(id));
         }
-        let diffs = (0..mask.count_ones())
-            .map(|_| r.zigzag(64))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut diffs = Diffs::new();
+        for _ in 0..mask.count_ones() {
+            // The mask was checked above: at most FIELDS bits.
+            diffs
+                .push(r.zigzag(64)?)
+                .map_err(|_| WireError::UnknownFields(id))?;
+        }
         entities.push(EntityDelta {
             id: PlayerId(id),
             mask,

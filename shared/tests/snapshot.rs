@@ -119,19 +119,19 @@ fn hostile_deltas_are_errors() {
     let d = EntityDelta {
         id: PlayerId(1),
         mask: 0b11,
-        diffs: vec![1],
+        diffs: [1].into(),
     };
     assert!(matches!(apply(None, &d), Err(SnapshotError::FieldCount { .. })));
     let d = EntityDelta {
         id: PlayerId(1),
         mask: 1 << 12,
-        diffs: vec![1],
+        diffs: [1].into(),
     };
     assert!(matches!(apply(None, &d), Err(SnapshotError::UnknownFields(_))));
     let d = EntityDelta {
         id: PlayerId(1),
         mask: 1,
-        diffs: vec![i64::MAX],
+        diffs: [i64::MAX].into(),
     };
     assert!(matches!(apply(None, &d), Err(SnapshotError::OutOfRange { .. })));
 }
@@ -140,7 +140,7 @@ proptest! {
     /// The size budget's arithmetic must match what the snapshot coding really writes.
     #[test]
     fn encoded_len_matches_the_codec(id in any::<u16>(), mask in 0u16..1024, diffs in proptest::collection::vec(any::<i64>(), 10)) {
-        let diffs = diffs[..mask.count_ones() as usize].to_vec();
+        let diffs = Diffs::try_from(&diffs[..mask.count_ones() as usize]).unwrap();
         let d = EntityDelta { id: PlayerId(id), mask, diffs };
         let packet = |entities: Vec<EntityDelta>| SnapshotPacket {
             seq: Seq(1),

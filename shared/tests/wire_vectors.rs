@@ -519,17 +519,17 @@ fn full_snapshot_matches_its_vector() {
             EntityDelta {
                 id: PlayerId(0),
                 mask: 0b1_1110_0111,
-                diffs: vec![2400, 1328, 60, 100, 1, 2, 1],
+                diffs: [2400, 1328, 60, 100, 1, 2, 1].into(),
             },
             EntityDelta {
                 id: PlayerId(3),
                 mask: 0b1110_1111,
-                diffs: vec![1600, 960, -42, 42, 70, 1, 1],
+                diffs: [1600, 960, -42, 42, 70, 1, 1].into(),
             },
             EntityDelta {
                 id: PlayerId(5),
                 mask: 0b1_0000_1011,
-                diffs: vec![512, 512, -60, 3],
+                diffs: [512, 512, -60, 3].into(),
             },
         ]
     );
@@ -555,12 +555,12 @@ fn delta_snapshot_matches_its_vector() {
             EntityDelta {
                 id: PlayerId(0),
                 mask: 0b0010_0011,
-                diffs: vec![16, -8, -10],
+                diffs: [16, -8, -10].into(),
             },
             EntityDelta {
                 id: PlayerId(7),
                 mask: 0b0110_0011,
-                diffs: vec![272, 1648, 100, 1],
+                diffs: [272, 1648, 100, 1].into(),
             },
         ]
     );
