@@ -341,15 +341,22 @@ impl KillcamRing {
             .filter(|(id, _)| players.contains(id))
             .copied()
             .collect();
+        // A player's place in a tick's samples rarely changes from one tick to the next (only
+        // when someone joins or leaves), so the last place is tried before a search: a big
+        // server builds several killcams a tick, each over seconds of ticks.
+        let mut places = vec![0usize; players.len()];
         let frames: Vec<Vec<Option<[i32; 2]>>> = self
             .ticks
             .iter()
             .map(|k| {
                 players
                     .iter()
-                    .map(|id| {
-                        let at = k.samples.binary_search_by_key(id, |s| s.id).ok()?;
-                        let s = k.samples[at];
+                    .zip(&mut places)
+                    .map(|(id, place)| {
+                        if k.samples.get(*place).is_none_or(|s| s.id != *id) {
+                            *place = k.samples.binary_search_by_key(id, |s| s.id).ok()?;
+                        }
+                        let s = k.samples[*place];
                         s.alive.then_some(s.pos)
                     })
                     .collect()
@@ -454,4 +461,63 @@ pub fn from_replay(
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Players joining and leaving inside the ring move everyone's place in the samples; each
+    /// frame must still show each player where that tick had it (or nothing).
+    #[test]
+    fn frames_follow_each_player_through_joins_and_leaves() {
+        let sample = |id: u16, t: u32| HitboxSample {
+            id: PlayerId(id),
+            pos: [i32::from(id) * 1000 + t as i32, 0],
+            alive: id != 4 || t < 3,
+        };
+        let rosters: [&[u16]; 6] = [
+            &[1, 5, 9],
+            &[1, 5, 9],
+            &[1, 3, 4, 5, 9],
+            &[1, 3, 4, 5, 9],
+            &[3, 4, 5],
+            &[0, 3, 4, 5, 9],
+        ];
+        let mut ring = KillcamRing::new(60);
+        for (t, roster) in rosters.iter().enumerate() {
+            let t = t as u32;
+            ring.record(Tick(t), roster.iter().map(|&id| sample(id, t)).collect(), &[]);
+        }
+        let shot = Shot {
+            shooter: PlayerId(5),
+            origin: glam::Vec2::ZERO,
+            dir: glam::Vec2::X,
+            dist: 10.0,
+            target: Some(PlayerId(3)),
+            mode: ShotMode::Present,
+            view: None,
+            traced: vec![
+                (PlayerId(9), [9000, 0]),
+                (PlayerId(4), [4000, 0]),
+                (PlayerId(1), [1000, 0]),
+            ],
+        };
+        let cam = ring.build(Tick(5), &shot, PlayerId(3)).expect("newest tick");
+        assert_eq!(
+            cam.players,
+            vec![PlayerId(5), PlayerId(3), PlayerId(1), PlayerId(4), PlayerId(9)]
+        );
+        for (t, (frame, roster)) in cam.frames.iter().zip(rosters).enumerate() {
+            let expected: Vec<Option<[i32; 2]>> = cam
+                .players
+                .iter()
+                .map(|id| {
+                    let s = sample(id.0, t as u32);
+                    (roster.contains(&id.0) && s.alive).then_some(s.pos)
+                })
+                .collect();
+            assert_eq!(frame, &expected, "tick {t}");
+        }
+    }
 }
