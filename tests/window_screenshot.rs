@@ -33,18 +33,23 @@ fn play_window_screenshot_is_drawn_and_upright() {
     assert!(ok, "rewind play --screenshot failed:\n{err}");
     check_silent_run(&err);
     let img = check_png(&png);
-    // The HUD title ("REWIND  map  N players", light text) is in the top-left corner; a
-    // vertically flipped save would put it at the bottom.
-    let light = |ys: std::ops::Range<usize>| {
-        ys.flat_map(|y| (12..200).map(move |x| (x, y)))
+    // The HUD title ("REWIND  map  N players", light text) is in the top-left corner and the
+    // controls hint along the bottom edge; a vertically flipped save would swap them. Both are
+    // counted, because the scene under one of them can be light too (the player's own light
+    // body spawning in the bottom-left corner gave 400 light pixels there once, against 369
+    // for the title).
+    let light = |xs: std::ops::Range<usize>, ys: std::ops::Range<usize>| {
+        ys.flat_map(|y| xs.clone().map(move |x| (x, y)))
             .filter_map(|(x, y)| img.pixel(x, y))
             .filter(|p| p[0] > 110 && p[1] > 110 && p[2] > 110)
             .count()
     };
-    let (top, bottom) = (light(14..38), light(682..706));
+    let (title, title_flipped) = (light(12..200, 14..38), light(12..200, 682..706));
+    let (hints, hints_flipped) = (light(300..980, 700..716), light(300..980, 4..20));
     assert!(
-        top > 30 && top > bottom,
-        "no HUD title in the top-left corner ({top} vs {bottom}): upside down?"
+        title > 30 && hints > 30 && title + hints > title_flipped + hints_flipped,
+        "no HUD title at the top-left ({title} vs {title_flipped} flipped) or controls hint at \
+         the bottom ({hints} vs {hints_flipped} flipped): upside down?"
     );
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
