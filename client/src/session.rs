@@ -627,7 +627,7 @@ impl Session {
         }
         let step = self.pred.step(tick, input, view, &drawn);
         if let Some(shot) = step.shot {
-            self.record_own_shot(self.uplink.upcoming_seq(), tick, shot, drawn, now);
+            self.record_own_shot(self.uplink.upcoming_seq(), tick, shot, (view, drawn), now);
         }
         // The loss measured on snapshots stands for the upstream's too.
         self.uplink.set_loss(self.downlink.counters().loss());
@@ -693,7 +693,7 @@ impl Session {
         seq: Seq,
         tick: Tick,
         shot: Shot,
-        drawn: Vec<(PlayerId, Vec2)>,
+        (view, drawn): (Option<ShotView>, Vec<(PlayerId, Vec2)>),
         now: Duration,
     ) {
         let end = shot.origin + shot.dir * shot.dist;
@@ -706,6 +706,7 @@ impl Session {
             end,
             client_target: shot.target,
             client_hitboxes: drawn,
+            view,
             server: None,
         });
     }

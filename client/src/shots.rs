@@ -3,6 +3,7 @@
 
 use crate::view::ShotReview;
 use rewind_shared::Vec2;
+use rewind_shared::input::ShotView;
 use rewind_shared::player::PlayerId;
 use rewind_shared::protocol::ShotVerdict;
 use rewind_shared::quant::q_to_pos2;
@@ -34,6 +35,10 @@ pub struct ShotRecord {
     pub client_target: Option<PlayerId>,
     /// What we traced against.
     pub client_hitboxes: Vec<(PlayerId, Vec2)>,
+    /// The view the shot carried (what `client_hitboxes` were drawn at). The server may clamp a
+    /// view that strays from this client's steady view age; it then traces elsewhere, which is
+    /// why a verdict can disagree with an honest shot.
+    pub view: Option<ShotView>,
     /// The server's verdict once it arrived.
     pub server: Option<ShotVerdict>,
 }
@@ -230,6 +235,7 @@ mod tests {
             end: Vec2::ZERO,
             client_target: target.map(PlayerId),
             client_hitboxes: Vec::new(),
+            view: None,
             server: None,
         }
     }
