@@ -13,7 +13,7 @@ use rewind_shared::interp::{ALPHA_ONE, alpha_from_fraction};
 use rewind_shared::lagcomp::{HitboxSample, interpolate_hitboxes};
 use rewind_shared::player::{PlayerId, PlayerState};
 use rewind_shared::protocol::SnapshotPacket;
-use rewind_shared::snapshot::EntityState;
+use rewind_shared::snapshot::{EntityDelta, EntityState};
 use rewind_shared::snapshot::{EntitySet, build_delta};
 use rewind_shared::tick::{Seq, Tick};
 use std::collections::VecDeque;
@@ -338,7 +338,7 @@ impl SnapshotStream {
         let built = build_delta(
             base_set,
             current,
-            || self.priority(current, you, meta.tick),
+            |changed| self.priority(current, changed, you, meta.tick),
             max_bytes.saturating_sub(overhead + 8),
             rewind_shared::snapshot::EntityDelta::encoded_len,
         );
@@ -394,17 +394,29 @@ impl SnapshotStream {
         packet
     }
 
-    /// Own player first, then by distance discounted by how long the entity has been waiting
-    /// (nearest and most stale first). Only asked when a snapshot does not fit.
-    fn priority(&self, current: &EntitySet, you: Option<&PlayerState>, tick: Tick) -> Vec<PlayerId> {
+    /// The changed players (`changed`, in id order) own player first, then by distance
+    /// discounted by how long the entity has been waiting (nearest and most stale first). Only
+    /// asked when a snapshot does not fit; the unchanged players need no rank.
+    fn priority(
+        &self,
+        current: &EntitySet,
+        changed: &[EntityDelta],
+        you: Option<&PlayerState>,
+        tick: Tick,
+    ) -> Vec<PlayerId> {
         let Some(me) = you else {
-            return current.keys().copied().collect();
+            return changed.iter().map(|d| d.id).collect();
         };
         let origin = rewind_shared::quant::pos2_to_q(me.body.pos);
-        // Both in id order: one walk, not a lookup per player.
+        // All three in id order: one walk, not a lookup per player.
         let mut since = self.deferred_since.iter().peekable();
-        let mut scored: Vec<(i64, PlayerId)> = current
-            .values()
+        let mut states = current.values().peekable();
+        let mut scored: Vec<(i64, PlayerId)> = changed
+            .iter()
+            .filter_map(|d| {
+                while states.next_if(|e| e.id < d.id).is_some() {}
+                states.next_if(|e| e.id == d.id)
+            })
             .map(|e| {
                 while since.next_if(|(id, _)| **id < e.id).is_some() {}
                 let waiting = since.next_if(|(id, _)| **id == e.id).map(|(_, t)| *t);

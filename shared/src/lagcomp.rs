@@ -51,8 +51,11 @@ pub fn interpolate_hitboxes(a: &[HitboxSample], b: &[HitboxSample], alpha: u16) 
     let mut out = Vec::with_capacity(a.len());
     let mut rest = b;
     for sa in a {
-        let skip = rest.partition_point(|sb| sb.id < sa.id);
-        rest = &rest[skip..];
+        while let Some((sb, after)) = rest.split_first()
+            && sb.id < sa.id
+        {
+            rest = after;
+        }
         if let Some(sb) = rest.first().filter(|sb| sb.id == sa.id)
             && sa.alive
             && sb.alive

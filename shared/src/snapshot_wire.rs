@@ -308,7 +308,7 @@ mod tests {
     }
 
     fn packet(base: &EntitySet, cur: &EntitySet, you: Option<PlayerState>) -> SnapshotPacket {
-        let built = build_delta(base, cur, Vec::new, usize::MAX, EntityDelta::encoded_len);
+        let built = build_delta(base, cur, |_| Vec::new(), usize::MAX, EntityDelta::encoded_len);
         SnapshotPacket {
             seq: Seq(65_535),
             tick: Tick(4_000_000_000),

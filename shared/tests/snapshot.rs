@@ -52,16 +52,37 @@ fn cost(d: &EntityDelta) -> usize {
 proptest! {
     #[test]
     fn delta_decodes_to_same_state_as_full(base in arb_set(), cur in arb_set()) {
-        let full = build_delta(&EntitySet::new(), &cur, Vec::new, usize::MAX, cost);
-        let delta = build_delta(&base, &cur, Vec::new, usize::MAX, cost);
+        let full = build_delta(&EntitySet::new(), &cur, |_| Vec::new(), usize::MAX, cost);
+        let delta = build_delta(&base, &cur, |_| Vec::new(), usize::MAX, cost);
         prop_assert_eq!(apply_delta(&EntitySet::new(), &full.removed, &full.entities).unwrap(), cur.clone());
         prop_assert_eq!(apply_delta(&base, &delta.removed, &delta.entities).unwrap(), cur.clone());
         prop_assert_eq!(delta.client_set(&cur), cur);
     }
 
+    /// The walk over deltas in id order gives what applying them one by one gives, removals
+    /// of players that also have a delta included.
+    #[test]
+    fn deltas_in_id_order_apply_as_one_by_one(
+        base in arb_set(),
+        cur in arb_set(),
+        removed in proptest::collection::btree_set(0u16..12, 0..6),
+    ) {
+        let built = build_delta(&base, &cur, |_| Vec::new(), usize::MAX, cost);
+        let removed: Vec<PlayerId> = removed.into_iter().map(PlayerId).collect();
+        let mut reversed = built.entities.clone();
+        reversed.reverse();
+        // A first delta with the highest id keeps the list out of id order, whatever its length.
+        reversed.insert(0, EntityDelta { id: PlayerId(u16::MAX), mask: 0, diffs: Diffs::new() });
+        let mut one_by_one = apply_delta(&base, &removed, &reversed).ok();
+        if let Some(set) = &mut one_by_one {
+            set.remove(&PlayerId(u16::MAX));
+        }
+        prop_assert_eq!(apply_delta(&base, &removed, &built.entities).ok(), one_by_one);
+    }
+
     #[test]
     fn budget_defers_rather_than_fragments(cur in arb_set(), budget in 0usize..400) {
-        let built = build_delta(&EntitySet::new(), &cur, Vec::new, budget, cost);
+        let built = build_delta(&EntitySet::new(), &cur, |_| Vec::new(), budget, cost);
         let used: usize = built.entities.iter().map(cost).sum();
         prop_assert!(used <= budget);
         prop_assert_eq!(built.entities.len() + built.deferred, cur.len());
@@ -87,7 +108,7 @@ fn unchanged_entities_cost_nothing_and_priority_comes_first() {
     let built = build_delta(
         &base,
         &cur,
-        || unreachable!("priority is only computed when over budget"),
+        |_| unreachable!("priority is only computed when over budget"),
         usize::MAX,
         cost,
     );
@@ -101,7 +122,7 @@ fn unchanged_entities_cost_nothing_and_priority_comes_first() {
         .find(|d| d.id == PlayerId(3))
         .map(cost)
         .unwrap();
-    let one = build_delta(&base, &cur, || vec![PlayerId(3)], three, cost);
+    let one = build_delta(&base, &cur, |_| vec![PlayerId(3)], three, cost);
     assert_eq!(one.entities.len(), 1);
     assert_eq!(one.entities[0].id, PlayerId(3));
     assert_eq!(one.deferred, 1);
@@ -168,7 +189,7 @@ proptest! {
         has_you in any::<bool>(),
         tick in any::<u32>(),
     ) {
-        let built = build_delta(&base, &cur, Vec::new, usize::MAX, EntityDelta::encoded_len);
+        let built = build_delta(&base, &cur, |_| Vec::new(), usize::MAX, EntityDelta::encoded_len);
         let you = PlayerState {
             id: PlayerId(3),
             body: Body {

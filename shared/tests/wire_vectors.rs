@@ -495,7 +495,7 @@ fn state_1002() -> EntitySet {
 fn snapshot(seq: u16, tick: u32, baseline: Option<(u32, &EntitySet)>, cur: &EntitySet) -> SnapshotPacket {
     let empty = EntitySet::new();
     let base = baseline.map_or(&empty, |(_, set)| set);
-    let built = build_delta(base, cur, Vec::new, usize::MAX, EntityDelta::encoded_len);
+    let built = build_delta(base, cur, |_| Vec::new(), usize::MAX, EntityDelta::encoded_len);
     assert_eq!(built.deferred, 0, "test setup: everything fits");
     SnapshotPacket {
         seq: Seq(seq),
