@@ -411,26 +411,28 @@ impl SnapshotStream {
         // All three in id order: one walk, not a lookup per player.
         let mut since = self.deferred_since.iter().peekable();
         let mut states = current.values().peekable();
-        let mut scored: Vec<(i64, PlayerId)> = changed
-            .iter()
-            .filter_map(|d| {
-                while states.next_if(|e| e.id < d.id).is_some() {}
-                states.next_if(|e| e.id == d.id)
-            })
-            .map(|e| {
-                while since.next_if(|(id, _)| **id < e.id).is_some() {}
-                let waiting = since.next_if(|(id, _)| **id == e.id).map(|(_, t)| *t);
-                if e.id == me.id {
-                    return (i64::MIN, e.id);
-                }
-                let dx = i64::from(e.pos[0]) - i64::from(origin[0]);
-                let dy = i64::from(e.pos[1]) - i64::from(origin[1]);
-                let dist = ((dx * dx + dy * dy) as f64).sqrt() as i64;
-                let stale = waiting.map_or(0, |t| i64::from(tick.diff(t)));
-                (dist - stale * 256, e.id)
-            })
-            .collect();
-        scored.sort();
+        let mut scored: Vec<(i64, PlayerId)> = Vec::with_capacity(changed.len());
+        scored.extend(
+            changed
+                .iter()
+                .filter_map(|d| {
+                    while states.next_if(|e| e.id < d.id).is_some() {}
+                    states.next_if(|e| e.id == d.id)
+                })
+                .map(|e| {
+                    while since.next_if(|(id, _)| **id < e.id).is_some() {}
+                    let waiting = since.next_if(|(id, _)| **id == e.id).map(|(_, t)| *t);
+                    if e.id == me.id {
+                        return (i64::MIN, e.id);
+                    }
+                    let dx = i64::from(e.pos[0]) - i64::from(origin[0]);
+                    let dy = i64::from(e.pos[1]) - i64::from(origin[1]);
+                    let dist = ((dx * dx + dy * dy) as f64).sqrt() as i64;
+                    let stale = waiting.map_or(0, |t| i64::from(tick.diff(t)));
+                    (dist - stale * 256, e.id)
+                }),
+        );
+        scored.sort_unstable();
         scored.into_iter().map(|(_, id)| id).collect()
     }
 }
