@@ -259,40 +259,46 @@ mod tests {
 
     #[test]
     fn entities_move_between_both_sets_and_appear_where_the_newer_has_them() {
-        let e = |id: u16, x: i32, alive: bool, hidden: bool| {
-            (
-                PlayerId(id),
-                EntityState {
-                    id: PlayerId(id),
-                    pos: [x, 7],
-                    alive,
-                    hidden,
-                    ..EntityState::default()
-                },
-            )
+        // Every player of a set at `x`, each as (id, alive, hidden).
+        let players_at = |x: i32, players: &[(u16, bool, bool)]| -> EntitySet {
+            players
+                .iter()
+                .map(|&(id, alive, hidden)| {
+                    let state = EntityState {
+                        id: PlayerId(id),
+                        pos: [x, 7],
+                        alive,
+                        hidden,
+                        ..EntityState::default()
+                    };
+                    (PlayerId(id), state)
+                })
+                .collect()
         };
         let mut st = SnapshotStore::default();
         st.insert(
             Tick(10),
-            [
-                e(1, 0, true, false),
-                e(2, 0, true, false),
-                e(5, 0, true, false),
-                e(6, 0, false, false),
-            ]
-            .into_iter()
-            .collect(),
+            players_at(
+                0,
+                &[
+                    (1, true, false),
+                    (2, true, false),
+                    (5, true, false),
+                    (6, false, false),
+                ],
+            ),
         );
         st.insert(
             Tick(12),
-            [
-                e(2, 100, true, false),
-                e(3, 100, true, false),
-                e(5, 100, true, true),
-                e(6, 100, true, false),
-            ]
-            .into_iter()
-            .collect(),
+            players_at(
+                100,
+                &[
+                    (2, true, false),
+                    (3, true, false),
+                    (5, true, true),
+                    (6, true, false),
+                ],
+            ),
         );
         let v = ShotView {
             tick_a: Tick(10),
