@@ -7,7 +7,7 @@ use harness::{Ended, Pair};
 use rewind_client::end::EndReason;
 use rewind_client::handshake::HandshakeError;
 use rewind_server::ServerConfig;
-use rewind_server::core::CloseReason;
+use rewind_server::core::{CloseReason, ShutdownReason};
 use rewind_shared::conditioner::LinkConfig;
 use rewind_shared::frame::encode_frame;
 use rewind_shared::protocol::{ClientMsg, PROTOCOL_VERSION, RejectReason};
@@ -35,6 +35,13 @@ fn server(ai: u16) -> ServerConfig {
 
 /// The figure the README quotes: 8 bots and 8 AI for 20,000 ticks (5.6 minutes of play) at a
 /// 200 ms round trip with jitter and 5 % loss each way.
+///
+/// Corrections are not asserted to be zero: at 5 % loss an input now and then loses every copy
+/// that could arrive in time, and the server then repeats the previous one. Seeds 1 to 8 gave
+/// 0 to 5 corrections over these 160,000 inputs, with 3 to 7 inputs missing (this seed, 7, was
+/// the one with none). What must hold is that each correction has such a cause, and that the
+/// uplink's copies keep missing inputs within their design target (`uplink::copies_for`: one in
+/// 10,000).
 #[test]
 fn eight_bots_agree_with_the_server_at_200ms_and_5pct_loss() {
     let wall = Instant::now();
@@ -65,7 +72,23 @@ fn eight_bots_agree_with_the_server_at_200ms_and_5pct_loss() {
     assert!(s.judged >= 5_000, "too few judged shots to prove anything: {s:?}");
     assert!(s.server_hits >= 500, "too few hits to prove anything: {s:?}");
     assert!(agreement >= 0.999, "agreement {agreement}: {s:?}");
-    assert_eq!(corrections, 0);
+    let server = pair.server.shutdown(ShutdownReason::MatchOver);
+    println!(
+        "  server: late inputs {}, missing {}",
+        server.late_inputs, server.missing_inputs
+    );
+    assert!(
+        corrections <= server.late_inputs + server.missing_inputs,
+        "{corrections} corrections, more than the {} late and {} missing inputs explain",
+        server.late_inputs,
+        server.missing_inputs
+    );
+    let inputs = 20_000 * 8;
+    assert!(
+        server.missing_inputs * 10_000 <= inputs,
+        "{} of {inputs} inputs missing",
+        server.missing_inputs
+    );
 }
 
 /// Same seed, same match: the harness itself is deterministic, so a failure replays exactly.
