@@ -47,7 +47,9 @@ pub struct SnapshotStream {
     next_seq: Seq,
     sent: VecDeque<Sent>,
     /// Entities currently left out for lack of room, and since when (staleness for priority).
-    deferred_since: std::collections::BTreeMap<PlayerId, Tick>,
+    /// In id order: built in one pass and read in one walk per snapshot (a map's nodes cost more
+    /// than the walks over a big server's deferred players).
+    deferred_since: Vec<(PlayerId, Tick)>,
     /// Entities left out of snapshots for lack of room, since the start.
     pub deferred: u64,
     rtt: Option<RttEstimate>,
@@ -352,24 +354,19 @@ impl SnapshotStream {
                 // One walk over both sets in id order (`held` has no id `current` lacks), not a
                 // lookup per player: with hundreds of players per client this was a hot spot.
                 let mut held_iter = held.iter().peekable();
-                let mut deferred_now = Vec::new();
+                let since = std::mem::take(&mut self.deferred_since);
+                let mut old = since.iter().peekable();
+                let mut deferred_now = Vec::with_capacity(built.deferred + since.len());
                 for (id, e) in current.iter() {
                     while held_iter.next_if(|(h, _)| *h < id).is_some() {}
                     let same = held_iter.next_if(|(h, _)| *h == id).is_some_and(|(_, h)| h == e);
                     if !same {
-                        deferred_now.push(*id);
+                        while old.next_if(|(o, _)| o < id).is_some() {}
+                        let t = old.next_if(|(o, _)| o == id).map_or(meta.tick, |(_, t)| *t);
+                        deferred_now.push((*id, t));
                     }
                 }
-                let since = std::mem::take(&mut self.deferred_since);
-                let mut old = since.into_iter().peekable();
-                // In id order, so collecting is a bulk build.
-                self.deferred_since = deferred_now
-                    .into_iter()
-                    .map(|id| {
-                        while old.next_if(|(o, _)| *o < id).is_some() {}
-                        (id, old.next_if(|(o, _)| *o == id).map_or(meta.tick, |(_, t)| t))
-                    })
-                    .collect();
+                self.deferred_since = deferred_now;
                 Arc::new(held)
             }
         };
@@ -420,8 +417,8 @@ impl SnapshotStream {
                     states.next_if(|e| e.id == d.id)
                 })
                 .map(|e| {
-                    while since.next_if(|(id, _)| **id < e.id).is_some() {}
-                    let waiting = since.next_if(|(id, _)| **id == e.id).map(|(_, t)| *t);
+                    while since.next_if(|(id, _)| *id < e.id).is_some() {}
+                    let waiting = since.next_if(|(id, _)| *id == e.id).map(|(_, t)| *t);
                     if e.id == me.id {
                         return (i64::MIN, e.id);
                     }

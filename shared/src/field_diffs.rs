@@ -33,6 +33,13 @@ impl Diffs {
         }
     }
 
+    /// The first `len` of `vals` (the rest must be zero; `len` is capped at `FIELDS`).
+    pub(crate) fn from_parts(vals: [i64; FIELDS], len: usize) -> Diffs {
+        let len = len.min(FIELDS);
+        debug_assert!(vals[len..].iter().all(|v| *v == 0), "unused slots must be zero");
+        Diffs { len: len as u8, vals }
+    }
+
     /// Appends one difference.
     pub fn push(&mut self, v: i64) -> Result<(), TooManyDiffs> {
         let slot = self

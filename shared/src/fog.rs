@@ -11,6 +11,7 @@
 //! by the red-team wallhack bot to count what it was told beyond it.
 
 use crate::map::Map;
+use crate::sight_memo::SightMemo;
 use crate::sim::{MAX_SPEED, PLAYER_RADIUS};
 use crate::tick::Tick;
 use glam::Vec2;
@@ -107,6 +108,8 @@ pub struct SightTable<'a> {
     positions: &'a [Vec2],
     /// Per pair: 0 not cast yet, 1 clear, 2 walled.
     clear: Vec<Cell<u8>>,
+    /// Blocked lines remembered from earlier ticks (`sight_memo`), if the caller keeps them.
+    memo: Option<&'a SightMemo>,
 }
 
 impl<'a> SightTable<'a> {
@@ -117,6 +120,16 @@ impl<'a> SightTable<'a> {
             map,
             positions,
             clear: vec![Cell::new(0); n * n],
+            memo: None,
+        }
+    }
+
+    /// The table for players at `positions`, casting only the lines `memo` (prepared for these
+    /// players) cannot vouch for.
+    pub fn with_memo(map: &'a Map, positions: &'a [Vec2], memo: &'a SightMemo) -> SightTable<'a> {
+        SightTable {
+            memo: Some(memo),
+            ..SightTable::new(map, positions)
         }
     }
 
@@ -132,7 +145,10 @@ impl<'a> SightTable<'a> {
         }
         // Always cast from the lower index, so the answer does not depend on who asked first.
         let (a, b) = (i.min(j), i.max(j));
-        let c = self.map.line_of_sight(self.positions[a], self.positions[b]);
+        let c = match self.memo {
+            Some(memo) => memo.clear(self.map, i, j, self.positions[i], self.positions[j]),
+            None => self.map.line_of_sight(self.positions[a], self.positions[b]),
+        };
         let v = if c { 1 } else { 2 };
         self.clear[i * n + j].set(v);
         self.clear[j * n + i].set(v);

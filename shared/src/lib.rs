@@ -26,6 +26,7 @@ pub mod protocol;
 pub mod quant;
 pub mod rate;
 pub mod replay;
+pub mod sight_memo;
 pub mod sim;
 pub mod snapshot;
 pub mod snapshot_wire;

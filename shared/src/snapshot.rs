@@ -194,25 +194,26 @@ pub fn delta(base: Option<&EntityState>, cur: &EntityState) -> Option<EntityDelt
     }
     let b = base.map(EntityState::fields).unwrap_or([0; FIELDS]);
     let c = cur.fields();
+    // One branch-free pass (this runs for every changed player of every client's snapshot): each
+    // difference is written at the next free slot, which moves on only when it is not zero, so
+    // the slots past the last difference hold zeros, as `Diffs` requires.
+    let mut vals = [0i64; FIELDS];
+    let mut n = 0;
     let mut mask = 0u16;
     for i in 0..FIELDS {
-        if c[i] != b[i] {
-            mask |= 1 << i;
-        }
+        let d = c[i] - b[i];
+        vals[n] = d;
+        let changed = d != 0;
+        n += usize::from(changed);
+        mask |= u16::from(changed) << i;
     }
     if mask == 0 && base.is_some() {
         return None;
     }
-    // Inline, no allocation: this runs for every player of every client's snapshot.
-    let mut diffs = Diffs::new();
-    for i in (0..FIELDS).filter(|i| mask & (1 << i) != 0) {
-        // At most FIELDS pushes: one per field.
-        let _ = diffs.push(c[i] - b[i]);
-    }
     Some(EntityDelta {
         id: cur.id,
         mask,
-        diffs,
+        diffs: Diffs::from_parts(vals, n),
     })
 }
 

@@ -77,7 +77,10 @@ pub enum WireError {
 
 /// Codes `p` (see the module documentation for the layout).
 pub fn encode(p: &SnapshotPacket) -> Result<Vec<u8>, WireError> {
-    let mut out = Vec::with_capacity(64 + p.entities.len() * 8);
+    // Room for the worst usual case up front (a zigzag diff rarely takes more than 3 bytes):
+    // grown by doubling, this was a realloc per snapshot on a big server.
+    let entity_bytes: usize = p.entities.iter().map(|e| 6 + 3 * e.diffs.len()).sum();
+    let mut out = Vec::with_capacity(96 + 3 * p.removed.len() + entity_bytes);
     out.extend(p.seq.0.to_le_bytes());
     put_varint(&mut out, p.tick.0.into());
     let respawn = p.you.as_ref().and_then(|y| y.life.respawn_at);

@@ -119,6 +119,8 @@ pub struct ServerCore {
     matches: match_rules::Matches,
     /// The map's tile table for the fog once the server is big (`fog::hidden_by_tiles`).
     tile_sight: fog::TileTable,
+    /// Blocked centre lines between players, kept across ticks (`rewind_shared::sight_memo`).
+    sight_memo: rewind_shared::sight_memo::SightMemo,
 }
 
 impl ServerCore {
@@ -153,6 +155,7 @@ impl ServerCore {
             killcams: KillcamRing::new(cfg.tick_rate),
             matches: match_rules::Matches::new(),
             tile_sight: fog::TileTable::default(),
+            sight_memo: Default::default(),
             cfg,
         };
         if core.cfg.fog && usize::from(core.cfg.max_clients) > 64 {
@@ -779,7 +782,13 @@ impl ServerCore {
         let set = Arc::new(set);
         let map = self.cfg.fog.then(|| self.sim.map());
         let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
-        let sight = map.as_ref().map(|m| SightTable::new(m, &positions));
+        if map.is_some() {
+            let ids: Vec<PlayerId> = players.iter().map(|p| p.id).collect();
+            self.sight_memo.prepare(&ids);
+        }
+        let sight = map
+            .as_ref()
+            .map(|m| SightTable::with_memo(m, &positions, &self.sight_memo));
         let every = fog::refresh_every(self.clients(), players.len());
         let tick_len = Duration::from_secs_f64(1.0 / f64::from(self.cfg.tick_rate.max(1)));
         let interval = tick_len * self.cfg.snapshot_interval;

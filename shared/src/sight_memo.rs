@@ -1,0 +1,279 @@
+//! Centre-to-centre sight between players, remembered across ticks where it provably still holds.
+//!
+//! On a big server the fog casts a ray for every pair of players its tile table does not show to
+//! each other (18,000 a tick at 256 players, a sixth of the tick), and almost all of them are
+//! blocked, by the same wall as a tick before. A blocked line stays blocked while neither end
+//! has moved farther than the line runs inside the wall: every point of the moved segment is
+//! within that distance of the old one's (a point of a segment is a weighted mean of its ends),
+//! so the old segment's point deepest in the wall still has its counterpart in the wall. The memo
+//! keeps, per pair, the ends and that depth, and answers without a ray while both ends stay
+//! within it. A line that is clear is cast again every time (rare for these pairs, and a clear
+//! line has no such guarantee).
+
+use crate::map::{Map, TILE};
+use crate::player::PlayerId;
+use glam::Vec2;
+use std::cell::Cell;
+
+/// Safety margin on the depth, in world units, for the rounding of the walk along the ray.
+const ROUNDING: f32 = 0.05;
+
+/// Whether the straight line from `a` to `b` is blocked, and if so how far both ends may move
+/// (each at most that far) with it still blocked; `None` when it is clear. It decides exactly as
+/// `Map::line_of_sight` (the same walk over the tiles, tested against it).
+pub fn blocked_depth(map: &Map, a: Vec2, b: Vec2) -> Option<f32> {
+    let d = b - a;
+    let len = d.length();
+    if len <= f32::EPSILON {
+        return None;
+    }
+    let dir = d / len;
+    let mut tx = (a.x / TILE).floor() as i32;
+    let mut ty = (a.y / TILE).floor() as i32;
+    if map.is_wall(tx, ty) {
+        // Starting in a wall (never a player's centre): blocked, with no depth to reuse.
+        return Some(0.0);
+    }
+    let step_x = if dir.x > 0.0 { 1 } else { -1 };
+    let step_y = if dir.y > 0.0 { 1 } else { -1 };
+    let next_boundary = |t: i32, step: i32| (t + i32::from(step > 0)) as f32 * TILE;
+    let mut t_max_x = if dir.x != 0.0 {
+        (next_boundary(tx, step_x) - a.x) / dir.x
+    } else {
+        f32::INFINITY
+    };
+    let mut t_max_y = if dir.y != 0.0 {
+        (next_boundary(ty, step_y) - a.y) / dir.y
+    } else {
+        f32::INFINITY
+    };
+    let t_delta_x = if dir.x != 0.0 {
+        TILE / dir.x.abs()
+    } else {
+        f32::INFINITY
+    };
+    let t_delta_y = if dir.y != 0.0 {
+        TILE / dir.y.abs()
+    } else {
+        f32::INFINITY
+    };
+    // The same walk as `Map::raycast`, step for step; once it meets a wall it goes on through the
+    // run of wall tiles to find the point of the line deepest inside: the middle of some tile's
+    // stretch, or the middle of the whole run (a line across a wall two tiles thick is deepest
+    // on the seam between them).
+    let at = |t: f32| a + dir * t;
+    let run_middle = |start: f32, end: f32, best: f32| {
+        let mid = at((start + end) / 2.0);
+        let (mx, my) = ((mid.x / TILE).floor() as i32, (mid.y / TILE).floor() as i32);
+        if map.is_wall(mx, my) {
+            best.max(depth_in_walls(map, mid, mx, my))
+        } else {
+            best
+        }
+    };
+    // Where the run of walls began, and the deepest point found in it so far.
+    let mut run: Option<(f32, f32)> = None;
+    loop {
+        let t = if t_max_x < t_max_y {
+            tx += step_x;
+            let t = t_max_x;
+            t_max_x += t_delta_x;
+            t
+        } else {
+            ty += step_y;
+            let t = t_max_y;
+            t_max_y += t_delta_y;
+            t
+        };
+        if t >= len {
+            return run.map(|(start, best)| run_middle(start, len, best));
+        }
+        if !map.is_wall(tx, ty) {
+            if let Some((start, best)) = run {
+                return Some(run_middle(start, t, best));
+            }
+            continue;
+        }
+        // The line crosses tile (tx, ty) from `t` to the nearer of the next boundaries.
+        let exit = t_max_x.min(t_max_y).min(len);
+        let here = depth_in_walls(map, at((t.max(0.0) + exit) / 2.0), tx, ty);
+        run = Some(match run {
+            None => (t.max(0.0), here),
+            Some((start, best)) => (start, best.max(here)),
+        });
+    }
+}
+
+/// How far `p`, inside wall tile (`tx`, `ty`), is from the nearest floor: the nearest of the
+/// floor tiles around it, or a whole tile (anything beyond the eight neighbours is farther).
+fn depth_in_walls(map: &Map, p: Vec2, tx: i32, ty: i32) -> f32 {
+    let mut best = TILE;
+    for dy in -1..=1 {
+        for dx in -1..=1 {
+            if (dx, dy) == (0, 0) || map.is_wall(tx + dx, ty + dy) {
+                continue;
+            }
+            let lo = Vec2::new((tx + dx) as f32 * TILE, (ty + dy) as f32 * TILE);
+            let hi = lo + Vec2::splat(TILE);
+            let gap = (lo - p).max(p - hi).max(Vec2::ZERO);
+            best = best.min(gap.length());
+        }
+    }
+    best
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Blocked {
+    a: Vec2,
+    b: Vec2,
+    /// How far each end may move from `a` and `b`; 0 = nothing remembered.
+    depth: f32,
+}
+
+/// The blocked lines of the last ticks, per pair of players (by their places in the id-ordered
+/// player list, kept while the list is the same).
+#[derive(Debug, Default)]
+pub struct SightMemo {
+    ids: Vec<PlayerId>,
+    pairs: Vec<Cell<Blocked>>,
+}
+
+impl SightMemo {
+    /// Readies the memo for this tick's players (`ids`, in the order the positions come in).
+    /// A join or a leave moves players' places, so it forgets everything (a few ticks' rays).
+    pub fn prepare(&mut self, ids: &[PlayerId]) {
+        if self.ids != ids {
+            self.ids = ids.to_vec();
+            self.pairs = vec![Cell::new(Blocked::default()); ids.len() * ids.len()];
+        }
+    }
+
+    /// Whether the players at places `i` and `j`, now at `pi` and `pj`, see each other's centres,
+    /// from memory where it holds and by a ray otherwise (cast from the lower place, so the
+    /// answer does not depend on who asks). Each pair is kept twice, once in each player's row,
+    /// so a viewer asking about everyone reads its own row in order.
+    pub fn clear(&self, map: &Map, i: usize, j: usize, pi: Vec2, pj: Vec2) -> bool {
+        let n = self.ids.len();
+        if i >= n || j >= n {
+            return map.line_of_sight(pi, pj);
+        }
+        let known = self.pairs[i * n + j].get();
+        if known.depth > 0.0 && known.a.distance(pi) < known.depth && known.b.distance(pj) < known.depth {
+            return false;
+        }
+        let depth = if i < j {
+            blocked_depth(map, pi, pj)
+        } else {
+            blocked_depth(map, pj, pi)
+        };
+        let depth = depth.map_or(0.0, |d| (d - ROUNDING).max(0.0));
+        self.pairs[i * n + j].set(Blocked { a: pi, b: pj, depth });
+        self.pairs[j * n + i].set(Blocked { a: pj, b: pi, depth });
+        depth == 0.0 && {
+            // Clear, or blocked with nothing to reuse: the ray's own answer.
+            if i < j {
+                map.line_of_sight(pi, pj)
+            } else {
+                map.line_of_sight(pj, pi)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn warehouse() -> Map {
+        Map::builtin("warehouse").expect("built-in map")
+    }
+
+    fn point(map: &Map) -> impl Strategy<Value = Vec2> {
+        let size = map.size();
+        (0.0..size.x, 0.0..size.y).prop_map(|(x, y)| Vec2::new(x, y))
+    }
+
+    proptest! {
+        // A third of the random points fall in walls (the border and the blocks) and are skipped.
+        #![proptest_config(ProptestConfig {
+            cases: 2_000,
+            max_global_rejects: 1_000_000,
+            ..ProptestConfig::default()
+        })]
+
+        /// The same decision as the ray the simulation casts, everywhere on the map.
+        #[test]
+        fn decides_as_line_of_sight(a in point(&warehouse()), b in point(&warehouse())) {
+            let map = warehouse();
+            prop_assert_eq!(blocked_depth(&map, a, b).is_none(), map.line_of_sight(a, b));
+        }
+
+        /// Moving both ends by less than the depth never unblocks the line.
+        #[test]
+        fn a_blocked_line_stays_blocked_within_its_depth(
+            a in point(&warehouse()),
+            b in point(&warehouse()),
+            da in (0.0f32..1.0, 0.0f32..std::f32::consts::TAU),
+            db in (0.0f32..1.0, 0.0f32..std::f32::consts::TAU),
+        ) {
+            let map = warehouse();
+            let floor = |p: Vec2| !map.is_wall((p.x / TILE).floor() as i32, (p.y / TILE).floor() as i32);
+            prop_assume!(floor(a) && floor(b));
+            if let Some(depth) = blocked_depth(&map, a, b) {
+                let depth = (depth - ROUNDING).max(0.0);
+                let a2 = a + Vec2::from_angle(da.1) * da.0 * depth;
+                let b2 = b + Vec2::from_angle(db.1) * db.0 * depth;
+                prop_assume!(floor(a2) && floor(b2));
+                prop_assert!(!map.line_of_sight(a2, b2), "{a} {b} depth {depth} -> {a2} {b2}");
+            }
+        }
+
+        /// The memo gives the ray's answer through any walk of both players.
+        #[test]
+        fn the_memo_answers_as_the_ray(
+            start in (point(&warehouse()), point(&warehouse())),
+            steps in prop::collection::vec((-4.0f32..4.0, -4.0f32..4.0, -4.0f32..4.0, -4.0f32..4.0), 1..40),
+        ) {
+            let map = warehouse();
+            let mut memo = SightMemo::default();
+            memo.prepare(&[PlayerId(1), PlayerId(2)]);
+            let (mut a, mut b) = start;
+            for (ax, ay, bx, by) in steps {
+                a += Vec2::new(ax, ay);
+                b += Vec2::new(bx, by);
+                prop_assert_eq!(memo.clear(&map, 0, 1, a, b), map.line_of_sight(a, b));
+            }
+        }
+    }
+
+    #[test]
+    fn a_line_through_a_wall_block_is_deep_and_an_open_one_clear() {
+        let map = warehouse();
+        // Row 6-7 holds a 7-tile block at columns 6-12; cross it vertically through its middle.
+        let a = Vec2::new(9.5 * TILE, 4.5 * TILE);
+        let b = Vec2::new(9.5 * TILE, 9.5 * TILE);
+        let depth = blocked_depth(&map, a, b).expect("blocked by the block");
+        assert!(depth >= TILE * 0.9, "deep inside a 2-tile-thick block: {depth}");
+        // Along row 1, open floor.
+        assert_eq!(
+            blocked_depth(&map, Vec2::new(40.0, 40.0), Vec2::new(1000.0, 40.0)),
+            None
+        );
+    }
+
+    #[test]
+    fn players_joining_reset_the_memo() {
+        let map = warehouse();
+        let mut memo = SightMemo::default();
+        memo.prepare(&[PlayerId(1), PlayerId(2)]);
+        let (a, b) = (
+            Vec2::new(9.5 * TILE, 4.5 * TILE),
+            Vec2::new(9.5 * TILE, 9.5 * TILE),
+        );
+        assert!(!memo.clear(&map, 0, 1, a, b));
+        memo.prepare(&[PlayerId(1), PlayerId(3)]);
+        // Player 3 in the open next to player 1: a new pair, cast afresh.
+        assert!(memo.clear(&map, 0, 1, a, a + Vec2::new(TILE, 0.0)));
+    }
+}
