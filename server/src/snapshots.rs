@@ -391,7 +391,7 @@ impl SnapshotStream {
         packet
     }
 
-    /// The changed players (`changed`, in id order) own player first, then by distance
+    /// Positions in the changed players (`changed`, in id order): own player first, then by distance
     /// discounted by how long the entity has been waiting (nearest and most stale first). Only
     /// asked when a snapshot does not fit; the unchanged players need no rank.
     fn priority(
@@ -400,37 +400,32 @@ impl SnapshotStream {
         changed: &[EntityDelta],
         you: Option<&PlayerState>,
         tick: Tick,
-    ) -> Vec<PlayerId> {
+    ) -> Vec<usize> {
         let Some(me) = you else {
-            return changed.iter().map(|d| d.id).collect();
+            return (0..changed.len()).collect();
         };
         let origin = rewind_shared::quant::pos2_to_q(me.body.pos);
         // All three in id order: one walk, not a lookup per player.
         let mut since = self.deferred_since.iter().peekable();
         let mut states = current.values().peekable();
-        let mut scored: Vec<(i64, PlayerId)> = Vec::with_capacity(changed.len());
-        scored.extend(
-            changed
-                .iter()
-                .filter_map(|d| {
-                    while states.next_if(|e| e.id < d.id).is_some() {}
-                    states.next_if(|e| e.id == d.id)
-                })
-                .map(|e| {
-                    while since.next_if(|(id, _)| *id < e.id).is_some() {}
-                    let waiting = since.next_if(|(id, _)| *id == e.id).map(|(_, t)| *t);
-                    if e.id == me.id {
-                        return (i64::MIN, e.id);
-                    }
-                    let dx = i64::from(e.pos[0]) - i64::from(origin[0]);
-                    let dy = i64::from(e.pos[1]) - i64::from(origin[1]);
-                    let dist = ((dx * dx + dy * dy) as f64).sqrt() as i64;
-                    let stale = waiting.map_or(0, |t| i64::from(tick.diff(t)));
-                    (dist - stale * 256, e.id)
-                }),
-        );
+        let mut scored: Vec<(i64, usize)> = Vec::with_capacity(changed.len());
+        scored.extend(changed.iter().enumerate().filter_map(|(k, d)| {
+            while states.next_if(|e| e.id < d.id).is_some() {}
+            let e = states.next_if(|e| e.id == d.id)?;
+            while since.next_if(|(id, _)| *id < e.id).is_some() {}
+            let waiting = since.next_if(|(id, _)| *id == e.id).map(|(_, t)| *t);
+            if e.id == me.id {
+                return Some((i64::MIN, k));
+            }
+            let dx = i64::from(e.pos[0]) - i64::from(origin[0]);
+            let dy = i64::from(e.pos[1]) - i64::from(origin[1]);
+            let dist = ((dx * dx + dy * dy) as f64).sqrt() as i64;
+            let stale = waiting.map_or(0, |t| i64::from(tick.diff(t)));
+            Some((dist - stale * 256, k))
+        }));
+        // Positions are in id order, so ties still go to the lower id.
         scored.sort_unstable();
-        scored.into_iter().map(|(_, id)| id).collect()
+        scored.into_iter().map(|(_, k)| k).collect()
     }
 }
 

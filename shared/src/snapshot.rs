@@ -4,8 +4,8 @@
 //! fields that differ from the baseline and the differences (small numbers, which the codec's
 //! variable-length integers make one or two bytes). An entity absent from the baseline is
 //! delta-encoded against zero, so "full" is just "delta against nothing". When the whole set
-//! does not fit the datagram budget, entities are sent in priority order and the rest keep their
-//! baseline values until a later snapshot: the client never sees a fragment.
+//! does not fit the datagram budget, entities are taken in priority order while they fit and the
+//! rest keep their baseline values until a later snapshot: the client never sees a fragment.
 
 use crate::player::{PlayerId, PlayerState};
 use crate::quant::pos2_to_q;
@@ -249,7 +249,8 @@ pub fn apply(base: Option<&EntityState>, d: &EntityDelta) -> Result<EntityState,
 pub struct BuiltDelta {
     /// Players gone since the baseline.
     pub removed: Vec<PlayerId>,
-    /// Changed players: in id order when everything fit, else highest priority first.
+    /// Changed players sent, in id order (when something was deferred, the ones the priority
+    /// fitted in).
     pub entities: Vec<EntityDelta>,
     /// What the client will hold after applying it when something was deferred (baseline plus
     /// what fit); `None` when everything fit, i.e. the client then holds exactly `cur`.
@@ -267,13 +268,14 @@ impl BuiltDelta {
 
 /// Builds the delta from `base` to `cur` within `budget` bytes (`cost` gives the encoded size of
 /// one delta). When every change fits, which is the usual case, that is all: no priority is
-/// computed and no set is copied. Otherwise `priority(changed)` lists the ids of the changed
-/// entities (`changed`, in id order) most important first (ids not in it come last, in id order)
-/// and entities are added in that order while they fit.
+/// computed and no set is copied. Otherwise `priority(changed)` lists positions in `changed`
+/// (the changed entities, in id order) most important first (positions not in it come last, in
+/// id order), entities are taken in that order while they fit, and the ones taken are sent in id
+/// order (the order a client applies them in).
 pub fn build_delta(
     base: &EntitySet,
     cur: &EntitySet,
-    priority: impl FnOnce(&[EntityDelta]) -> Vec<PlayerId>,
+    priority: impl FnOnce(&[EntityDelta]) -> Vec<usize>,
     budget: usize,
     cost: impl Fn(&EntityDelta) -> usize,
 ) -> BuiltDelta {
@@ -301,22 +303,16 @@ pub fn build_delta(
             deferred: 0,
         };
     }
-    // Over budget (every snapshot of a big server): the deltas are in id order, so a delta is
-    // found by binary search, and the client's set is built in one ordered pass (a bulk build),
-    // not an insertion per player.
+    // Over budget (every snapshot of a client that is shown most of a big server): the priority
+    // names positions, so choosing is a walk over flags, and the client's set is built in one
+    // ordered pass (a bulk build), not an insertion per player.
     let mut taken = vec![false; entities.len()];
     let mut visited = vec![false; entities.len()];
-    let mut chosen: Vec<usize> = Vec::with_capacity(entities.len());
     let mut used = removed.len() * 3;
     let mut deferred = 0;
     let listed = priority(&entities);
-    let unlisted = (0..entities.len()).map(|k| entities[k].id);
-    let index = IdIndex::new(&entities);
-    for id in listed.into_iter().chain(unlisted) {
-        let Some(k) = index.find(id, &entities) else {
-            continue;
-        };
-        if std::mem::replace(&mut visited[k], true) {
+    for k in listed.into_iter().chain(0..entities.len()) {
+        if k >= entities.len() || std::mem::replace(&mut visited[k], true) {
             continue;
         }
         let size = sizes[k];
@@ -326,7 +322,6 @@ pub fn build_delta(
         }
         used += size;
         taken[k] = true;
-        chosen.push(k);
     }
     let mut old = base.iter().peekable();
     let mut k = 0;
@@ -343,58 +338,14 @@ pub fn build_delta(
             result_entries.push((*id, e));
         }
     }
-    let mut slots: Vec<Option<EntityDelta>> = entities.into_iter().map(Some).collect();
-    let entities = chosen.into_iter().filter_map(|k| slots[k].take()).collect();
+    // Drop the deferred in place: the taken keep their id order.
+    let mut next = taken.iter();
+    entities.retain(|_| next.next().copied().unwrap_or(false));
     BuiltDelta {
         removed,
         entities,
         result: Some(result_entries.into_iter().collect()),
         deferred,
-    }
-}
-
-/// Where each id's delta is in an id-ordered list. Ids are handed out densely, so a table over
-/// the span of ids is a few bytes per delta and one load per lookup; the over-budget path asks
-/// it for every player of every client's snapshot, where a binary search each was ~10 % of a
-/// 256-player tick. Sparse ids (a span much wider than the list) fall back to the search.
-struct IdIndex {
-    first: usize,
-    /// Position + 1 in the list, 0 for none; empty when the ids are too sparse.
-    slots: Vec<u32>,
-}
-
-impl IdIndex {
-    fn new(sorted: &[EntityDelta]) -> IdIndex {
-        let (Some(first), Some(last)) = (sorted.first(), sorted.last()) else {
-            return IdIndex {
-                first: 0,
-                slots: Vec::new(),
-            };
-        };
-        let first = usize::from(first.id.0);
-        let span = usize::from(last.id.0) + 1 - first;
-        if span > 4 * sorted.len() + 64 {
-            return IdIndex {
-                first,
-                slots: Vec::new(),
-            };
-        }
-        let mut slots = vec![0u32; span];
-        for (k, d) in sorted.iter().enumerate() {
-            slots[usize::from(d.id.0) - first] = k as u32 + 1;
-        }
-        IdIndex { first, slots }
-    }
-
-    fn find(&self, id: PlayerId, sorted: &[EntityDelta]) -> Option<usize> {
-        if self.slots.is_empty() {
-            return sorted.binary_search_by_key(&id, |d| d.id).ok();
-        }
-        let slot = usize::from(id.0).checked_sub(self.first)?;
-        self.slots
-            .get(slot)
-            .and_then(|&k| k.checked_sub(1))
-            .map(|k| k as usize)
     }
 }
 
@@ -404,8 +355,8 @@ pub fn apply_delta(
     removed: &[PlayerId],
     entities: &[EntityDelta],
 ) -> Result<EntitySet, SnapshotError> {
-    // Deltas come in id order when the snapshot fit and in priority order when it did not (every
-    // snapshot of a big server); either way, put in id order they apply in one walk.
+    // The reference server sends deltas in id order; another server may not, and in id order
+    // they apply in one walk.
     let mut order: Vec<&EntityDelta> = entities.iter().collect();
     order.sort_by_key(|d| d.id);
     let distinct = order.windows(2).all(|w| w[0].id < w[1].id);
@@ -459,42 +410,6 @@ impl EntityState {
             id: self.id,
             pos: self.pos,
             alive: self.alive,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_id_index_finds_what_a_search_finds_for_dense_and_sparse_ids() {
-        let list = |ids: &[u16]| -> Vec<EntityDelta> {
-            ids.iter()
-                .map(|&id| EntityDelta {
-                    id: PlayerId(id),
-                    mask: 0,
-                    diffs: Diffs::new(),
-                })
-                .collect()
-        };
-        for ids in [
-            &[][..],
-            &[7],
-            &[3, 4, 5, 9, 10],
-            &[0, 1, 2, 65_535],
-            &[100, 40_000],
-        ] {
-            let sorted = list(ids);
-            let index = IdIndex::new(&sorted);
-            for probe in [0u16, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11, 99, 100, 40_000, 65_535] {
-                let id = PlayerId(probe);
-                assert_eq!(
-                    index.find(id, &sorted),
-                    sorted.binary_search_by_key(&id, |d| d.id).ok(),
-                    "{ids:?} {probe}"
-                );
-            }
         }
     }
 }

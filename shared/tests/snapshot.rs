@@ -124,7 +124,7 @@ fn unchanged_entities_cost_nothing_and_priority_comes_first() {
         .find(|d| d.id == PlayerId(3))
         .map(cost)
         .unwrap();
-    let one = build_delta(&base, &cur, |_| vec![PlayerId(3)], three, cost);
+    let one = build_delta(&base, &cur, |_| vec![1], three, cost);
     assert_eq!(one.entities.len(), 1);
     assert_eq!(one.entities[0].id, PlayerId(3));
     assert_eq!(one.deferred, 1);
