@@ -57,22 +57,11 @@ pub fn blocked_depth(map: &Map, a: Vec2, b: Vec2) -> Option<f32> {
     } else {
         f32::INFINITY
     };
-    // The same walk as `Map::raycast`, step for step; once it meets a wall it goes on through the
-    // run of wall tiles to find the point of the line deepest inside: the middle of some tile's
-    // stretch, or the middle of the whole run (a line across a wall two tiles thick is deepest
-    // on the seam between them).
-    let at = |t: f32| a + dir * t;
-    let run_middle = |start: f32, end: f32, best: f32| {
-        let mid = at((start + end) / 2.0);
-        let (mx, my) = ((mid.x / TILE).floor() as i32, (mid.y / TILE).floor() as i32);
-        if map.is_wall(mx, my) {
-            best.max(depth_in_walls(map, mid, mx, my))
-        } else {
-            best
-        }
-    };
-    // Where the run of walls began, and the deepest point found in it so far.
-    let mut run: Option<(f32, f32)> = None;
+    // The same walk as `Map::raycast`, step for step; once it meets a wall it goes on to the end
+    // of the run of wall tiles and takes the depth of the run's middle: where a line across a
+    // wall is deepest, up to a tile for one across a wall two tiles thick. (A line that only
+    // clips a corner has a shallow middle and is simply cast again sooner.)
+    let mut run: Option<f32> = None;
     loop {
         let t = if t_max_x < t_max_y {
             tx += step_x;
@@ -85,21 +74,24 @@ pub fn blocked_depth(map: &Map, a: Vec2, b: Vec2) -> Option<f32> {
             t_max_y += t_delta_y;
             t
         };
-        if t >= len {
-            return run.map(|(start, best)| run_middle(start, len, best));
-        }
-        if !map.is_wall(tx, ty) {
-            if let Some((start, best)) = run {
-                return Some(run_middle(start, t, best));
-            }
+        let end = if t >= len {
+            len
+        } else if map.is_wall(tx, ty) {
+            run.get_or_insert(t.max(0.0));
             continue;
-        }
-        // The line crosses tile (tx, ty) from `t` to the nearer of the next boundaries.
-        let exit = t_max_x.min(t_max_y).min(len);
-        let here = depth_in_walls(map, at((t.max(0.0) + exit) / 2.0), tx, ty);
-        run = Some(match run {
-            None => (t.max(0.0), here),
-            Some((start, best)) => (start, best.max(here)),
+        } else if run.is_none() {
+            continue;
+        } else {
+            t
+        };
+        let start = run?;
+        let mid = a + dir * ((start + end) / 2.0);
+        let (mx, my) = ((mid.x / TILE).floor() as i32, (mid.y / TILE).floor() as i32);
+        // The middle of a run of wall tiles is in one of them (a rounding at a seam aside).
+        return Some(if map.is_wall(mx, my) {
+            depth_in_walls(map, mid, mx, my)
+        } else {
+            0.0
         });
     }
 }
