@@ -171,10 +171,19 @@ impl SnapshotStream {
     /// for its next input datagram, at most a client tick, which the view rules allow for).
     pub fn on_ack(&mut self, ack: &AckWindow, now: Duration) -> bool {
         let mut newest = None;
-        for s in &mut self.sent {
+        // Newest first, and no further back than the window reaches (the sequences in the ring
+        // are consecutive): a big server takes an ack from every client 60 times a second.
+        let Some(latest) = ack.latest else {
+            return false;
+        };
+        for s in self.sent.iter_mut().rev() {
+            let back = latest.diff(s.seq);
+            if i32::from(back) > i32::from(ack.span()) {
+                break;
+            }
             if !s.acked && ack.contains(s.seq) {
                 s.acked = true;
-                newest = Some(s.at);
+                newest = newest.or(Some(s.at));
             }
         }
         if let Some(at) = newest {

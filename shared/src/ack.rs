@@ -64,6 +64,13 @@ impl AckWindow {
         }
     }
 
+    /// How many sequences back from `latest` the oldest one reported is (0 when only `latest`
+    /// is): nothing older can be in the window, so a sender looking for news in its sent ring
+    /// stops there (on the wire that is at most `ACK_WIRE_BITS`, a quarter of the ring).
+    pub fn span(&self) -> u16 {
+        (u64::BITS - self.bits.leading_zeros()) as u16
+    }
+
     /// Every sequence the window reports as received, newest first.
     pub fn iter(&self) -> impl Iterator<Item = Seq> + '_ {
         let latest = self.latest;
@@ -131,6 +138,9 @@ mod tests {
         let back: AckWindow = crate::codec::decode(&bytes, 5).unwrap();
         assert_eq!(back.iter().count(), 17);
         assert!(back.contains(Seq(23)) && !back.contains(Seq(22)));
+        assert_eq!(back.span(), 16, "nothing older than 16 back");
+        assert_eq!(w.span(), 64);
+        assert_eq!(AckWindow::default().span(), 0);
     }
 
     proptest! {
@@ -148,6 +158,10 @@ mod tests {
             for o in 0u16..200 {
                 let expect = got.contains(&o) && newest - o <= ACK_BITS;
                 prop_assert_eq!(w.contains(Seq(start.wrapping_add(o))), expect, "offset {}", o);
+                // Nothing reported lies beyond the span.
+                if expect {
+                    prop_assert!(newest - o <= w.span());
+                }
             }
         }
     }
