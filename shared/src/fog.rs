@@ -127,9 +127,12 @@ impl<'a> SightTable<'a> {
     /// The table for players at `positions`, casting only the lines `memo` (prepared for these
     /// players) cannot vouch for.
     pub fn with_memo(map: &'a Map, positions: &'a [Vec2], memo: &'a SightMemo) -> SightTable<'a> {
+        // The memo keeps both directions of a pair itself: no table of this tick's own.
         SightTable {
+            map,
+            positions,
+            clear: Vec::new(),
             memo: Some(memo),
-            ..SightTable::new(map, positions)
         }
     }
 
@@ -139,16 +142,16 @@ impl<'a> SightTable<'a> {
         if i >= n || j >= n {
             return false;
         }
+        if let Some(memo) = self.memo {
+            return memo.clear(self.map, i, j, self.positions[i], self.positions[j]);
+        }
         let known = self.clear[i * n + j].get();
         if known != 0 {
             return known == 1;
         }
         // Always cast from the lower index, so the answer does not depend on who asked first.
         let (a, b) = (i.min(j), i.max(j));
-        let c = match self.memo {
-            Some(memo) => memo.clear(self.map, i, j, self.positions[i], self.positions[j]),
-            None => self.map.line_of_sight(self.positions[a], self.positions[b]),
-        };
+        let c = self.map.line_of_sight(self.positions[a], self.positions[b]);
         let v = if c { 1 } else { 2 };
         self.clear[i * n + j].set(v);
         self.clear[j * n + i].set(v);

@@ -120,6 +120,10 @@ struct Blocked {
     b: Vec2,
     /// How far each end may move from `a` and `b`; 0 = nothing remembered.
     depth: f32,
+    /// The tick (`SightMemo::now`) of the last cast, and whether that line was clear: a clear
+    /// line is good for its own tick only (the other player of the pair asks too).
+    cast: u32,
+    clear: bool,
 }
 
 /// The blocked lines of the last ticks, per pair of players (by their places in the id-ordered
@@ -128,12 +132,15 @@ struct Blocked {
 pub struct SightMemo {
     ids: Vec<PlayerId>,
     pairs: Vec<Cell<Blocked>>,
+    /// Counts `prepare` calls (ticks), from 1.
+    now: u32,
 }
 
 impl SightMemo {
     /// Readies the memo for this tick's players (`ids`, in the order the positions come in).
     /// A join or a leave moves players' places, so it forgets everything (a few ticks' rays).
     pub fn prepare(&mut self, ids: &[PlayerId]) {
+        self.now = self.now.wrapping_add(1).max(1);
         if self.ids != ids {
             self.ids = ids.to_vec();
             self.pairs = vec![Cell::new(Blocked::default()); ids.len() * ids.len()];
@@ -150,6 +157,9 @@ impl SightMemo {
             return map.line_of_sight(pi, pj);
         }
         let known = self.pairs[i * n + j].get();
+        if known.cast == self.now && known.a == pi && known.b == pj {
+            return known.clear;
+        }
         if known.depth > 0.0 && known.a.distance(pi) < known.depth && known.b.distance(pj) < known.depth {
             return false;
         }
@@ -158,17 +168,24 @@ impl SightMemo {
         } else {
             blocked_depth(map, pj, pi)
         };
+        let clear = depth.is_none();
         let depth = depth.map_or(0.0, |d| (d - ROUNDING).max(0.0));
-        self.pairs[i * n + j].set(Blocked { a: pi, b: pj, depth });
-        self.pairs[j * n + i].set(Blocked { a: pj, b: pi, depth });
-        depth == 0.0 && {
-            // Clear, or blocked with nothing to reuse: the ray's own answer.
-            if i < j {
-                map.line_of_sight(pi, pj)
-            } else {
-                map.line_of_sight(pj, pi)
-            }
-        }
+        let cast = self.now;
+        self.pairs[i * n + j].set(Blocked {
+            a: pi,
+            b: pj,
+            depth,
+            cast,
+            clear,
+        });
+        self.pairs[j * n + i].set(Blocked {
+            a: pj,
+            b: pi,
+            depth,
+            cast,
+            clear,
+        });
+        clear
     }
 }
 
