@@ -91,6 +91,41 @@ fn eight_bots_agree_with_the_server_at_200ms_and_5pct_loss() {
     );
 }
 
+/// The run above over seeds 1 to 8 (`SEEDS=` to choose), with the same checks, printing each:
+/// what the README's seed figures come from. Ignored by default (about 2 s a seed in a release
+/// build, half a minute in a debug one):
+/// `cargo test --release --test pair -- --ignored --nocapture over_seeds`.
+#[test]
+#[ignore]
+fn eight_bots_over_seeds() {
+    let seeds: Vec<u64> = std::env::var("SEEDS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
+        .unwrap_or_else(|| (1..=8).collect());
+    for seed in seeds {
+        let mut pair = Pair::new(server(8), seed);
+        for i in 0..8 {
+            pair.connect_bot(&format!("bot-{i}"), bad_link());
+        }
+        pair.run_ticks(20_000);
+        let s = pair.shot_stats();
+        let agreement = s.agreed as f64 / s.judged.max(1) as f64;
+        let corrections = pair.corrections();
+        let server = pair.server.shutdown(ShutdownReason::MatchOver);
+        println!(
+            "seed {seed}: judged {}, agreement {agreement:.4}, corrections {corrections}, \
+             inputs missing {}, late {}",
+            s.judged, server.missing_inputs, server.late_inputs
+        );
+        assert!(agreement >= 0.999, "seed {seed}: agreement {agreement}: {s:?}");
+        assert!(
+            corrections <= server.late_inputs + server.missing_inputs,
+            "seed {seed}"
+        );
+        assert!(server.missing_inputs * 10_000 <= 20_000 * 8, "seed {seed}");
+    }
+}
+
 /// Same seed, same match: the harness itself is deterministic, so a failure replays exactly.
 #[test]
 fn same_seed_same_match() {
