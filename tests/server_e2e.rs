@@ -16,10 +16,12 @@ fn server(cfg: ServerConfig) -> rewind_server::ServerHandle {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handshake_inputs_move_the_player_and_deltas_match_full_snapshots() {
     // Without the fog, so both clients are sent the same world (with it, each is told only what
-    // it may see; `fog_pair.rs` tests that).
+    // it may see; `fog_pair.rs` tests that), and a snapshot every tick, so both clients are sent
+    // one on the same ticks (at a longer interval each client has its own phase).
     let srv = server(ServerConfig {
         ai: 2,
         fog: false,
+        snapshot_interval: 1,
         ..ServerConfig::default()
     });
     let mut a = connect(srv.local_addr(), srv.cert_der()).await;
