@@ -33,6 +33,16 @@ fn server(ai: u16) -> ServerConfig {
     }
 }
 
+/// 8 bots on `bad_link` and 8 AI after 20,000 ticks of a match seeded with `seed`.
+fn eight_bots(seed: u64) -> Pair {
+    let mut pair = Pair::new(server(8), seed);
+    for i in 0..8 {
+        pair.connect_bot(&format!("bot-{i}"), bad_link());
+    }
+    pair.run_ticks(20_000);
+    pair
+}
+
 /// The figure the README quotes: 8 bots and 8 AI for 20,000 ticks (5.6 minutes of play) at a
 /// 200 ms round trip with jitter and 5 % loss each way.
 ///
@@ -45,11 +55,7 @@ fn server(ai: u16) -> ServerConfig {
 #[test]
 fn eight_bots_agree_with_the_server_at_200ms_and_5pct_loss() {
     let wall = Instant::now();
-    let mut pair = Pair::new(server(8), 7);
-    for i in 0..8 {
-        pair.connect_bot(&format!("bot-{i}"), bad_link());
-    }
-    pair.run_ticks(20_000);
+    let mut pair = eight_bots(7);
     let s = pair.shot_stats();
     let agreement = s.agreed as f64 / s.judged.max(1) as f64;
     let corrections = pair.corrections();
@@ -103,11 +109,7 @@ fn eight_bots_over_seeds() {
         .map(|v| v.split(',').filter_map(|s| s.trim().parse().ok()).collect())
         .unwrap_or_else(|| (1..=8).collect());
     for seed in seeds {
-        let mut pair = Pair::new(server(8), seed);
-        for i in 0..8 {
-            pair.connect_bot(&format!("bot-{i}"), bad_link());
-        }
-        pair.run_ticks(20_000);
+        let mut pair = eight_bots(seed);
         let s = pair.shot_stats();
         let agreement = s.agreed as f64 / s.judged.max(1) as f64;
         let corrections = pair.corrections();
