@@ -149,20 +149,60 @@ impl Map {
     /// Distance along the unit direction `dir` from `origin` to the first wall, capped at `max`.
     /// A grid walk (Amanatides & Woo) so the cost grows with distance, not with map size.
     pub fn raycast(&self, origin: Vec2, dir: Vec2, max: f32) -> f32 {
-        let mut tx = (origin.x / TILE).floor() as i32;
-        let mut ty = (origin.y / TILE).floor() as i32;
-        if self.is_wall(tx, ty) {
+        let mut walk = TileWalk::new(origin, dir);
+        if self.is_wall(walk.tile.0, walk.tile.1) {
             return 0.0;
         }
+        loop {
+            let t = walk.step();
+            if t >= max {
+                return max;
+            }
+            if self.is_wall(walk.tile.0, walk.tile.1) {
+                return t.max(0.0);
+            }
+        }
+    }
+
+    /// Whether a straight line between two points is free of walls.
+    pub fn line_of_sight(&self, a: Vec2, b: Vec2) -> bool {
+        let d = b - a;
+        let len = d.length();
+        if len <= f32::EPSILON {
+            return true;
+        }
+        self.raycast(a, d / len, len) >= len
+    }
+}
+
+/// A walk over the tiles a ray from `origin` along the unit vector `dir` crosses, in order
+/// (Amanatides & Woo): `Map::raycast` and the fog's sight memo take the same steps, so they
+/// decide alike.
+#[derive(Clone, Copy, Debug)]
+pub struct TileWalk {
+    /// The tile the walk is in.
+    pub tile: (i32, i32),
+    step: (i32, i32),
+    /// Distance along the ray to the next vertical and horizontal tile boundary.
+    t_max: (f32, f32),
+    /// Distance along the ray between two vertical, and two horizontal, boundaries.
+    t_delta: (f32, f32),
+}
+
+impl TileWalk {
+    /// A walk starting in the tile holding `origin`.
+    pub fn new(origin: Vec2, dir: Vec2) -> TileWalk {
+        let tx = (origin.x / TILE).floor() as i32;
+        let ty = (origin.y / TILE).floor() as i32;
         let step_x = if dir.x > 0.0 { 1 } else { -1 };
         let step_y = if dir.y > 0.0 { 1 } else { -1 };
         let next_boundary = |t: i32, step: i32| (t + i32::from(step > 0)) as f32 * TILE;
-        let mut t_max_x = if dir.x != 0.0 {
+        let t_max_x = if dir.x != 0.0 {
             (next_boundary(tx, step_x) - origin.x) / dir.x
         } else {
             f32::INFINITY
         };
-        let mut t_max_y = if dir.y != 0.0 {
+        let t_max_y = if dir.y != 0.0 {
             (next_boundary(ty, step_y) - origin.y) / dir.y
         } else {
             f32::INFINITY
@@ -177,35 +217,27 @@ impl Map {
         } else {
             f32::INFINITY
         };
-        loop {
-            let t = if t_max_x < t_max_y {
-                tx += step_x;
-                let t = t_max_x;
-                t_max_x += t_delta_x;
-                t
-            } else {
-                ty += step_y;
-                let t = t_max_y;
-                t_max_y += t_delta_y;
-                t
-            };
-            if t >= max {
-                return max;
-            }
-            if self.is_wall(tx, ty) {
-                return t.max(0.0);
-            }
+        TileWalk {
+            tile: (tx, ty),
+            step: (step_x, step_y),
+            t_max: (t_max_x, t_max_y),
+            t_delta: (t_delta_x, t_delta_y),
         }
     }
 
-    /// Whether a straight line between two points is free of walls.
-    pub fn line_of_sight(&self, a: Vec2, b: Vec2) -> bool {
-        let d = b - a;
-        let len = d.length();
-        if len <= f32::EPSILON {
-            return true;
+    /// Moves into the next tile; returns the distance along the ray at which it is entered.
+    pub fn step(&mut self) -> f32 {
+        if self.t_max.0 < self.t_max.1 {
+            self.tile.0 += self.step.0;
+            let t = self.t_max.0;
+            self.t_max.0 += self.t_delta.0;
+            t
+        } else {
+            self.tile.1 += self.step.1;
+            let t = self.t_max.1;
+            self.t_max.1 += self.t_delta.1;
+            t
         }
-        self.raycast(a, d / len, len) >= len
     }
 }
 

@@ -10,7 +10,7 @@
 //! within it. A line that is clear is cast again every time (rare for these pairs, and a clear
 //! line has no such guarantee).
 
-use crate::map::{Map, TILE};
+use crate::map::{Map, TILE, TileWalk};
 use crate::player::PlayerId;
 use glam::Vec2;
 use std::cell::Cell;
@@ -28,52 +28,19 @@ pub fn blocked_depth(map: &Map, a: Vec2, b: Vec2) -> Option<f32> {
         return None;
     }
     let dir = d / len;
-    let mut tx = (a.x / TILE).floor() as i32;
-    let mut ty = (a.y / TILE).floor() as i32;
-    if map.is_wall(tx, ty) {
+    let mut walk = TileWalk::new(a, dir);
+    if map.is_wall(walk.tile.0, walk.tile.1) {
         // Starting in a wall (never a player's centre): blocked, with no depth to reuse.
         return Some(0.0);
     }
-    let step_x = if dir.x > 0.0 { 1 } else { -1 };
-    let step_y = if dir.y > 0.0 { 1 } else { -1 };
-    let next_boundary = |t: i32, step: i32| (t + i32::from(step > 0)) as f32 * TILE;
-    let mut t_max_x = if dir.x != 0.0 {
-        (next_boundary(tx, step_x) - a.x) / dir.x
-    } else {
-        f32::INFINITY
-    };
-    let mut t_max_y = if dir.y != 0.0 {
-        (next_boundary(ty, step_y) - a.y) / dir.y
-    } else {
-        f32::INFINITY
-    };
-    let t_delta_x = if dir.x != 0.0 {
-        TILE / dir.x.abs()
-    } else {
-        f32::INFINITY
-    };
-    let t_delta_y = if dir.y != 0.0 {
-        TILE / dir.y.abs()
-    } else {
-        f32::INFINITY
-    };
-    // The same walk as `Map::raycast`, step for step; once it meets a wall it goes on to the end
+    // `Map::raycast`'s walk, step for step; once it meets a wall it goes on to the end
     // of the run of wall tiles and takes the depth of the run's middle: where a line across a
     // wall is deepest, up to a tile for one across a wall two tiles thick. (A line that only
     // clips a corner has a shallow middle and is simply cast again sooner.)
     let mut run: Option<f32> = None;
     loop {
-        let t = if t_max_x < t_max_y {
-            tx += step_x;
-            let t = t_max_x;
-            t_max_x += t_delta_x;
-            t
-        } else {
-            ty += step_y;
-            let t = t_max_y;
-            t_max_y += t_delta_y;
-            t
-        };
+        let t = walk.step();
+        let (tx, ty) = walk.tile;
         let end = if t >= len {
             len
         } else if map.is_wall(tx, ty) {
