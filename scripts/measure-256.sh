@@ -31,7 +31,9 @@ s = json.load(open(sys.argv[1]))
 b = json.load(open(sys.argv[2]))
 t = s['tick_us']
 on_time = 1 - s['late_ticks'] / max(s['ticks'], 1)
+c = s.get('tick_cpu_us') or {}
 print(f"players_max {s['players_max']}  ticks {s['ticks']}  tick_us p50 {t['p50']} p99 {t['p99']} max {t['max']}"
+      f"  tick_cpu_us p50 {c.get('p50')} p99 {c.get('p99')}"
       f"  on time {on_time:.4f}  overruns {s['overruns']}  deferred {s['deferred_entities']}")
 print(f"bots {b['clients']}  snapshot_loss {b['snapshot_loss']:.4f}  agreement {b['agreement']:.4f}"
       f"  corrections {b['corrections']}  down {b['down_bytes_per_s']:.0f} B/s  up {b['up_bytes_per_s']:.0f} B/s"

@@ -54,6 +54,14 @@ fn serve_prints_its_address_and_cert_hash_and_writes_plausible_stats() {
     }
     for p in ["p50", "p99", "max"] {
         assert!(json["tick_us"][p].as_u64().is_some(), "tick_us lacks {p}");
+        // Linux has a per-thread CPU clock; a tick cannot use more CPU than wall time (give or
+        // take the histograms' three significant digits).
+        let cpu = json["tick_cpu_us"][p].as_u64().expect("tick_cpu_us on Linux");
+        let wall = json["tick_us"][p].as_u64().unwrap_or(0);
+        assert!(
+            cpu <= wall + wall / 100 + 2,
+            "tick_cpu_us {p} {cpu} over tick_us {wall}"
+        );
     }
     assert_eq!(json["players_max"], 8);
     // The certificate is kept: a second run prints the same hash.

@@ -34,6 +34,11 @@ pub struct ServerStats {
     pub ticks: u64,
     /// Tick duration in microseconds (simulation + snapshots).
     pub tick_us: Percentiles,
+    /// CPU time the tick thread spent in each tick, in microseconds: `tick_us` less the time it
+    /// waited (preempted by other threads on its core, or blocked on a lock). Absent where the
+    /// platform has no per-thread clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tick_cpu_us: Option<Percentiles>,
     /// Most players at once (AI included).
     pub players_max: u64,
     /// Clients that completed the handshake.
@@ -140,6 +145,7 @@ impl GuardStats {
 #[derive(Debug)]
 pub struct StatsRecorder {
     tick_us: Histogram<u64>,
+    tick_cpu_us: Histogram<u64>,
     snapshot_bytes: Histogram<u64>,
     players_max: u64,
     late_ticks: u64,
@@ -149,6 +155,7 @@ impl Default for StatsRecorder {
     fn default() -> Self {
         StatsRecorder {
             tick_us: histogram(60_000_000),
+            tick_cpu_us: histogram(60_000_000),
             snapshot_bytes: histogram(1 << 20),
             players_max: 0,
             late_ticks: 0,
@@ -162,10 +169,13 @@ fn histogram(max: u64) -> Histogram<u64> {
 }
 
 impl StatsRecorder {
-    /// Records one tick's wall time.
-    pub fn tick(&mut self, elapsed: Duration) {
-        let us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX);
-        let _ = self.tick_us.record(us.max(1));
+    /// Records one tick's wall time and, where known, the CPU time its thread spent in it.
+    pub fn tick(&mut self, elapsed: Duration, cpu: Option<Duration>) {
+        let us = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX).max(1);
+        let _ = self.tick_us.record(us(elapsed));
+        if let Some(cpu) = cpu {
+            let _ = self.tick_cpu_us.record(us(cpu));
+        }
     }
 
     /// Records a tick that started more than a tick period behind its schedule.
@@ -188,6 +198,7 @@ impl StatsRecorder {
         ServerStats {
             ticks: m.ticks.get(),
             tick_us: Percentiles::of(&self.tick_us),
+            tick_cpu_us: (!self.tick_cpu_us.is_empty()).then(|| Percentiles::of(&self.tick_cpu_us)),
             players_max: self.players_max,
             clients_total: m.handshakes.get(),
             bytes_out: m.bytes_out.get(),

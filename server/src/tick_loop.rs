@@ -85,8 +85,12 @@ impl TickLoop {
             if started > next + dt {
                 self.core.record_late_tick();
             }
+            let cpu_before = thread_cpu_time();
             self.tick();
-            self.core.record_tick_time(started.elapsed());
+            let cpu = thread_cpu_time()
+                .zip(cpu_before)
+                .map(|(after, before)| after.saturating_sub(before));
+            self.core.record_tick_time(started.elapsed(), cpu);
             next += dt;
             if Instant::now() > next + dt * MAX_CATCH_UP_TICKS {
                 self.core.record_overrun();
@@ -176,5 +180,22 @@ impl TickLoop {
                 }
             }
         }
+    }
+}
+
+/// The CPU time the calling thread has used: with the wall time, it tells a tick that computed
+/// for long from one that waited for the core or a lock.
+fn thread_cpu_time() -> Option<Duration> {
+    #[cfg(unix)]
+    {
+        let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+        Some(Duration::new(
+            u64::try_from(t.tv_sec).ok()?,
+            u32::try_from(t.tv_nsec).ok()?,
+        ))
+    }
+    #[cfg(not(unix))]
+    {
+        None
     }
 }

@@ -399,9 +399,10 @@ impl ServerCore {
         stats
     }
 
-    /// Records how long the last `tick` took on the wall clock (measured by the pump).
-    pub fn record_tick_time(&mut self, elapsed: Duration) {
-        self.stats.tick(elapsed);
+    /// Records how long the last `tick` took on the wall clock and, where the platform can say,
+    /// in its thread's CPU time (both measured by the pump).
+    pub fn record_tick_time(&mut self, elapsed: Duration, cpu: Option<Duration>) {
+        self.stats.tick(elapsed, cpu);
         self.metrics.tick_seconds.observe(elapsed.as_secs_f64());
     }
 
