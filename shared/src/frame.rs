@@ -24,10 +24,13 @@ pub enum FrameError {
     Codec(#[from] CodecError),
 }
 
+/// Bytes before a frame's body: its length.
+pub const FRAME_HEADER: usize = 4;
+
 /// Encodes one message as a frame.
 pub fn encode_frame<T: Serialize>(msg: &T) -> Result<Vec<u8>, CodecError> {
     let body = encode(msg)?;
-    let mut out = Vec::with_capacity(body.len() + 4);
+    let mut out = Vec::with_capacity(body.len() + FRAME_HEADER);
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     out.extend_from_slice(&body);
     Ok(out)
@@ -56,7 +59,7 @@ impl FrameDecoder {
 
     /// The next complete message, `Ok(None)` if more bytes are needed.
     pub fn next_msg<T: DeserializeOwned>(&mut self) -> Result<Option<T>, FrameError> {
-        let Some(prefix) = self.buf.get(..4) else {
+        let Some(prefix) = self.buf.get(..FRAME_HEADER) else {
             return Ok(None);
         };
         let len = u32::from_le_bytes([prefix[0], prefix[1], prefix[2], prefix[3]]) as usize;
@@ -66,11 +69,11 @@ impl FrameDecoder {
                 limit: self.limit,
             });
         }
-        if self.buf.len() < 4 + len {
+        if self.buf.len() < FRAME_HEADER + len {
             return Ok(None);
         }
-        let msg = decode(&self.buf[4..4 + len], self.limit)?;
-        self.buf.drain(..4 + len);
+        let msg = decode(&self.buf[FRAME_HEADER..FRAME_HEADER + len], self.limit)?;
+        self.buf.drain(..FRAME_HEADER + len);
         Ok(Some(msg))
     }
 }

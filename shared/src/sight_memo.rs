@@ -9,6 +9,12 @@
 //! keeps, per pair, the ends and that depth, and answers without a ray while both ends stay
 //! within it. A line that is clear is cast again every time (rare for these pairs, and a clear
 //! line has no such guarantee).
+//!
+//! A remembered line is a fact about two points and the map, not about the two players: so a
+//! join or a leave forgets nothing. Each player keeps a slot (its row and column) for as long as
+//! it plays; a departed player's slot goes to the next newcomer, whose first rays simply find
+//! the old ends too far away. (Forgetting everything at every join made the 256-player join
+//! burst, a join every tick or two for seconds, cast every ray every tick.)
 
 use crate::map::{Map, TILE, TileWalk};
 use crate::player::PlayerId;
@@ -93,37 +99,105 @@ struct Blocked {
     clear: bool,
 }
 
-/// The blocked lines of the last ticks, per pair of players (by their places in the id-ordered
-/// player list, kept while the list is the same).
+/// The blocked lines of the last ticks, per pair of players' slots.
 #[derive(Debug, Default)]
 pub struct SightMemo {
+    /// This tick's players, in the order of their places.
     ids: Vec<PlayerId>,
+    /// The slot of the player at each place.
+    slots: Vec<usize>,
+    /// Slots handed out and given back, for the next newcomers.
+    free: Vec<usize>,
+    /// Slots ever handed out (free ones included).
+    handed: usize,
+    /// Slots per row of `pairs`: a power of two, grown (keeping every cell) when a newcomer
+    /// needs one more; bounded by the most players ever in the match at once.
+    stride: usize,
     pairs: Vec<Cell<Blocked>>,
     /// Counts `prepare` calls (ticks), from 1.
     now: u32,
+    /// Rays cast so far (the rest were answered from memory).
+    casts: Cell<u64>,
 }
 
 impl SightMemo {
-    /// Readies the memo for this tick's players (`ids`, in the order the positions come in).
-    /// A join or a leave moves players' places, so it forgets everything (a few ticks' rays).
+    /// Readies the memo for this tick's players (`ids`, in the order the positions come in):
+    /// players keep their slots, newcomers take free ones.
     pub fn prepare(&mut self, ids: &[PlayerId]) {
         self.now = self.now.wrapping_add(1).max(1);
-        if self.ids != ids {
-            self.ids = ids.to_vec();
-            self.pairs = vec![Cell::new(Blocked::default()); ids.len() * ids.len()];
+        if self.ids == ids {
+            return;
         }
+        let mut before: Vec<(PlayerId, usize)> =
+            self.ids.iter().copied().zip(self.slots.iter().copied()).collect();
+        before.sort_unstable();
+        let mut now: Vec<PlayerId> = ids.to_vec();
+        now.sort_unstable();
+        now.dedup();
+        self.free.extend(
+            before
+                .iter()
+                .filter(|(id, _)| now.binary_search(id).is_err())
+                .map(|(_, slot)| *slot),
+        );
+        // Newest free slot first: the one whose lines are the most recent (and so the likeliest
+        // to be reused by whoever spawns where its last holder was).
+        let mut taken: Vec<(PlayerId, usize)> = Vec::with_capacity(now.len());
+        let mut slots = Vec::with_capacity(ids.len());
+        for id in ids {
+            let kept = before
+                .binary_search_by_key(id, |(b, _)| *b)
+                .ok()
+                .map(|k| before[k].1)
+                .or_else(|| taken.iter().find(|(t, _)| t == id).map(|(_, s)| *s));
+            let slot = match kept {
+                Some(slot) => slot,
+                None => {
+                    let slot = self.free.pop().unwrap_or_else(|| {
+                        self.handed += 1;
+                        self.handed - 1
+                    });
+                    taken.push((*id, slot));
+                    slot
+                }
+            };
+            slots.push(slot);
+        }
+        self.grow_to(self.handed);
+        self.ids = ids.to_vec();
+        self.slots = slots;
+    }
+
+    /// Rays cast so far: what the memo did not answer from memory.
+    pub fn rays_cast(&self) -> u64 {
+        self.casts.get()
+    }
+
+    /// Makes room for `slots` slots, keeping every remembered line in its slot pair.
+    fn grow_to(&mut self, slots: usize) {
+        if slots <= self.stride {
+            return;
+        }
+        let stride = slots.next_power_of_two().max(8);
+        let mut pairs = vec![Cell::new(Blocked::default()); stride * stride];
+        for (row, cells) in self.pairs.chunks(self.stride.max(1)).enumerate() {
+            let start = row * stride;
+            pairs[start..start + cells.len()].clone_from_slice(cells);
+        }
+        self.pairs = pairs;
+        self.stride = stride;
     }
 
     /// Whether the players at places `i` and `j`, now at `pi` and `pj`, see each other's centres,
     /// from memory where it holds and by a ray otherwise (cast from the lower place, so the
     /// answer does not depend on who asks). Each pair is kept twice, once in each player's row,
-    /// so a viewer asking about everyone reads its own row in order.
+    /// so a viewer asking about everyone reads only its own row.
     pub fn clear(&self, map: &Map, i: usize, j: usize, pi: Vec2, pj: Vec2) -> bool {
-        let n = self.ids.len();
-        if i >= n || j >= n {
+        let (Some(&si), Some(&sj)) = (self.slots.get(i), self.slots.get(j)) else {
             return map.line_of_sight(pi, pj);
-        }
-        let known = self.pairs[i * n + j].get();
+        };
+        let n = self.stride;
+        let known = self.pairs[si * n + sj].get();
         if known.cast == self.now && known.a == pi && known.b == pj {
             return known.clear;
         }
@@ -135,17 +209,18 @@ impl SightMemo {
         } else {
             blocked_depth(map, pj, pi)
         };
+        self.casts.set(self.casts.get() + 1);
         let clear = depth.is_none();
         let depth = depth.map_or(0.0, |d| (d - ROUNDING).max(0.0));
         let cast = self.now;
-        self.pairs[i * n + j].set(Blocked {
+        self.pairs[si * n + sj].set(Blocked {
             a: pi,
             b: pj,
             depth,
             cast,
             clear,
         });
-        self.pairs[j * n + i].set(Blocked {
+        self.pairs[sj * n + si].set(Blocked {
             a: pj,
             b: pi,
             depth,
@@ -221,6 +296,34 @@ mod tests {
                 prop_assert_eq!(memo.clear(&map, 0, 1, a, b), map.line_of_sight(a, b));
             }
         }
+
+        /// The memo gives the ray's answer while players come and go: whoever takes a slot, and
+        /// whatever its last holder left in it.
+        #[test]
+        fn the_memo_answers_as_the_ray_through_joins_and_leaves(
+            steps in prop::collection::vec(
+                prop::collection::vec((0u16..12, point(&warehouse())), 2..10),
+                1..30,
+            ),
+        ) {
+            let map = warehouse();
+            let mut memo = SightMemo::default();
+            for players in steps {
+                let mut players = players;
+                players.sort_by_key(|(id, _)| *id);
+                players.dedup_by_key(|(id, _)| *id);
+                let ids: Vec<PlayerId> = players.iter().map(|(id, _)| PlayerId(*id)).collect();
+                memo.prepare(&ids);
+                for (i, (_, pi)) in players.iter().enumerate() {
+                    for (j, (_, pj)) in players.iter().enumerate() {
+                        if i != j {
+                            prop_assert_eq!(memo.clear(&map, i, j, *pi, *pj), map.line_of_sight(*pi, *pj));
+                        }
+                    }
+                }
+                prop_assert!(memo.stride <= 16, "slots reused: at most 12 players at once");
+            }
+        }
     }
 
     #[test]
@@ -239,17 +342,27 @@ mod tests {
     }
 
     #[test]
-    fn players_joining_reset_the_memo() {
+    fn joins_and_leaves_keep_what_the_others_remember() {
         let map = warehouse();
         let mut memo = SightMemo::default();
         memo.prepare(&[PlayerId(1), PlayerId(2)]);
+        // Across the 2-tile-thick block: blocked, and deep.
         let (a, b) = (
             Vec2::new(9.5 * TILE, 4.5 * TILE),
             Vec2::new(9.5 * TILE, 9.5 * TILE),
         );
         assert!(!memo.clear(&map, 0, 1, a, b));
-        memo.prepare(&[PlayerId(1), PlayerId(3)]);
-        // Player 3 in the open next to player 1: a new pair, cast afresh.
-        assert!(memo.clear(&map, 0, 1, a, a + Vec2::new(TILE, 0.0)));
+        assert_eq!(memo.rays_cast(), 1);
+        // Player 0 joins before them (their places move up by one); they step a little.
+        memo.prepare(&[PlayerId(0), PlayerId(1), PlayerId(2)]);
+        let step = Vec2::new(3.0, 0.0);
+        assert!(!memo.clear(&map, 1, 2, a + step, b - step));
+        assert_eq!(memo.rays_cast(), 1, "answered from memory across the join");
+        // Player 2 leaves and 3 takes its slot, in the open next to player 1: cast afresh.
+        memo.prepare(&[PlayerId(0), PlayerId(1), PlayerId(3)]);
+        assert!(memo.clear(&map, 1, 2, a, a + Vec2::new(TILE, 0.0)));
+        assert_eq!(memo.rays_cast(), 2);
+        assert_eq!(memo.stride, 8, "two slots in use, none handed out twice");
+        assert_eq!(memo.handed, 3);
     }
 }

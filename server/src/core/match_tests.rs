@@ -4,6 +4,7 @@
 use super::tests::{Wire, hello};
 use super::*;
 use crate::config::MatchRules;
+use rewind_shared::codec::encode;
 use rewind_shared::replay::{ReplayHeader, verify};
 use std::net::IpAddr;
 

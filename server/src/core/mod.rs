@@ -28,7 +28,7 @@ use crate::recorder::Recorder;
 use crate::snapshots::{SnapshotMeta, ViewRules, ViewVerdict};
 use crate::stats::{ServerStats, StatsRecorder};
 use conn::{Conn, Stage};
-use rewind_shared::codec::{CodecError, decode, encode, encode_snapshot};
+use rewind_shared::codec::{CodecError, decode, encode_snapshot};
 use rewind_shared::fog::{FogMargins, SightTable};
 use rewind_shared::frame::encode_frame;
 use rewind_shared::input::Input;
@@ -446,12 +446,15 @@ impl ServerCore {
     /// Sends a control message to one connection.
     fn send(&mut self, key: ClientKey, msg: &ServerMsg) {
         match encode_frame(msg) {
-            Ok(bytes) => {
-                self.metrics.bytes_out.inc_by(bytes.len() as u64);
-                self.out.push_back(Transmit::Control { key, bytes });
-            }
+            Ok(bytes) => self.send_frame(key, bytes),
             Err(e) => tracing::error!("cannot encode control message: {e}"),
         }
+    }
+
+    /// Queues a control message already framed (`encode_frame`).
+    fn send_frame(&mut self, key: ClientKey, bytes: Vec<u8>) {
+        self.metrics.bytes_out.inc_by(bytes.len() as u64);
+        self.out.push_back(Transmit::Control { key, bytes });
     }
 
     /// Sends a control message to every welcomed client (encoded once).
@@ -463,14 +466,14 @@ impl ServerCore {
                 return;
             }
         };
-        for (key, conn) in &self.conns {
-            if conn.client().is_some() {
-                self.metrics.bytes_out.inc_by(bytes.len() as u64);
-                self.out.push_back(Transmit::Control {
-                    key: *key,
-                    bytes: bytes.clone(),
-                });
-            }
+        let welcomed: Vec<ClientKey> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| c.client().is_some())
+            .map(|(k, _)| *k)
+            .collect();
+        for key in welcomed {
+            self.send_frame(key, bytes.clone());
         }
     }
 
@@ -670,14 +673,18 @@ impl ServerCore {
         let Some(cam) = self.killcams.build(tick, shot, victim) else {
             return;
         };
-        let msg = ServerMsg::Killcam(cam);
-        match encode(&msg) {
-            Ok(b) if b.len() <= rewind_shared::killcam::KILLCAM_MAX_BYTES => {
-                self.metrics.killcams.inc();
-                self.metrics.killcam_bytes.inc_by(b.len() as u64);
-                self.send(key, &msg);
+        // Encoded once (a killcam is seconds of frames, and a big server cuts several a tick).
+        match encode_frame(&ServerMsg::Killcam(cam)) {
+            Ok(frame) => {
+                let body = frame.len().saturating_sub(rewind_shared::frame::FRAME_HEADER);
+                if body <= rewind_shared::killcam::KILLCAM_MAX_BYTES {
+                    self.metrics.killcams.inc();
+                    self.metrics.killcam_bytes.inc_by(body as u64);
+                    self.send_frame(key, frame);
+                } else {
+                    tracing::error!(bytes = body, "killcam over its bound, not sent");
+                }
             }
-            Ok(b) => tracing::error!(bytes = b.len(), "killcam over its bound, not sent"),
             Err(e) => tracing::error!("cannot encode killcam: {e}"),
         }
     }

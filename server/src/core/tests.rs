@@ -2,6 +2,7 @@
 
 #[cfg(test)] // the whole file is the core's test module (declared under cfg(test))
 use super::*;
+use rewind_shared::codec::encode;
 use rewind_shared::frame::FrameDecoder;
 use rewind_shared::protocol::{ClientMsg, MAX_CONTROL_FRAME, PROTOCOL_VERSION};
 use std::collections::{BTreeSet, HashMap};
