@@ -34,7 +34,8 @@ on_time = 1 - s['late_ticks'] / max(s['ticks'], 1)
 c = s.get('tick_cpu_us') or {}
 print(f"players_max {s['players_max']}  ticks {s['ticks']}  tick_us p50 {t['p50']} p99 {t['p99']} max {t['max']}"
       f"  tick_cpu_us p50 {c.get('p50')} p99 {c.get('p99')}"
-      f"  on time {on_time:.4f}  overruns {s['overruns']}  deferred {s['deferred_entities']}")
+      f"  on time {on_time:.4f}  overruns {s['overruns']}  deferred {s['deferred_entities']}"
+      f"  realtime {s.get('tick_realtime')}")
 print(f"bots {b['clients']}  snapshot_loss {b['snapshot_loss']:.4f}  agreement {b['agreement']:.4f}"
       f"  corrections {b['corrections']}  down {b['down_bytes_per_s']:.0f} B/s  up {b['up_bytes_per_s']:.0f} B/s"
       f"  rtt_ms p50 {b['rtt_ms']['p50']} p99 {b['rtt_ms']['p99']}")

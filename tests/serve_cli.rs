@@ -64,7 +64,10 @@ fn serve_prints_its_address_and_cert_hash_and_writes_plausible_stats() {
         );
     }
     assert_eq!(json["players_max"], 8);
-    // The certificate is kept: a second run prints the same hash.
+    assert_eq!(json["tick_realtime"], false, "not asked for");
+    // The certificate is kept: a second run prints the same hash. It asks for a real-time tick,
+    // which it gets where the OS allows (root in CI) and otherwise says why and runs as usual.
+    let stats2 = dir.join("s2.json");
     let again = Command::new(env!("CARGO_BIN_EXE_rewind"))
         .args([
             "serve",
@@ -72,12 +75,25 @@ fn serve_prints_its_address_and_cert_hash_and_writes_plausible_stats() {
             "127.0.0.1:0",
             "--duration",
             "0.1s",
-            "--data-dir",
+            "--realtime-tick",
+            "--stats",
         ])
+        .arg(&stats2)
+        .arg("--data-dir")
         .arg(dir.join("data"))
         .output()
         .expect("second run");
+    assert!(again.status.success());
     assert!(String::from_utf8_lossy(&again.stdout).contains(hash));
+    let refused = String::from_utf8_lossy(&again.stderr).contains("--realtime-tick: ");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&stats2).expect("stats written")).expect("JSON");
+    assert_eq!(
+        json["tick_realtime"],
+        !refused,
+        "stderr: {}",
+        String::from_utf8_lossy(&again.stderr)
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

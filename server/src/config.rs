@@ -68,6 +68,8 @@ pub struct ServerConfig {
     pub lan: Option<crate::lan::LanConfig>,
     /// How a match ends and how many are played (`--score-limit`, `--time-limit`, `--matches`).
     pub rules: MatchRules,
+    /// Run the tick thread at real-time priority (`serve --realtime-tick`, see `priority`).
+    pub realtime_tick: bool,
 }
 
 /// The rules that end a match and start the next: without a limit a match lasts until the
@@ -154,6 +156,7 @@ impl Default for ServerConfig {
             metrics: None,
             lan: None,
             rules: MatchRules::default(),
+            realtime_tick: false,
         }
     }
 }

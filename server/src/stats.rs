@@ -78,6 +78,9 @@ pub struct ServerStats {
     /// Ticks that started more than one tick period after their scheduled time (their
     /// snapshots went out late); `1 - late_ticks / ticks` is the share of ticks on time.
     pub late_ticks: u64,
+    /// Whether the tick thread ran at real-time priority from the first tick to the last
+    /// (`serve --realtime-tick` where the OS allowed it, and never dropped for falling behind).
+    pub tick_realtime: bool,
     /// Refusals and drops by cause.
     pub guard: GuardStats,
     /// `World::hash` of the final state (what a replay of the match must end on).
@@ -218,6 +221,7 @@ impl StatsRecorder {
             deferred_entities: m.deferred_entities.get(),
             overruns: m.overruns.get(),
             late_ticks: self.late_ticks,
+            tick_realtime: false,
             guard: GuardStats::of(&m.guard),
             final_hash,
             matches: Vec::new(),

@@ -66,6 +66,7 @@ impl TickLoop {
         let max_ticks = cfg
             .duration
             .map(|d| (d.as_secs_f64() * f64::from(cfg.tick_rate)).round() as u64);
+        let mut realtime = cfg.realtime_tick && raise();
         let mut next = Instant::now();
         let reason = loop {
             match self.stop.load(Ordering::Relaxed) {
@@ -95,10 +96,19 @@ impl TickLoop {
             if Instant::now() > next + dt * MAX_CATCH_UP_TICKS {
                 self.core.record_overrun();
                 next = Instant::now();
+                if std::mem::take(&mut realtime) {
+                    // A real-time loop that cannot keep up would hold the core the network
+                    // needs to drain the very inputs it waits for.
+                    crate::priority::lower_the_tick();
+                    tracing::warn!(
+                        "the tick fell {MAX_CATCH_UP_TICKS} ticks behind: back to normal priority"
+                    );
+                }
             }
         };
         self.accept_links();
-        let stats = self.core.shutdown(reason);
+        let mut stats = self.core.shutdown(reason);
+        stats.tick_realtime = realtime;
         self.flush();
         stats
     }
@@ -179,6 +189,24 @@ impl TickLoop {
                     }
                 }
             }
+        }
+    }
+}
+
+/// `--realtime-tick`: raises the calling (tick) thread, or says why not and goes on at normal
+/// priority.
+fn raise() -> bool {
+    match crate::priority::raise_the_tick() {
+        Ok(()) => {
+            tracing::info!(
+                "tick thread at real-time priority (SCHED_FIFO {})",
+                crate::priority::TICK_RT_PRIORITY
+            );
+            true
+        }
+        Err(e) => {
+            tracing::warn!("--realtime-tick: {e}; the tick runs at normal priority");
+            false
         }
     }
 }
