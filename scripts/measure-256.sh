@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # 256 players on one core (issue 14, part 3): COUNT bots (default 248) + 8 AI players on the
 # warehouse map, the server pinned to CPU 0 and the bots to CPU 1, for DURATION seconds (default
-# 40). Prints the server's tick percentiles, the share of ticks on time, and the bots' snapshot
+# 40). The server stops first (after the bots' join and DURATION seconds of play), so that its
+# tick figures cover the join and the play, not idle ticks after the bots leave (they see the
+# shutdown and report).
+# Prints the server's tick percentiles, the share of ticks on time, and the bots' snapshot
 # loss, agreement and downstream. SERVE_FLAGS adds server flags (e.g. "--no-fog").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +18,7 @@ mkdir -p "$OUT"
 rm -f "$OUT/256-serve.out"
 # shellcheck disable=SC2086
 taskset -c 0 "$B" serve --addr "127.0.0.1:$PORT" --map warehouse --ai 8 --max-clients "$COUNT" \
-  --duration "$((DURATION + 8))s" --stats "$OUT/256-server.json" --data-dir "$OUT/data" \
+  --duration "$((DURATION + 2))s" --stats "$OUT/256-server.json" --data-dir "$OUT/data" \
   ${SERVE_FLAGS:-} > "$OUT/256-serve.out" 2> "$OUT/256-serve.err" &
 sp=$!
 # A server seated for more than 64 clients builds the fog's tile table before it listens (~4 s
@@ -23,7 +26,7 @@ sp=$!
 for _ in $(seq 300); do grep -q cert-hash "$OUT/256-serve.out" 2>/dev/null && break; sleep 0.1; done
 hash=$(grep cert-hash "$OUT/256-serve.out" | cut -d' ' -f2)
 taskset -c 1 "$B" bots --connect "127.0.0.1:$PORT" --cert-hash "$hash" --count "$COUNT" \
-  --duration "${DURATION}s" --report "$OUT/256-bots.json" > "$OUT/256-bots.out" 2> "$OUT/256-bots.err"
+  --duration "$((DURATION + 5))s" --report "$OUT/256-bots.json" > "$OUT/256-bots.out" 2> "$OUT/256-bots.err"
 wait "$sp"
 python3 - "$OUT/256-server.json" "$OUT/256-bots.json" <<'PY'
 import json, sys

@@ -201,7 +201,9 @@ impl SightMemo {
         if known.cast == self.now && known.a == pi && known.b == pj {
             return known.clear;
         }
-        if known.depth > 0.0 && known.a.distance(pi) < known.depth && known.b.distance(pj) < known.depth {
+        // Squared distances, no roots: this is asked for most pairs of a big server's players.
+        let reach = known.depth * known.depth;
+        if known.depth > 0.0 && known.a.distance_squared(pi) < reach && known.b.distance_squared(pj) < reach {
             return false;
         }
         let depth = if i < j {

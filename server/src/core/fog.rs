@@ -253,7 +253,9 @@ impl Pacer {
 /// table (`rewind_shared::tile_sight`) instead of rays: on a big server every client is judged
 /// on every snapshot this way, at its own margins. A player in a tile seen from a tile of one of
 /// the viewer's samples (`fog::wide_reach`), at one of its own samples (`fog::reach`), is shown,
-/// and so is one whose centre the viewer's centre sees.
+/// and so is one whose centre the viewer's centre sees. (The server fogs with `fogged_by` in
+/// one pass; this list is what the tests compare.)
+#[cfg(test)]
 pub fn hidden_by_tiles(
     table: &TileSight,
     seen: &mut SeenTiles,
@@ -263,22 +265,69 @@ pub fn hidden_by_tiles(
     mine: usize,
     margins: FogMargins,
 ) -> Vec<PlayerId> {
-    let me = players[mine].body.pos;
-    table.seen_from(&wide_reach(me, margins.viewer), seen);
-    // Sized for the worst case up front: grown by doubling, this was a few percent of a
-    // 256-player tick.
-    let mut hidden = Vec::with_capacity(players.len());
-    hidden.extend(
-        players
-            .iter()
-            .zip(targets)
-            .enumerate()
-            .filter(|(j, (_, tiles))| {
-                *j != mine && !table.any_tile_seen(seen, tiles) && !sight.clear(mine, *j)
-            })
-            .map(|(_, (p, _))| p.id),
-    );
-    hidden
+    let hidden = TileJudge::new(table, seen, sight, targets, players, mine, margins);
+    players
+        .iter()
+        .enumerate()
+        .filter(|(j, _)| hidden.hides(*j))
+        .map(|(_, p)| p.id)
+        .collect()
+}
+
+/// One viewer's judgement by the tile table (`hidden_by_tiles`), asked player by player.
+pub struct TileJudge<'a> {
+    table: &'a TileSight,
+    seen: &'a SeenTiles,
+    sight: &'a SightTable<'a>,
+    targets: &'a [[Option<u32>; 5]],
+    mine: usize,
+}
+
+impl<'a> TileJudge<'a> {
+    /// Fills `seen` with what the viewer at index `mine` of `players` may see from, at `margins`.
+    pub fn new(
+        table: &'a TileSight,
+        seen: &'a mut SeenTiles,
+        sight: &'a SightTable<'a>,
+        targets: &'a [[Option<u32>; 5]],
+        players: &[PlayerState],
+        mine: usize,
+        margins: FogMargins,
+    ) -> TileJudge<'a> {
+        table.seen_from(&wide_reach(players[mine].body.pos, margins.viewer), seen);
+        TileJudge {
+            table,
+            seen,
+            sight,
+            targets,
+            mine,
+        }
+    }
+
+    /// Whether the player at index `j` is hidden from the viewer.
+    pub fn hides(&self, j: usize) -> bool {
+        j != self.mine
+            && self
+                .targets
+                .get(j)
+                .is_some_and(|tiles| !self.table.any_tile_seen(self.seen, tiles))
+            && !self.sight.clear(self.mine, j)
+    }
+}
+
+/// `set` (whose places are those of the judged players) with the players `judge` hides replaced
+/// by their score only, built in one pass; shares `set` when nobody is hidden.
+pub fn fogged_by(set: &Arc<EntitySet>, judge: &TileJudge) -> Arc<EntitySet> {
+    let mut any = false;
+    let fogged = set.map_states(|j, e| {
+        if judge.hides(j) {
+            any = true;
+            e.fogged()
+        } else {
+            *e
+        }
+    });
+    if any { Arc::new(fogged) } else { Arc::clone(set) }
 }
 
 /// Each player's sample tiles for `hidden_by_tiles` at `margins` (the target's margin is the
@@ -442,6 +491,16 @@ mod tests {
             hidden_by_tiles(&table, seen, &sight, players, &targets, 0, margins)
         };
         assert_eq!(judge(&players, &mut seen), vec![PlayerId(1)], "behind the wall");
+        // The one-pass fogging hides exactly those.
+        let set = Arc::new(crate::core::entity_set(&players));
+        let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
+        let sight = SightTable::new(&map, &positions);
+        let targets = target_tiles(&table, &players, margins);
+        let one_pass = fogged_by(
+            &set,
+            &TileJudge::new(&table, &mut seen, &sight, &targets, &players, 0, margins),
+        );
+        assert_eq!(one_pass, fogged(&set, &[PlayerId(1)]));
         // The same answer as the ray rule there.
         assert!(!rewind_shared::fog::may_see(
             &map,

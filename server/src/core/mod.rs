@@ -846,13 +846,15 @@ impl ServerCore {
                             every,
                         };
                         let margins = FogMargins::new(age, interval);
-                        let hidden = match &tiles {
+                        match &tiles {
                             Some((t, targets)) => {
-                                fog::hidden_by_tiles(t, &mut seen, sight, &players, targets, mine, margins)
+                                let judge = fog::TileJudge::new(
+                                    t, &mut seen, sight, targets, &players, mine, margins,
+                                );
+                                fog::fogged_by(&set, &judge)
                             }
-                            None => c.fog.hidden(&scene, mine, margins),
-                        };
-                        fog::fogged(&set, &hidden)
+                            None => fog::fogged(&set, &c.fog.hidden(&scene, mine, margins)),
+                        }
                     }
                 }
                 _ => Arc::clone(&set),
