@@ -283,17 +283,20 @@ pub fn build_delta(
     // per client and a set per client per snapshot, the lookups were a hot spot).
     let mut removed: Vec<PlayerId> = Vec::new();
     let mut entities: Vec<EntityDelta> = Vec::with_capacity(cur.len());
+    // Each size once, while the delta is at hand: the over-budget path needs them again.
+    let mut sizes: Vec<usize> = Vec::with_capacity(cur.len());
     let mut old = base.iter().peekable();
     for (id, c) in cur {
         while let Some((gone, _)) = old.next_if(|(b, _)| *b < id) {
             removed.push(*gone);
         }
         let prev = old.next_if(|(b, _)| *b == id).map(|(_, e)| e);
-        entities.extend(delta(prev, c));
+        if let Some(d) = delta(prev, c) {
+            sizes.push(cost(&d));
+            entities.push(d);
+        }
     }
     removed.extend(old.map(|(id, _)| *id));
-    // Each size once: the over-budget path needs them again.
-    let sizes: Vec<usize> = entities.iter().map(&cost).collect();
     let used = removed.len() * 3 + sizes.iter().sum::<usize>();
     if used <= budget {
         return BuiltDelta {

@@ -274,6 +274,97 @@ pub fn hidden_by_tiles(
         .collect()
 }
 
+/// Snapshots a client's judgement by the tile table serves on a big server: the one it is made
+/// for and the next. Judging every client on every snapshot was a quarter of a 256-player
+/// tick; the price is margins wider by the distance a player runs in one snapshot interval
+/// (7 px at 30 Hz), as `FogCache` pays for its reuse.
+pub const TILE_REUSE_SNAPSHOTS: u32 = 2;
+
+/// What the tile fog needs to know of one snapshot tick (`FogCache::fogged_by_tiles`).
+pub struct TileScene<'a> {
+    /// The map's tile table.
+    pub table: &'a TileSight,
+    /// Centre-to-centre sight between the players.
+    pub sight: &'a SightTable<'a>,
+    /// Every player, in id order (the places of the entity set).
+    pub players: &'a [PlayerState],
+    /// Each player's sample tiles at the target margin widened by `slack`.
+    pub targets: &'a [[Option<u32>; 5]],
+    /// This tick.
+    pub tick: Tick,
+    /// Ticks between a client's snapshots.
+    pub interval: u32,
+    /// How far a player runs while a judgement is reused (see `TILE_REUSE_SNAPSHOTS`).
+    pub slack: f32,
+}
+
+impl TileScene<'_> {
+    /// The distance a player runs while a judgement is reused, for snapshots `interval` apart.
+    pub fn slack_for(interval: Duration) -> f32 {
+        MAX_SPEED * interval.as_secs_f32() * (TILE_REUSE_SNAPSHOTS - 1) as f32
+    }
+}
+
+impl FogCache {
+    /// `set` (whose places are the scene's players) as the viewer at place `mine` may see it, at
+    /// `margins`: judged by the tile table with both margins widened by the scene's slack, on
+    /// every `TILE_REUSE_SNAPSHOTS`th snapshot of this client (and at once when it moved farther
+    /// than the slack); in between, a player hidden at the judgement stays hidden unless it
+    /// moved farther than the slack (a respawn), so the rule holds wherever either has run.
+    pub fn fogged_by_tiles(
+        &mut self,
+        scene: &TileScene,
+        seen: &mut SeenTiles,
+        mine: usize,
+        margins: FogMargins,
+        set: &Arc<EntitySet>,
+    ) -> Arc<EntitySet> {
+        let players = scene.players;
+        let me = players[mine].body.pos;
+        let due = self.until.is_none_or(|u| !u.is_after(scene.tick));
+        if due || self.viewer.distance(me) > scene.slack + 1.0 {
+            let wide = FogMargins {
+                viewer: margins.viewer + scene.slack,
+                target: margins.target + scene.slack,
+            };
+            let judge = TileJudge::new(scene.table, seen, scene.sight, scene.targets, players, mine, wide);
+            self.hidden.clear();
+            self.hidden.extend(
+                players
+                    .iter()
+                    .enumerate()
+                    .filter(|(j, _)| judge.hides(*j))
+                    .map(|(_, p)| (p.id, p.body.pos)),
+            );
+            let interval = scene.interval.max(1);
+            // A client's first judgement is made again after one or two of its snapshots, by
+            // its id, so the clients of one snapshot tick do not all come due together.
+            let snapshots = match self.until {
+                None => 1 + (u32::from(players[mine].id.0) / interval) % TILE_REUSE_SNAPSHOTS,
+                Some(_) => TILE_REUSE_SNAPSHOTS,
+            };
+            self.until = Some(scene.tick.offset((snapshots * interval) as i32));
+            self.viewer = me;
+        }
+        // Both lists in id order: one walk.
+        let mut hidden = self.hidden.iter().peekable();
+        let reach = scene.slack + 1.0;
+        let mut any = false;
+        let fogged = set.map_states(|j, e| {
+            let Some(p) = players.get(j) else { return *e };
+            while hidden.next_if(|(id, _)| *id < p.id).is_some() {}
+            match hidden.next_if(|(id, _)| *id == p.id) {
+                Some((_, at)) if p.body.pos.distance(*at) <= reach => {
+                    any = true;
+                    e.fogged()
+                }
+                _ => *e,
+            }
+        });
+        if any { Arc::new(fogged) } else { Arc::clone(set) }
+    }
+}
+
 /// One viewer's judgement by the tile table (`hidden_by_tiles`), asked player by player.
 pub struct TileJudge<'a> {
     table: &'a TileSight,
@@ -316,7 +407,9 @@ impl<'a> TileJudge<'a> {
 }
 
 /// `set` (whose places are those of the judged players) with the players `judge` hides replaced
-/// by their score only, built in one pass; shares `set` when nobody is hidden.
+/// by their score only, built in one pass; shares `set` when nobody is hidden. (The server's
+/// own fogging also reuses judgements: `FogCache::fogged_by_tiles`.)
+#[cfg(test)]
 pub fn fogged_by(set: &Arc<EntitySet>, judge: &TileJudge) -> Arc<EntitySet> {
     let mut any = false;
     let fogged = set.map_states(|j, e| {
@@ -523,6 +616,68 @@ mod tests {
             judge(&players, &mut seen).is_empty(),
             "shown where the rays show it"
         );
+    }
+
+    #[test]
+    fn a_tile_judgement_serves_two_snapshots_and_shows_whoever_jumped() {
+        let (map, mut players) = scene();
+        let table = TileSight::new(&map, 1).expect("small map");
+        let interval = Duration::from_micros(33_333);
+        let slack = TileScene::slack_for(interval);
+        let margins = FogMargins::new(Duration::from_millis(100), interval);
+        let target = FogMargins::new(Duration::ZERO, interval).target + slack;
+        let mut seen = SeenTiles::default();
+        let mut fog = |cache: &mut FogCache, players: &[PlayerState], tick: u32| -> Vec<PlayerId> {
+            let positions: Vec<_> = players.iter().map(|p| p.body.pos).collect();
+            let sight = SightTable::new(&map, &positions);
+            let targets = target_tiles(&table, players, FogMargins { viewer: 0.0, target });
+            let scene = TileScene {
+                table: &table,
+                sight: &sight,
+                players,
+                targets: &targets,
+                tick: Tick(tick),
+                interval: 2,
+                slack,
+            };
+            let set = Arc::new(crate::core::entity_set(players));
+            let out = cache.fogged_by_tiles(&scene, &mut seen, 0, margins, &set);
+            out.iter().filter(|(_, e)| e.hidden).map(|(id, _)| *id).collect()
+        };
+        let mut cache = FogCache::default();
+        assert_eq!(
+            fog(&mut cache, &players, 100),
+            vec![PlayerId(1)],
+            "behind the wall"
+        );
+        assert_eq!(
+            cache.until,
+            Some(Tick(102)),
+            "player 0's first judgement is due after one snapshot"
+        );
+        // Running within the slack between judgements: still hidden, and nothing judged anew.
+        players[1].body.pos.y += slack * 0.5;
+        assert_eq!(fog(&mut cache, &players, 101), vec![PlayerId(1)]);
+        assert_eq!(cache.until, Some(Tick(102)));
+        // A jump (a respawn) into the viewer's room: shown at once, without a new judgement.
+        players[1].body.pos = Vec2::new(5.5 * TILE, 2.5 * TILE);
+        assert!(
+            fog(&mut cache, &players, 101).is_empty(),
+            "whoever jumped is shown"
+        );
+        assert_eq!(cache.until, Some(Tick(102)));
+        // The next judgement is due: the same room, and then two snapshots until the next.
+        assert!(fog(&mut cache, &players, 102).is_empty());
+        assert_eq!(cache.until, Some(Tick(106)));
+        // The viewer jumps behind the wall: judged afresh at once.
+        players[0].body.pos = Vec2::new(20.5 * TILE, 4.5 * TILE);
+        players[1].body.pos = Vec2::new(2.5 * TILE, 1.5 * TILE);
+        assert_eq!(
+            fog(&mut cache, &players, 103),
+            vec![PlayerId(1)],
+            "judged where it is now"
+        );
+        assert_eq!(cache.until, Some(Tick(107)));
     }
 
     #[test]

@@ -807,9 +807,12 @@ impl ServerCore {
             _ => None,
         }
         .map(|t| {
+            let slack = fog::TileScene::slack_for(interval);
+            let target = FogMargins::new(Duration::ZERO, interval).target + slack;
             (
                 t,
-                fog::target_tiles(t, &players, FogMargins::new(Duration::ZERO, interval)),
+                fog::target_tiles(t, &players, FogMargins { viewer: 0.0, target }),
+                slack,
             )
         });
         let mut seen = SeenTiles::default();
@@ -847,11 +850,17 @@ impl ServerCore {
                         };
                         let margins = FogMargins::new(age, interval);
                         match &tiles {
-                            Some((t, targets)) => {
-                                let judge = fog::TileJudge::new(
-                                    t, &mut seen, sight, targets, &players, mine, margins,
-                                );
-                                fog::fogged_by(&set, &judge)
+                            Some((table, targets, slack)) => {
+                                let tile_scene = fog::TileScene {
+                                    table,
+                                    sight,
+                                    players: &players,
+                                    targets,
+                                    tick,
+                                    interval: self.cfg.snapshot_interval,
+                                    slack: *slack,
+                                };
+                                c.fog.fogged_by_tiles(&tile_scene, &mut seen, mine, margins, &set)
                             }
                             None => fog::fogged(&set, &c.fog.hidden(&scene, mine, margins)),
                         }
