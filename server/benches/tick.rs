@@ -17,6 +17,7 @@ use rewind_shared::codec::decode_snapshot;
 use rewind_shared::map::Map;
 use rewind_shared::player::PlayerState;
 use rewind_shared::protocol::SnapshotPacket;
+use rewind_shared::snapshot::DeltaScratch;
 use rewind_shared::tick::{Seq, Tick};
 use std::collections::VecDeque;
 use std::hint::black_box;
@@ -118,7 +119,15 @@ impl Bench {
                 input_lead: 2,
                 sent_at: std::time::Duration::ZERO,
             };
-            let bytes = snapshot_datagram(&mut v.snaps, meta, &set, Some(me), MAX_BYTES).expect("encodes");
+            let bytes = snapshot_datagram(
+                &mut v.snaps,
+                &mut DeltaScratch::default(),
+                meta,
+                &set,
+                Some(me),
+                MAX_BYTES,
+            )
+            .expect("encodes");
             out.push(inspect(v, &bytes));
             v.in_flight.push_back((tick, v.next_seq));
             v.next_seq = v.next_seq.next();
@@ -166,10 +175,26 @@ fn report() {
         sent_at: std::time::Duration::ZERO,
     };
     let mut fresh = SnapshotStream::default();
-    let full = snapshot_datagram(&mut fresh, meta, &set, players.first(), MAX_BYTES).expect("encodes");
+    let full = snapshot_datagram(
+        &mut fresh,
+        &mut DeltaScratch::default(),
+        meta,
+        &set,
+        players.first(),
+        MAX_BYTES,
+    )
+    .expect("encodes");
     let full_packet: SnapshotPacket = decode_snapshot(&full, MAX_BYTES).expect("decodes");
     let mut roomy = SnapshotStream::default();
-    let unbounded = snapshot_datagram(&mut roomy, meta, &set, players.first(), 1 << 16).expect("encodes");
+    let unbounded = snapshot_datagram(
+        &mut roomy,
+        &mut DeltaScratch::default(),
+        meta,
+        &set,
+        players.first(),
+        1 << 16,
+    )
+    .expect("encodes");
     delta.sort_unstable();
     let mean = delta.iter().sum::<usize>() as f64 / delta.len() as f64;
     println!(
@@ -224,8 +249,15 @@ fn bench(c: &mut Criterion) {
                     input_lead: 0,
                     sent_at: std::time::Duration::ZERO,
                 };
-                let bytes =
-                    snapshot_datagram(&mut v.snaps, meta, &set, players.first(), MAX_BYTES).expect("encodes");
+                let bytes = snapshot_datagram(
+                    &mut v.snaps,
+                    &mut DeltaScratch::default(),
+                    meta,
+                    &set,
+                    players.first(),
+                    MAX_BYTES,
+                )
+                .expect("encodes");
                 v.ack.record(v.next_seq);
                 v.next_seq = v.next_seq.next();
                 bytes.len()

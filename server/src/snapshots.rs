@@ -13,8 +13,8 @@ use rewind_shared::interp::{ALPHA_ONE, alpha_from_fraction};
 use rewind_shared::lagcomp::{HitboxSample, interpolate_hitboxes};
 use rewind_shared::player::{PlayerId, PlayerState};
 use rewind_shared::protocol::SnapshotPacket;
+use rewind_shared::snapshot::{DeltaScratch, EntitySet, build_delta_in};
 use rewind_shared::snapshot::{EntityDelta, EntityState};
-use rewind_shared::snapshot::{EntitySet, build_delta};
 use rewind_shared::tick::{Seq, Tick};
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -332,6 +332,18 @@ impl SnapshotStream {
         you: Option<&PlayerState>,
         max_bytes: usize,
     ) -> SnapshotPacket {
+        self.build_in(&mut DeltaScratch::default(), meta, current, you, max_bytes)
+    }
+
+    /// `build` with working memory kept by the caller (the server's, shared by its clients).
+    pub fn build_in(
+        &mut self,
+        scratch: &mut DeltaScratch,
+        meta: SnapshotMeta,
+        current: &Arc<EntitySet>,
+        you: Option<&PlayerState>,
+        max_bytes: usize,
+    ) -> SnapshotPacket {
         let empty = EntitySet::new();
         let base = self.sent.iter().rev().find(|s| s.acked);
         let (baseline, base_set) = base.map_or((None, &empty), |s| (Some(s.tick), s.set.as_ref()));
@@ -346,7 +358,8 @@ impl SnapshotStream {
             entities: Vec::new(),
         };
         let overhead = encode_snapshot(&packet).map(|b| b.len()).unwrap_or(max_bytes);
-        let built = build_delta(
+        let built = build_delta_in(
+            scratch,
             base_set,
             current,
             |changed| self.priority(current, changed, you, meta.tick),

@@ -266,13 +266,46 @@ impl BuiltDelta {
     }
 }
 
+/// Working memory for `build_delta_in`, kept by a caller that builds many deltas (a server
+/// builds one per client per snapshot, and at 256 players allocating these lists afresh each
+/// time was a tenth of its tick in the allocator). Holds no state between calls.
+#[derive(Debug, Default)]
+pub struct DeltaScratch {
+    entities: Vec<EntityDelta>,
+    sizes: Vec<usize>,
+    taken: Vec<bool>,
+    visited: Vec<bool>,
+}
+
+impl DeltaScratch {
+    /// Gives back a delta list `build_delta_in` returned, once it is encoded, for the next call.
+    pub fn recycle(&mut self, mut entities: Vec<EntityDelta>) {
+        if entities.capacity() > self.entities.capacity() {
+            entities.clear();
+            self.entities = entities;
+        }
+    }
+}
+
+/// `build_delta_in` with fresh working memory.
+pub fn build_delta(
+    base: &EntitySet,
+    cur: &EntitySet,
+    priority: impl FnOnce(&[EntityDelta]) -> Vec<usize>,
+    budget: usize,
+    cost: impl Fn(&EntityDelta) -> usize,
+) -> BuiltDelta {
+    build_delta_in(&mut DeltaScratch::default(), base, cur, priority, budget, cost)
+}
+
 /// Builds the delta from `base` to `cur` within `budget` bytes (`cost` gives the encoded size of
 /// one delta). When every change fits, which is the usual case, that is all: no priority is
 /// computed and no set is copied. Otherwise `priority(changed)` lists positions in `changed`
 /// (the changed entities, in id order) most important first (positions not in it come last, in
 /// id order), entities are taken in that order while they fit, and the ones taken are sent in id
 /// order (the order a client applies them in).
-pub fn build_delta(
+pub fn build_delta_in(
+    scratch: &mut DeltaScratch,
     base: &EntitySet,
     cur: &EntitySet,
     priority: impl FnOnce(&[EntityDelta]) -> Vec<usize>,
@@ -282,9 +315,12 @@ pub fn build_delta(
     // One walk over both sets in id order, not a lookup per player (with hundreds of players
     // per client and a set per client per snapshot, the lookups were a hot spot).
     let mut removed: Vec<PlayerId> = Vec::new();
-    let mut entities: Vec<EntityDelta> = Vec::with_capacity(cur.len());
+    let mut entities = std::mem::take(&mut scratch.entities);
+    entities.clear();
+    entities.reserve(cur.len());
     // Each size once, while the delta is at hand: the over-budget path needs them again.
-    let mut sizes: Vec<usize> = Vec::with_capacity(cur.len());
+    let sizes = &mut scratch.sizes;
+    sizes.clear();
     let mut old = base.iter().peekable();
     for (id, c) in cur {
         while let Some((gone, _)) = old.next_if(|(b, _)| *b < id) {
@@ -309,8 +345,11 @@ pub fn build_delta(
     // Over budget (every snapshot of a client that is shown most of a big server): the priority
     // names positions, so choosing is a walk over flags, and the client's set is built in one
     // ordered pass (a bulk build), not an insertion per player.
-    let mut taken = vec![false; entities.len()];
-    let mut visited = vec![false; entities.len()];
+    let (taken, visited) = (&mut scratch.taken, &mut scratch.visited);
+    taken.clear();
+    taken.resize(entities.len(), false);
+    visited.clear();
+    visited.resize(entities.len(), false);
     let mut used = removed.len() * 3;
     let mut deferred = 0;
     let listed = priority(&entities);

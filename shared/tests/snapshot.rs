@@ -50,6 +50,22 @@ fn cost(d: &EntityDelta) -> usize {
 }
 
 proptest! {
+    /// Working memory kept from one build to the next (as a server keeps it across its clients)
+    /// changes nothing: each build equals one made with fresh memory, under any budget.
+    #[test]
+    fn a_kept_scratch_builds_what_fresh_memory_builds(
+        steps in proptest::collection::vec((arb_set(), arb_set(), 0usize..200), 1..8),
+    ) {
+        let mut scratch = DeltaScratch::default();
+        let by_id = |d: &[EntityDelta]| (0..d.len()).rev().collect::<Vec<usize>>();
+        for (base, cur, budget) in steps {
+            let kept = build_delta_in(&mut scratch, &base, &cur, by_id, budget, cost);
+            let fresh = build_delta(&base, &cur, by_id, budget, cost);
+            prop_assert_eq!(&kept, &fresh);
+            scratch.recycle(kept.entities);
+        }
+    }
+
     #[test]
     fn delta_decodes_to_same_state_as_full(base in arb_set(), cur in arb_set()) {
         let full = build_delta(&EntitySet::new(), &cur, |_| Vec::new(), usize::MAX, cost);

@@ -38,7 +38,7 @@ use rewind_shared::protocol::{ClientDatagram, GameEvent, MAX_DATAGRAM, ServerMsg
 use rewind_shared::quant::pos2_to_q;
 use rewind_shared::replay::{Keyframe, SeenRecord, TickRecord, seen_targets};
 use rewind_shared::sim::{Shot, ShotMode, SimEvent};
-use rewind_shared::snapshot::{EntitySet, EntityState};
+use rewind_shared::snapshot::{DeltaScratch, EntitySet, EntityState};
 use rewind_shared::tick::Tick;
 use rewind_shared::tile_sight::SeenTiles;
 use std::collections::{BTreeMap, VecDeque};
@@ -117,10 +117,12 @@ pub struct ServerCore {
     killcams: KillcamRing,
     /// The match cycle (`--score-limit`, `--time-limit`, `--matches`).
     matches: match_rules::Matches,
-    /// The map's tile table for the fog once the server is big (`fog::hidden_by_tiles`).
+    /// The map's tile table for the fog once the server is big (`FogCache::fogged_by_tiles`).
     tile_sight: fog::TileTable,
     /// Blocked centre lines between players, kept across ticks (`rewind_shared::sight_memo`).
     sight_memo: rewind_shared::sight_memo::SightMemo,
+    /// Working memory for building snapshot deltas, shared by the clients (one at a time).
+    delta_scratch: DeltaScratch,
 }
 
 impl ServerCore {
@@ -156,6 +158,7 @@ impl ServerCore {
             matches: match_rules::Matches::new(),
             tile_sight: fog::TileTable::default(),
             sight_memo: Default::default(),
+            delta_scratch: DeltaScratch::default(),
             cfg,
         };
         if core.cfg.fog && usize::from(core.cfg.max_clients) > 64 {
@@ -869,7 +872,7 @@ impl ServerCore {
                 _ => Arc::clone(&set),
             };
             let deferred = c.snaps.deferred;
-            let datagram = snapshot_datagram(&mut c.snaps, meta, &fogged, you, max);
+            let datagram = snapshot_datagram(&mut c.snaps, &mut self.delta_scratch, meta, &fogged, you, max);
             self.metrics.deferred_entities.inc_by(c.snaps.deferred - deferred);
             match datagram {
                 Ok(bytes) => {
@@ -898,15 +901,20 @@ pub fn entity_set(players: &[PlayerState]) -> EntitySet {
 }
 
 /// Builds one client's next snapshot, fitting `max` bytes, and encodes it: the per-client work of
-/// a tick (public so the tick benchmark measures exactly this).
+/// a tick (public so the tick benchmark measures exactly this). `scratch` is working memory the
+/// caller keeps from one client to the next.
 pub fn snapshot_datagram(
     snaps: &mut crate::snapshots::SnapshotStream,
+    scratch: &mut DeltaScratch,
     meta: SnapshotMeta,
     set: &Arc<EntitySet>,
     you: Option<&PlayerState>,
     max: usize,
 ) -> Result<Vec<u8>, CodecError> {
-    encode_snapshot(&snaps.build(meta, set, you, max))
+    let packet = snaps.build_in(scratch, meta, set, you, max);
+    let bytes = encode_snapshot(&packet);
+    scratch.recycle(packet.entities);
+    bytes
 }
 
 #[cfg(test)]
