@@ -251,10 +251,10 @@ impl Pacer {
 
 /// The players the player at index `mine` of `players` may not see, judged by the map's tile
 /// table (`rewind_shared::tile_sight`) instead of rays: on a big server every client is judged
-/// on every snapshot this way, at its own margins. A player in a tile seen from a tile of one of
+/// this way on every other snapshot (`TILE_REUSE_SNAPSHOTS`), at its own margins. A player in a tile seen from a tile of one of
 /// the viewer's samples (`fog::wide_reach`), at one of its own samples (`fog::reach`), is shown,
-/// and so is one whose centre the viewer's centre sees. (The server fogs with `fogged_by` in
-/// one pass; this list is what the tests compare.)
+/// and so is one whose centre the viewer's centre sees. (The server fogs in one pass with
+/// `FogCache::fogged_by_tiles`, through `TileJudge`; this list is what the tests compare.)
 #[cfg(test)]
 pub fn hidden_by_tiles(
     table: &TileSight,
