@@ -159,6 +159,7 @@ impl Session {
             tick_rate,
             lagcomp: welcome.lagcomp,
             max_rewind_ticks: welcome.max_rewind_ticks,
+            rules: rewind_shared::sim::SIM_VERSION,
         };
         let rtt_ticks = rtt.as_secs_f32() * tick_rate as f32;
         let local = PlayerState {

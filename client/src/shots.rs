@@ -164,7 +164,20 @@ impl ShotLedger {
             ShotMode::Rewound => {}
         }
         if rec.client_target != v.target {
-            tracing::debug!(seq = v.seq.0, client = ?rec.client_target, server = ?v.target, mode = ?v.mode, "verdicts differ");
+            // Where it went wrong: a shot simulated at another tick, or from another place (a
+            // late input), or against another view (clamped) than the one we drew.
+            let origin_off = rec.origin.distance(q_to_pos2(v.origin));
+            tracing::debug!(
+                seq = v.seq.0,
+                client = ?rec.client_target,
+                server = ?v.target,
+                mode = ?v.mode,
+                tick = rec.tick.0,
+                server_tick = v.tick.0,
+                origin_off,
+                view = ?rec.view,
+                "verdicts differ"
+            );
         }
         if let Some(r) = self.recent.iter_mut().find(|r| r.seq == v.seq) {
             r.server = Some(v.clone());

@@ -12,7 +12,9 @@ use rand::{RngExt, SeedableRng};
 use rewind_shared::input::{BUTTON_FIRE, Input, ShotView};
 use rewind_shared::map::Map;
 use rewind_shared::player::PlayerId;
-use rewind_shared::sim::{SIM_GOLDEN_HASH, SIM_VERSION, ShotMode, SimConfig, SimEvent, World};
+use rewind_shared::sim::{
+    OLDEST_SIM_VERSION, SIM_GOLDEN_HASH, SIM_VERSION, ShotMode, SimConfig, SimEvent, World,
+};
 use rewind_shared::tick::Tick;
 use std::collections::BTreeMap;
 
@@ -39,9 +41,12 @@ struct Coverage {
 }
 
 /// Plays the seeded match and returns the final hash with what happened.
-fn play() -> (u64, Tick, Coverage) {
+fn play(rules: u32) -> (u64, Tick, Coverage) {
     let map = Map::builtin("arena").expect("the built-in arena parses");
-    let cfg = SimConfig::new(60, true, 250);
+    let cfg = SimConfig {
+        rules,
+        ..SimConfig::new(60, true, 250)
+    };
     let mut world = World::new(cfg, Tick(0));
     let mut rng = ChaCha8Rng::seed_from_u64(0x005E_ED11);
     let mut cov = Coverage::default();
@@ -111,7 +116,7 @@ fn play() -> (u64, Tick, Coverage) {
 
 #[test]
 fn seeded_match_hashes_to_the_golden_constant() {
-    let (hash, tick, cov) = play();
+    let (hash, tick, cov) = play(SIM_VERSION);
     assert_eq!(tick, Tick(TICKS), "the match must run every tick");
     // Coverage guard: a hash over a match where nobody died would not pin the weapon, damage and
     // respawn rules.
@@ -131,8 +136,22 @@ fn seeded_match_hashes_to_the_golden_constant() {
         hash, SIM_GOLDEN_HASH,
         "the seeded 10,000-tick match now ends in {hash:#018x}, not SIM_GOLDEN_HASH \
          ({SIM_GOLDEN_HASH:#018x}) of SIM_VERSION {SIM_VERSION}: the game rules changed. If that is \
-         intended, bump SIM_VERSION (recordings of the old rules must be refused) and set \
-         SIM_GOLDEN_HASH to the new value in the same change; if not, find what altered the \
+         intended, bump SIM_VERSION, keep the old rules behind `SimConfig::rules` (recordings made \
+         under them must still verify) and set SIM_GOLDEN_HASH to the new value in the same change; if not, find what altered the \
          simulation. Coverage: {cov:?}"
+    );
+}
+
+/// The match's hash under the rules of `SIM_VERSION` 3 (first spawn of the map on ties): older
+/// recordings are re-simulated under them, so they must stay exactly what they were.
+const SIM_V3_GOLDEN_HASH: u64 = 0x9526_58a0_6db7_2a98;
+
+#[test]
+fn the_oldest_rules_still_played_give_their_golden_hash() {
+    assert_eq!(OLDEST_SIM_VERSION, 3, "a golden hash per version still played");
+    let (hash, _, _) = play(3);
+    assert_eq!(
+        hash, SIM_V3_GOLDEN_HASH,
+        "{hash:#018x}: the rules of version 3 changed"
     );
 }

@@ -62,7 +62,7 @@ impl SimCore {
             .filter(|p| p.life.alive())
             .map(|p| p.body.pos)
             .collect();
-        let state = sim::spawn_player(&self.map(), id, &alive);
+        let state = sim::spawn_player(&self.map(), id, &alive, self.cfg().rules);
         self.world
             .spawn((
                 PlayerTag(id),

@@ -47,12 +47,17 @@ pub enum ReplayError {
         /// Version this build reads.
         supported: u32,
     },
-    /// Recorded under different game rules (`sim::SIM_VERSION`): re-simulating would diverge.
-    #[error("recorded with game rules version {found}; this build simulates version {supported}")]
+    /// Recorded under game rules this build does not simulate (`sim::SIM_VERSION`,
+    /// `sim::OLDEST_SIM_VERSION`): re-simulating would diverge.
+    #[error(
+        "recorded with game rules version {found}; this build simulates versions {oldest} to {supported}"
+    )]
     SimVersion {
         /// Version in the file.
         found: u32,
-        /// Version this build simulates.
+        /// Oldest version this build simulates.
+        oldest: u32,
+        /// Newest version this build simulates (the one it records).
         supported: u32,
     },
     /// A chunk's bytes do not match its checksum, or its content is malformed.

@@ -418,13 +418,16 @@ fn parse_header(
     chunk: &RawChunk<'_>,
     version: u32,
 ) -> Result<(ReplayHeader, Map, Option<StoredSigner>), ReplayError> {
-    let (header, signer) = decode_header(chunk, version)?;
-    if header.sim_version != crate::sim::SIM_VERSION {
+    let (mut header, signer) = decode_header(chunk, version)?;
+    if !(crate::sim::OLDEST_SIM_VERSION..=crate::sim::SIM_VERSION).contains(&header.sim_version) {
         return Err(ReplayError::SimVersion {
             found: header.sim_version,
+            oldest: crate::sim::OLDEST_SIM_VERSION,
             supported: crate::sim::SIM_VERSION,
         });
     }
+    // Re-simulated under the rules it was recorded with.
+    header.cfg.rules = header.sim_version;
     check_max_players(header.max_players).map_err(|reason| ReplayError::Implausible {
         offset: chunk.offset,
         reason,

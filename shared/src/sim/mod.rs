@@ -30,16 +30,23 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Version of the game rules below. Bump it on any change that alters simulated state (a
-/// constant, a phase, their order): recordings carry it, and a replay made under other rules is
-/// refused with a clear message instead of diverging at tick 1.
-pub const SIM_VERSION: u32 = 3;
+/// constant, a phase, their order): recordings carry it, and a replay made under rules this
+/// build cannot play (older than `OLDEST_SIM_VERSION`, or newer) is refused with a clear message
+/// instead of diverging at tick 1.
+///
+/// 4: a crowd that joins at once is spread over the spawns (`rules::choose_spawn`).
+pub const SIM_VERSION: u32 = 4;
+/// The oldest rules this build still simulates exactly, so that recordings made under them stay
+/// verifiable evidence (`SimConfig::rules` selects them; the differences are small and named
+/// where they apply).
+pub const OLDEST_SIM_VERSION: u32 = 3;
 
 /// `World::hash()` at the end of the seeded 10,000-tick match of `shared/tests/golden.rs` (eight
 /// players on the arena, random movement, aim and fire with rewound views, one player leaving and
 /// rejoining every 1,500 ticks). It pins the rules that `SIM_VERSION` names: any change that
 /// alters simulated state changes it, so a change to the rules must bump `SIM_VERSION` and update
 /// this hash together, and a change that was meant to keep the rules must leave it alone.
-pub const SIM_GOLDEN_HASH: u64 = 0x9526_58a0_6db7_2a98;
+pub const SIM_GOLDEN_HASH: u64 = 0x24d2_2a21_b485_feec;
 
 /// Top speed, units per second.
 pub const MAX_SPEED: f32 = 220.0;
@@ -71,6 +78,15 @@ pub struct SimConfig {
     pub lagcomp: bool,
     /// Ticks of hitbox history kept for rewinding.
     pub max_rewind_ticks: u32,
+    /// The `SIM_VERSION` whose rules to simulate: the current ones, except when a replay made
+    /// under older rules is re-simulated (its reader sets them from the recording's header). Not
+    /// written anywhere: the header says it once, as `sim_version`.
+    #[serde(skip, default = "current_rules")]
+    pub rules: u32,
+}
+
+fn current_rules() -> u32 {
+    SIM_VERSION
 }
 
 impl SimConfig {
@@ -82,6 +98,7 @@ impl SimConfig {
             tick_rate,
             lagcomp,
             max_rewind_ticks,
+            rules: SIM_VERSION,
         }
     }
 
@@ -135,7 +152,8 @@ impl World {
             .map(|p| p.body.pos)
             .collect();
         let at = self.players.partition_point(|p| p.id < id);
-        self.players.insert(at, spawn_player(map, id, &alive));
+        self.players
+            .insert(at, spawn_player(map, id, &alive, self.cfg.rules));
     }
 
     /// Removes a player.

@@ -162,11 +162,22 @@ pub fn apply_hit(life: &mut Life, score: &mut Score, tick: Tick, cfg: &SimConfig
     true
 }
 
-/// The spawn point farthest from every alive player (ties: the first in the map).
-pub fn choose_spawn(map: &Map, alive: &[Vec2]) -> Vec2 {
-    let mut best = map.spawns[0];
+/// The spawn point farthest from every alive player. Among spawns equally far, the first from
+/// `id`'s place in the map's list on (cyclically): when more players join at once than the map
+/// has spawns, every spawn is occupied at distance 0, and "the first in the map" (the rule before
+/// `SIM_VERSION` 4, still applied for older `rules`) stacked all the rest on one point (at 256
+/// players, some 180 on the warehouse's first spawn).
+pub fn choose_spawn(map: &Map, alive: &[Vec2], id: PlayerId, rules: u32) -> Vec2 {
+    let n = map.spawns.len();
+    let start = if rules >= 4 {
+        usize::from(id.0) % n.max(1)
+    } else {
+        0
+    };
+    let mut best = map.spawns[start];
     let mut best_d = -1.0f32;
-    for &s in &map.spawns {
+    for k in 0..n {
+        let s = map.spawns[(start + k) % n];
         let d = alive
             .iter()
             .map(|p| p.distance_squared(s))

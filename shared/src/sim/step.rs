@@ -262,7 +262,7 @@ fn respawn(rows: &mut [PlayerMut<'_>], ctx: &TickContext<'_>, events: &mut Vec<S
         if rows[i].life.respawn_at.is_none_or(|at| at.is_after(ctx.tick)) {
             continue;
         }
-        let spawn = choose_spawn(ctx.map, &alive_positions(rows));
+        let spawn = choose_spawn(ctx.map, &alive_positions(rows), rows[i].id, ctx.cfg.rules);
         let r = &mut rows[i];
         if respawn_if_due(r.body, r.life, ctx.tick, spawn) {
             events.push(SimEvent::Respawn(r.id));
@@ -284,11 +284,11 @@ fn alive_positions(rows: &[PlayerMut<'_>]) -> Vec<Vec2> {
 
 /// A new player at the spawn farthest from everyone alive (`alive` in id order): the one rule
 /// for joins, used by the server and by `World::add_player` (replays).
-pub fn spawn_player(map: &Map, id: PlayerId, alive: &[Vec2]) -> PlayerState {
+pub fn spawn_player(map: &Map, id: PlayerId, alive: &[Vec2], rules: u32) -> PlayerState {
     PlayerState {
         id,
         body: Body {
-            pos: choose_spawn(map, alive),
+            pos: choose_spawn(map, alive, id, rules),
             vel: Vec2::ZERO,
         },
         ..PlayerState::default()
