@@ -51,6 +51,11 @@ pub struct ServeArgs {
     /// tick loop that falls 8 ticks behind goes back to normal priority.
     #[arg(long)]
     pub realtime_tick: bool,
+    /// Share of each tick period a tick may run before the snapshots still due wait for the next
+    /// tick (where they go first): a tick that would run long leaves the core to the network
+    /// threads instead. A percentage, or "off". Only a big server reaches it.
+    #[arg(long, default_value = "45%", value_parser = parse_tick_budget)]
+    pub tick_budget: TickBudgetArg,
     /// Built-in map name (`rewind map list`) or a map file.
     #[arg(long, default_value = "arena")]
     pub map: String,
@@ -187,6 +192,7 @@ impl ServeArgs {
             }),
             rules: self.rules.rules(),
             realtime_tick: self.realtime_tick,
+            tick_budget_percent: self.tick_budget.0,
             ..ServerConfig::default()
         };
         cfg.validate()?;
@@ -255,4 +261,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         a.shutdown();
     }
     Ok(())
+}
+
+/// `--tick-budget`: a percentage of the tick period, or none.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TickBudgetArg(pub Option<u8>);
+
+fn parse_tick_budget(s: &str) -> Result<TickBudgetArg, String> {
+    if s.eq_ignore_ascii_case("off") {
+        return Ok(TickBudgetArg(None));
+    }
+    let digits = s.strip_suffix('%').unwrap_or(s).trim();
+    let p: u8 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a percentage of the tick period (e.g. 45%) or \"off\""))?;
+    let min = rewind_server::config::MIN_TICK_BUDGET_PERCENT;
+    if !(min..=100).contains(&p) {
+        return Err(format!("{p}% is out of range ({min}%..=100%, or off)"));
+    }
+    Ok(TickBudgetArg(Some(p)))
 }

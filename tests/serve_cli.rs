@@ -65,6 +65,10 @@ fn serve_prints_its_address_and_cert_hash_and_writes_plausible_stats() {
     }
     assert_eq!(json["players_max"], 8);
     assert_eq!(json["tick_realtime"], false, "not asked for");
+    assert_eq!(
+        json["postponed_snapshots"], 0,
+        "a small server never uses its tick budget"
+    );
     // The certificate is kept: a second run prints the same hash. It asks for a real-time tick,
     // which it gets where the OS allows (root in CI) and otherwise says why and runs as usual.
     let stats2 = dir.join("s2.json");
@@ -76,6 +80,8 @@ fn serve_prints_its_address_and_cert_hash_and_writes_plausible_stats() {
             "--duration",
             "0.1s",
             "--realtime-tick",
+            "--tick-budget",
+            "off",
             "--stats",
         ])
         .arg(&stats2)
@@ -122,6 +128,13 @@ fn bad_flags_are_clear_errors() {
     // Flags without a subcommand go to `play` (which checks its map before opening a window).
     let (ok, err) = run(&["--map", "/nonexistent/map.txt"]);
     assert!(!ok && err.contains("no built-in map or file"), "{err}");
+    let (ok, err) = run(&["serve", "--tick-budget", "5%"]);
+    assert!(!ok && err.contains("5% is out of range"), "{err}");
+    let (ok, err) = run(&["serve", "--tick-budget", "soon"]);
+    assert!(
+        !ok && err.contains("not a percentage of the tick period"),
+        "{err}"
+    );
     let (ok, err) = run(&["serve", "--max-per-addr", "0"]);
     assert!(!ok && err.starts_with("error: --max-per-addr"), "{err}");
     assert!(

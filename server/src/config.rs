@@ -70,7 +70,18 @@ pub struct ServerConfig {
     pub rules: MatchRules,
     /// Run the tick thread at real-time priority (`serve --realtime-tick`, see `priority`).
     pub realtime_tick: bool,
+    /// Percent of the tick period a tick may run before it postpones the snapshots still due to
+    /// the next tick (`ServerCore::tick_within`); `None` never postpones.
+    pub tick_budget_percent: Option<u8>,
 }
+
+/// `--tick-budget`'s default, in percent of the tick period. On a server with one core the
+/// network threads need the rest of each period: encrypting and sending the snapshots the tick
+/// built and receiving the next inputs took about as long as the tick itself at 256 players
+/// (README, "256 players"). A small server never reaches it.
+pub const DEFAULT_TICK_BUDGET_PERCENT: u8 = 45;
+/// Least `--tick-budget`: below this a tick would postpone snapshots with time to spare.
+pub const MIN_TICK_BUDGET_PERCENT: u8 = 10;
 
 /// The rules that end a match and start the next: without a limit a match lasts until the
 /// server stops, as before.
@@ -157,6 +168,7 @@ impl Default for ServerConfig {
             lan: None,
             rules: MatchRules::default(),
             realtime_tick: false,
+            tick_budget_percent: Some(DEFAULT_TICK_BUDGET_PERCENT),
         }
     }
 }
@@ -185,12 +197,23 @@ pub enum ConfigError {
     /// Match rules that cannot work.
     #[error("{0}")]
     Rules(&'static str),
+    /// A tick budget that would postpone snapshots with time to spare, or never.
+    #[error("--tick-budget {0}% is out of range ({MIN_TICK_BUDGET_PERCENT}..=100, or off)")]
+    TickBudget(u8),
 }
 
 /// Longest `--resume-grace`: a seat held longer than this is a seat lost to the others.
 pub const MAX_RESUME_GRACE: Duration = Duration::from_secs(600);
 
 impl ServerConfig {
+    /// The time a tick may run before it postpones snapshots (`tick_budget_percent` of the
+    /// period).
+    pub fn tick_budget(&self) -> Option<Duration> {
+        let period = 1.0 / f64::from(self.tick_rate.max(1));
+        self.tick_budget_percent
+            .map(|p| Duration::from_secs_f64(period * f64::from(p) / 100.0))
+    }
+
     /// Checks the ranges the rest of the server relies on.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !(MIN_TICK_RATE..=MAX_TICK_RATE).contains(&self.tick_rate) {
@@ -207,6 +230,11 @@ impl ServerConfig {
         }
         if self.resume_grace > MAX_RESUME_GRACE {
             return Err(ConfigError::ResumeGrace(self.resume_grace));
+        }
+        if let Some(p) = self.tick_budget_percent
+            && !(MIN_TICK_BUDGET_PERCENT..=100).contains(&p)
+        {
+            return Err(ConfigError::TickBudget(p));
         }
         let r = &self.rules;
         if r.score_limit == Some(0) {

@@ -53,6 +53,8 @@ pub struct Metrics {
     pub handshakes: Counter,
     /// Entities left out of snapshots to fit a datagram.
     pub deferred_entities: Counter,
+    /// Snapshots postponed to the next tick because the tick had used its time.
+    pub postponed_snapshots: Counter,
     /// Inputs buffered for a client when the tick takes one.
     pub input_depth: Histogram,
     /// Ticks simulated with a repeated input.
@@ -99,6 +101,7 @@ impl Metrics {
         let rate_limited = Counter::default();
         let handshakes = Counter::default();
         let deferred_entities = Counter::default();
+        let postponed_snapshots = Counter::default();
         let input_depth = Histogram::new(DEPTH_BUCKETS);
         let missing_inputs = Counter::default();
         let late_inputs = Counter::default();
@@ -136,6 +139,11 @@ impl Metrics {
             "snapshot_deferred_entities",
             "Entities left out of a snapshot to fit one datagram",
             deferred_entities.clone(),
+        );
+        registry.register(
+            "snapshots_postponed",
+            "Snapshots postponed to the next tick because the tick had used its time budget",
+            postponed_snapshots.clone(),
         );
         registry.register(
             "input_buffer_depth",
@@ -230,6 +238,7 @@ impl Metrics {
             rate_limited,
             handshakes,
             deferred_entities,
+            postponed_snapshots,
             input_depth,
             missing_inputs,
             late_inputs,

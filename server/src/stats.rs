@@ -73,6 +73,8 @@ pub struct ServerStats {
     pub snapshots: u64,
     /// Entities left out of snapshots to fit a datagram.
     pub deferred_entities: u64,
+    /// Snapshots postponed by one tick because the tick had used its time (`--tick-budget`).
+    pub postponed_snapshots: u64,
     /// Ticks run late by more than eight steps (the loop stopped catching up).
     pub overruns: u64,
     /// Ticks that started more than one tick period after their scheduled time (their
@@ -219,6 +221,7 @@ impl StatsRecorder {
             snapshot_bytes: Percentiles::of(&self.snapshot_bytes),
             snapshots: m.snapshots.get(),
             deferred_entities: m.deferred_entities.get(),
+            postponed_snapshots: m.postponed_snapshots.get(),
             overruns: m.overruns.get(),
             late_ticks: self.late_ticks,
             tick_realtime: false,

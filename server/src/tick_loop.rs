@@ -113,11 +113,17 @@ impl TickLoop {
         stats
     }
 
-    /// One tick: arrivals in, the core's tick, output out.
+    /// One tick: arrivals in, the core's tick (within `--tick-budget`, counted from here),
+    /// output out.
     pub fn tick(&mut self) {
+        let started = Instant::now();
+        let budget = self.core.config().tick_budget();
         self.pump_in();
         let now = self.origin.elapsed();
-        self.core.tick(now);
+        match budget {
+            Some(b) => self.core.tick_within(now, &mut || started.elapsed() >= b),
+            None => self.core.tick(now),
+        }
         self.flush();
         if self
             .core

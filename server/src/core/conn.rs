@@ -133,6 +133,9 @@ pub struct Client {
     pub last_ack_news: Duration,
     /// When the last snapshot was sent to it.
     pub last_snapshot: Option<Duration>,
+    /// The tick whose snapshot for it was postponed because that tick had used its time; it is
+    /// served first on the next tick (oldest first).
+    pub owed_since: Option<rewind_shared::tick::Tick>,
     /// Chat lines it may send (`CHAT_PER_S`, bursts of `CHAT_BURST`).
     chat: TokenBucket,
     /// When its player last respawned or is due to (the fog lifts around it).
@@ -156,6 +159,7 @@ impl Client {
             last_heard: None,
             last_ack_news: now,
             last_snapshot: None,
+            owed_since: None,
             chat: TokenBucket::new(CHAT_PER_S, CHAT_BURST, now),
             respawn_at: None,
             debug_hitboxes: false,

@@ -483,6 +483,16 @@ impl ServerCore {
     /// One tick at `now`: timers, joins, inputs gathered, the simulation step, verdicts, events,
     /// the recording and snapshots.
     pub fn tick(&mut self, now: Duration) {
+        self.tick_within(now, &mut || false);
+    }
+
+    /// `tick`, where `spent()` says whether the tick has used its time (the tick loop asks the
+    /// wall clock against `--tick-budget`). Once it has, the snapshots still due are postponed
+    /// to the next tick, where they go first, oldest first: a tick that would run long (a burst
+    /// of old baselines, a stolen core) spreads its work over the next instead of holding the
+    /// core the network threads need. At least one snapshot goes out per tick, so every client
+    /// is served in turn however long the overload lasts. The simulation is never postponed.
+    pub fn tick_within(&mut self, now: Duration, spent: &mut dyn FnMut() -> bool) {
         self.advance(now);
         self.expire_handshakes(now);
         self.drop_silent(now);
@@ -522,7 +532,7 @@ impl ServerCore {
             let after = self.sim.players();
             self.match_after_tick(tick, &after);
         }
-        self.send_snapshots(tick, now);
+        self.send_snapshots(tick, now, spent);
     }
 
     fn expire_handshakes(&mut self, now: Duration) {
@@ -779,12 +789,24 @@ impl ServerCore {
     /// every `snapshot_interval` ticks, and the clients are spread over the interval's ticks so
     /// that no tick builds them all (at 256 players the snapshot ticks were what missed the
     /// budget, ~12 ms against ~1.5 ms for the ticks between).
-    fn send_snapshots(&mut self, tick: Tick, now: Duration) {
+    fn send_snapshots(&mut self, tick: Tick, now: Duration, spent: &mut dyn FnMut() -> bool) {
         let phases = self.cfg.snapshot_interval;
-        let due = |c: &conn::Client| snapshot_phase(c.player, phases) == tick.0 % phases.max(1);
-        if !self.conns.values().any(|c| c.client().is_some_and(due)) {
+        let due = |c: &conn::Client| {
+            c.owed_since.is_some() || snapshot_phase(c.player, phases) == tick.0 % phases.max(1)
+        };
+        // Postponed ones first, the longest waiting first; then the rest in key order.
+        let mut order: Vec<(i32, ClientKey)> = self
+            .conns
+            .iter()
+            .filter_map(|(key, conn)| {
+                let c = conn.client().filter(|c| due(c))?;
+                Some((c.owed_since.map_or(-1, |t| tick.diff(t)), *key))
+            })
+            .collect();
+        if order.is_empty() {
             return;
         }
+        order.sort_by_key(|(waited, _)| std::cmp::Reverse(*waited));
         let players: Vec<PlayerState> = self.sim.players();
         let mut set = entity_set(&players);
         for (id, e) in set.iter_mut() {
@@ -819,10 +841,20 @@ impl ServerCore {
             )
         });
         let mut seen = SeenTiles::default();
-        for (key, conn) in &mut self.conns {
+        let (mut out_of_time, mut postponed) = (false, 0u64);
+        for (_, key) in &order {
+            let Some(conn) = self.conns.get_mut(key) else {
+                continue;
+            };
             let max = conn.max_datagram.min(MAX_DATAGRAM);
             let Some(c) = conn.client_mut() else { continue };
-            if !due(c) || !c.snapshot_due(now) {
+            if out_of_time {
+                c.owed_since.get_or_insert(tick);
+                postponed += 1;
+                continue;
+            }
+            c.owed_since = None;
+            if !c.snapshot_due(now) {
                 continue;
             }
             c.last_snapshot = Some(now);
@@ -882,7 +914,9 @@ impl ServerCore {
                 }
                 Err(e) => tracing::error!("cannot encode snapshot: {e}"),
             }
+            out_of_time = spent();
         }
+        self.metrics.postponed_snapshots.inc_by(postponed);
     }
 }
 

@@ -388,3 +388,73 @@ mod resume {
         assert!(!CloseReason::Flood.resumable());
     }
 }
+
+/// Snapshots sent per connection in one tick's output.
+fn snapshots_out(core: &mut ServerCore) -> Vec<ClientKey> {
+    let mut keys = Vec::new();
+    while let Some(t) = core.poll_transmit() {
+        if let Transmit::Datagram { key, .. } = t {
+            keys.push(key);
+        }
+    }
+    keys
+}
+
+/// A tick that has used its time postpones the snapshots still due to the next tick, where they
+/// go first: under a sustained overload (room for two snapshots a tick, three due) every client
+/// is still served in turn, none waits much longer than the others, and the postponements are
+/// counted. Without a budget every due client is served on its own tick.
+#[test]
+fn snapshots_past_the_tick_budget_wait_one_tick_and_go_first() {
+    const CLIENTS: u64 = 6;
+    let mut runs = Vec::new();
+    for room in [None, Some(2usize)] {
+        let mut core = core(0);
+        let mut now = Duration::ZERO;
+        for k in 1..=CLIENTS {
+            core.handle_connect(ClientKey(k), IpAddr::from([10, 0, 0, k as u8]), 1200, now);
+            core.handle_control(ClientKey(k), &hello(&format!("p{k}")), now);
+        }
+        let _ = snapshots_out(&mut core);
+        let mut last: HashMap<ClientKey, u32> = HashMap::new();
+        let (mut longest_wait, mut sent) = (0u32, HashMap::<ClientKey, u32>::new());
+        // Under a second: every client still counts as acknowledging (no probe spacing).
+        for t in 1..=50u32 {
+            now += Duration::from_micros(16_667);
+            let mut served = 0usize;
+            core.tick_within(now, &mut || {
+                served += 1;
+                room.is_some_and(|r| served >= r)
+            });
+            let out = snapshots_out(&mut core);
+            assert!(!out.is_empty(), "at least one snapshot every tick");
+            if let Some(r) = room {
+                assert!(
+                    out.len() <= r,
+                    "tick {t}: {} snapshots past the budget",
+                    out.len()
+                );
+            }
+            for key in out {
+                if let Some(prev) = last.insert(key, t) {
+                    longest_wait = longest_wait.max(t - prev);
+                }
+                *sent.entry(key).or_default() += 1;
+            }
+        }
+        assert_eq!(sent.len(), CLIENTS as usize, "every client served: {sent:?}");
+        runs.push((longest_wait, sent, core.metrics.postponed_snapshots.get()));
+    }
+    let (free, tight) = (&runs[0], &runs[1]);
+    // Unbudgeted: one snapshot every interval (2 ticks), nothing postponed.
+    assert_eq!((free.0, free.2), (2, 0), "{free:?}");
+    assert!(free.1.values().all(|&n| n == 25), "{free:?}");
+    // Budgeted at 2 of the 3 due: 100 snapshots shared fairly, each wait bounded.
+    let (least, most) = (
+        tight.1.values().min().copied().unwrap_or(0),
+        tight.1.values().max().copied().unwrap_or(0),
+    );
+    assert!(tight.2 > 0, "postponements are counted");
+    assert!(most - least <= 2, "shared fairly: {tight:?}");
+    assert!(tight.0 <= 4, "no client starves: {tight:?}");
+}
