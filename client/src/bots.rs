@@ -18,6 +18,8 @@ use rewind_shared::Vec2;
 use rewind_shared::conditioner::LinkConfig;
 use rewind_shared::sim::PLAYER_RADIUS;
 use serde::Serialize;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
@@ -303,18 +305,23 @@ impl Brain for BotBrain {
             self.new_direction(now);
         }
         let map = s.map();
-        // Nearest first (a stable sort keeps the first of equals, as `min_by` did), so only the
-        // players nearer than the nearest one in sight cost a ray: with hundreds of bots in one
-        // process, a ray to everyone drawn was most of their work.
-        let mut alive: Vec<_> = s.drawn_remotes().into_iter().filter(|r| r.2).collect();
-        alive.sort_by(|a, b| pos.distance_squared(a.1).total_cmp(&pos.distance_squared(b.1)));
-        let nearest = |visible: bool| {
-            alive
-                .iter()
-                .find(|(_, p, _)| !visible || map.line_of_sight(pos, *p))
-                .copied()
-        };
-        let target = nearest(true);
+        // Nearest first (the first of equals, as `min_by` did), so only the players nearer than
+        // the nearest one in sight cost a ray: with hundreds of bots in one process, a ray to
+        // everyone drawn was most of their work. A heap of words (a distance's bits, which order
+        // as the distance does, above the place), not a sort: the nearest in sight is usually
+        // among the first few, and this runs for every bot on every tick.
+        let remotes = s.drawn_remotes();
+        let mut by_distance: BinaryHeap<Reverse<u64>> = remotes
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.2)
+            .map(|(k, r)| Reverse(u64::from(pos.distance_squared(r.1).to_bits()) << 32 | k as u64))
+            .collect();
+        let at = |w: u64| remotes.get((w & 0xffff_ffff) as usize).copied();
+        let nearest_any = by_distance.peek().and_then(|Reverse(w)| at(*w));
+        let target = std::iter::from_fn(|| by_distance.pop())
+            .filter_map(|Reverse(w)| at(w))
+            .find(|(_, p, _)| map.line_of_sight(pos, *p));
         let mut c = ControlInput {
             mv: self.wander,
             ..ControlInput::default()
@@ -331,7 +338,7 @@ impl Brain for BotBrain {
             c.fire = now < self.stop_firing_at;
         } else {
             // Nobody in sight: drift toward the nearest enemy (wandering around walls).
-            if let Some((_, tp, _)) = nearest(false) {
+            if let Some((_, tp, _)) = nearest_any {
                 c.mv = ((tp - pos).normalize_or_zero() * 0.7 + self.wander).normalize_or_zero();
             }
             c.aim = c.mv;
@@ -381,7 +388,11 @@ async fn run_bot(i: u16, cfg: Arc<BotsConfig>, started_ago: Duration) -> Result<
     let until = cfg.duration.saturating_sub(start.elapsed());
     let mut brain = BotBrain::new(seed, cfg.aim_error, until.saturating_sub(QUIET_END));
     let cheater = cfg.cheat.is_some() && i.is_multiple_of(2);
-    lock(&slot).cheat = cfg.cheat.filter(|_| cheater);
+    {
+        let mut g = lock(&slot);
+        g.cheat = cfg.cheat.filter(|_| cheater);
+        g.headless = true;
+    }
     let session_start = Instant::now();
     let redial = Redial {
         cfg: &cc,

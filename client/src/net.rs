@@ -390,6 +390,8 @@ pub struct Slot {
     pub resumes: Vec<Resumed>,
     /// A red-team behaviour for the session once it starts (bots only).
     pub cheat: Option<crate::cheat::Cheat>,
+    /// Nobody watches the session (bots): see `Session::set_headless`.
+    pub headless: bool,
 }
 
 /// One successful resume, in session time.
@@ -412,6 +414,7 @@ impl Default for Slot {
             reconnects: 0,
             resumes: Vec::new(),
             cheat: None,
+            headless: false,
         }
     }
 }
@@ -486,6 +489,7 @@ pub async fn drive(
         Ok(mut session) => {
             let mut g = lock(&slot);
             session.set_cheat(g.cheat);
+            session.set_headless(g.headless);
             g.session = Some(session);
             g.phase = Phase::Playing;
         }

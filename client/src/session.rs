@@ -115,6 +115,9 @@ pub struct Session {
     reconnecting_since: Option<Duration>,
     /// A red-team behaviour (bots only).
     cheat: Option<Cheat>,
+    /// Nobody watches or listens (bots): what only a player would see or hear, other players'
+    /// tracers, is not worked out (a ray each, for hundreds of bots in one process).
+    headless: bool,
     top_speed: f32,
     wallhack: WallhackCount,
     /// Our latest respawn tick (past or due), from the server's word on our player.
@@ -190,6 +193,7 @@ impl Session {
             resumes: 0,
             reconnecting_since: None,
             cheat: None,
+            headless: false,
             top_speed: 0.0,
             wallhack: WallhackCount::default(),
             last_respawn: None,
@@ -420,6 +424,11 @@ impl Session {
         self.cheat = cheat;
     }
 
+    /// Whether nobody watches this session (bots): their effects are left out.
+    pub fn set_headless(&mut self, headless: bool) {
+        self.headless = headless;
+    }
+
     /// Shots still waiting for the server's verdict.
     pub fn shots_awaiting(&self) -> usize {
         self.ledger.awaiting()
@@ -546,6 +555,9 @@ impl Session {
     /// the snapshot has them along their aim to the first wall (the sound follows the tracer).
     /// Only players in view in both snapshots count, so a player coming out of the fog is silent.
     fn remote_shots_fired(&mut self, now: Duration) {
+        if self.headless {
+            return;
+        }
         let Some(set) = self.downlink.store().newest_set() else {
             return;
         };

@@ -8,6 +8,7 @@ use crate::config::ServerConfig;
 use crate::core::{ClientKey, CloseReason, LinkClosed, close_code};
 use crate::link::{Arrivals, Link, NewLink};
 use crate::metrics::Metrics;
+use crate::outbox::DatagramBatch;
 use rewind_shared::protocol::{ALPN, MAX_CONTROL_FRAME};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -22,9 +23,6 @@ pub const INBOX_DATAGRAMS: usize = 64;
 /// Control-stream bytes queued per connection between two ticks; past this the reader stops
 /// reading and QUIC flow control holds the client back.
 pub const INBOX_CONTROL_BYTES: usize = 2 * MAX_CONTROL_FRAME;
-/// Snapshots queued per connection for QUIC; past this they are dropped like any lost datagram
-/// (a client is sent one every few ticks, so only a stalled network thread fills it).
-pub const OUTBOX_DATAGRAMS: usize = 8;
 /// Control writes queued per connection; a client that lets this fill is not reading and is
 /// closed by the core.
 pub const OUTBOX_MESSAGES: usize = 1024;
@@ -129,11 +127,13 @@ impl Listener {
     /// Accepts connections into `ctx` until `stop` completes, then closes every connection and
     /// waits up to 2 s for them to go.
     pub async fn serve(self, ctx: NetContext, stop: impl std::future::Future<Output = ()>) {
+        let datagrams = tokio::spawn(ctx.datagrams.clone().run());
         let accept = tokio::spawn(accept_loop(self.endpoint.clone(), ctx));
         stop.await;
         self.endpoint.close(close_code::DONE.into(), b"server stopped");
         let _ = tokio::time::timeout(Duration::from_secs(2), self.endpoint.wait_idle()).await;
         accept.abort();
+        datagrams.abort();
     }
 }
 
@@ -144,6 +144,8 @@ pub struct NetContext {
     pub links: SyncSender<NewLink>,
     /// Where retries are counted.
     pub metrics: Arc<Metrics>,
+    /// Every connection's snapshots, to QUIC (`outbox`).
+    pub datagrams: Arc<DatagramBatch>,
 }
 
 /// What the tick thread queues for a connection's writer.
@@ -175,7 +177,7 @@ struct QuicLink {
     conn: quinn::Connection,
     inbox: Arc<Mutex<Inbox>>,
     out: mpsc::Sender<Out>,
-    datagrams: mpsc::Sender<bytes::Bytes>,
+    datagrams: Arc<DatagramBatch>,
     max_datagram: Arc<AtomicUsize>,
     backlog: Arc<Backlog>,
 }
@@ -232,7 +234,7 @@ impl Link for QuicLink {
 
     fn send_datagram(&self, bytes: Vec<u8>) {
         // A full queue drops it: the next snapshot is a delta against an acked baseline.
-        let _ = self.datagrams.try_send(bytes.into());
+        self.datagrams.push(&self.conn, bytes.into(), &self.max_datagram);
     }
 
     fn send_control(&self, bytes: Vec<u8>) -> bool {
@@ -307,14 +309,13 @@ async fn accept_loop(endpoint: quinn::Endpoint, ctx: NetContext) {
 async fn serve_connection(conn: quinn::Connection, key: ClientKey, ctx: &NetContext) -> LinkClosed {
     let inbox = Arc::new(Mutex::new(Inbox::default()));
     let (out_tx, mut out_rx) = mpsc::channel::<Out>(OUTBOX_MESSAGES);
-    let (datagram_tx, datagram_rx) = mpsc::channel::<bytes::Bytes>(OUTBOX_DATAGRAMS);
     let max_datagram = Arc::new(AtomicUsize::new(datagram_size(&conn)));
     let backlog = Arc::new(Backlog::new());
     let link = QuicLink {
         conn: conn.clone(),
         inbox: inbox.clone(),
         out: out_tx,
-        datagrams: datagram_tx,
+        datagrams: ctx.datagrams.clone(),
         max_datagram: max_datagram.clone(),
         backlog: backlog.clone(),
     };
@@ -346,7 +347,6 @@ async fn serve_connection(conn: quinn::Connection, key: ClientKey, ctx: &NetCont
         why = read_datagrams(&conn, &inbox) => why,
         why = read_control(recv, &inbox) => why,
         () = write_control(&conn, send, &mut out_rx, &backlog) => LinkClosed::Lost("closed by the server".into()),
-        never = write_datagrams(&conn, datagram_rx, &max_datagram) => match never {},
     };
     closed(&inbox, why)
 }
@@ -354,22 +354,6 @@ async fn serve_connection(conn: quinn::Connection, key: ClientKey, ctx: &NetCont
 /// The largest datagram the connection can send now (it grows as the path's MTU is discovered).
 fn datagram_size(conn: &quinn::Connection) -> usize {
     conn.max_datagram_size().unwrap_or(1200)
-}
-
-/// Hands the core's snapshots to QUIC and keeps the link's copy of the datagram size fresh.
-/// Never ends by itself: a lost connection is reported by the datagram reader, a removed link by
-/// the control writer.
-async fn write_datagrams(
-    conn: &quinn::Connection,
-    mut queued: mpsc::Receiver<bytes::Bytes>,
-    max_datagram: &AtomicUsize,
-) -> std::convert::Infallible {
-    while let Some(bytes) = queued.recv().await {
-        // A full send buffer drops it, as above.
-        let _ = conn.send_datagram(bytes);
-        max_datagram.store(datagram_size(conn), Ordering::Relaxed);
-    }
-    std::future::pending().await
 }
 
 /// Tells the tick thread the connection is gone.

@@ -15,6 +15,7 @@ pub mod lan;
 pub mod link;
 pub mod metrics;
 pub mod metrics_http;
+pub mod outbox;
 pub mod priority;
 pub mod recorder;
 pub mod roster;

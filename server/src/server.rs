@@ -189,6 +189,7 @@ pub fn start(cfg: ServerConfig) -> Result<ServerHandle, StartError> {
     let ctx = NetContext {
         links: ctx_links,
         metrics: metrics.clone(),
+        datagrams: Arc::default(),
     };
     let handle_metrics = metrics.clone();
     let lan_task = lan_socket.map(|(socket, _, game)| {
