@@ -54,7 +54,7 @@ pub struct ServeArgs {
     /// Share of each tick period a tick may run before the snapshots still due wait for the next
     /// tick (where they go first): a tick that would run long leaves the core to the network
     /// threads instead. A percentage, or "off". Only a big server reaches it.
-    #[arg(long, default_value = "45%", value_parser = parse_tick_budget)]
+    #[arg(long, default_value = "40%", value_parser = parse_tick_budget)]
     pub tick_budget: TickBudgetArg,
     /// Built-in map name (`rewind map list`) or a map file.
     #[arg(long, default_value = "arena")]
@@ -274,7 +274,7 @@ fn parse_tick_budget(s: &str) -> Result<TickBudgetArg, String> {
     let digits = s.strip_suffix('%').unwrap_or(s).trim();
     let p: u8 = digits
         .parse()
-        .map_err(|_| format!("{s:?} is not a percentage of the tick period (e.g. 45%) or \"off\""))?;
+        .map_err(|_| format!("{s:?} is not a percentage of the tick period (e.g. 40%) or \"off\""))?;
     let min = rewind_server::config::MIN_TICK_BUDGET_PERCENT;
     if !(min..=100).contains(&p) {
         return Err(format!("{p}% is out of range ({min}%..=100%, or off)"));
