@@ -1,6 +1,7 @@
 //! The match rules driven through the core on simulated time: limits, the final scoreboard every
 //! client gets, the intermission, the fresh next match, and a recording per match that verifies.
 
+#[cfg(test)] // the whole file is a test module of the core (declared under cfg(test))
 use super::tests::{Wire, hello};
 use super::*;
 use crate::config::MatchRules;

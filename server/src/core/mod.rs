@@ -788,7 +788,8 @@ impl ServerCore {
     /// Snapshots to the clients whose turn this tick is (`snapshot_phase`): each client gets one
     /// every `snapshot_interval` ticks, and the clients are spread over the interval's ticks so
     /// that no tick builds them all (at 256 players the snapshot ticks were what missed the
-    /// budget, ~12 ms against ~1.5 ms for the ticks between).
+    /// budget, ~12 ms against ~1.5 ms for the ticks between). Past the tick's time (`spent`),
+    /// the rest are owed to the next tick (`tick_within`).
     fn send_snapshots(&mut self, tick: Tick, now: Duration, spent: &mut dyn FnMut() -> bool) {
         let phases = self.cfg.snapshot_interval;
         let due = |c: &conn::Client| {
