@@ -32,7 +32,7 @@ use rewind_shared::killcam::Killcam;
 use rewind_shared::map::{Map, MapError};
 use rewind_shared::player::score_rank;
 use rewind_shared::player::{PlayerId, PlayerState};
-use rewind_shared::protocol::{ClientMsg, MAX_CONTROL_FRAME, ServerMsg, SnapshotPacket, Welcome};
+use rewind_shared::protocol::{ClientMsg, GameEvent, MAX_CONTROL_FRAME, ServerMsg, SnapshotPacket, Welcome};
 use rewind_shared::quant::q_to_pos2;
 use rewind_shared::sim::{RESPAWN_S, Shot, SimConfig};
 use rewind_shared::tick::{Seq, Tick};
@@ -441,6 +441,8 @@ impl Session {
             ServerMsg::Reject(reason) => self.end(EndReason::Rejected(reason)),
             ServerMsg::Shutdown { reason } => self.end(EndReason::ServerClosed(reason)),
             ServerMsg::Verdict(v) => self.ledger.verdict(v),
+            // A kill is only a line of the kill feed, which nobody reads in a headless session.
+            ServerMsg::Event(GameEvent::Kill { .. }) if self.headless => {}
             ServerMsg::Event(ev) => self.feed.on_event(ev, now),
             ServerMsg::Killcam(cam) => self.on_killcam(cam, now),
         }
@@ -617,9 +619,12 @@ impl Session {
             }
             _ => {}
         }
-        // What the view shows, for judging our own shot (only worth computing on the trigger).
+        // What the view shows, for judging our own shot: only worth computing when the weapon
+        // can fire this tick (a held trigger waits out the cooldown most ticks; the step fires
+        // under the same rule, and a respawn does not touch the weapon).
+        let can_fire = input.fire() && !self.pred.state().weapon.next_fire.is_after(tick);
         let mut drawn = match view {
-            Some(v) if input.fire() => self.downlink.store().hitboxes_at(v).unwrap_or_default(),
+            Some(v) if can_fire => self.downlink.store().hitboxes_at(v).unwrap_or_default(),
             _ => Vec::new(),
         };
         if self.cheat == Some(Cheat::Backtrack) && input.fire() {
@@ -847,4 +852,53 @@ impl Session {
 /// A duration in milliseconds, as the net graph shows them.
 fn ms(d: Duration) -> f32 {
     d.as_secs_f32() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rewind_shared::protocol::{PROTOCOL_VERSION, ResumeToken};
+
+    fn session() -> Session {
+        let welcome = Welcome {
+            version: PROTOCOL_VERSION,
+            player_id: PlayerId(3),
+            tick_rate: 60,
+            snapshot_interval: 2,
+            map_name: "m".into(),
+            map_text: "S.".into(),
+            server_tick: Tick(9),
+            lagcomp: true,
+            max_rewind_ticks: 24,
+            roster: vec![(PlayerId(3), "me".into()), (PlayerId(4), "ann".into())],
+            resume_token: ResumeToken([7; 16]),
+            resume_grace_ms: 30_000,
+        };
+        Session::new(welcome, Duration::ZERO, Duration::from_millis(20)).expect("a valid welcome")
+    }
+
+    /// A headless session (a bot) leaves out what only a player would read: the kill feed's
+    /// lines. Everything else of an event still counts (a join names the player).
+    #[test]
+    fn a_headless_session_keeps_no_kill_feed() {
+        let kill = ServerMsg::Event(GameEvent::Kill {
+            killer: PlayerId(4),
+            victim: PlayerId(3),
+        });
+        let join = ServerMsg::Event(GameEvent::Join {
+            id: PlayerId(5),
+            name: "bob".into(),
+        });
+        let now = Duration::from_millis(100);
+        let mut watched = session();
+        watched.on_server_msg(kill.clone(), now);
+        let lines: Vec<String> = watched.view(now).kill_feed.into_iter().map(|l| l.text).collect();
+        assert_eq!(lines, vec!["ann killed me".to_string()]);
+        let mut headless = session();
+        headless.set_headless(true);
+        headless.on_server_msg(kill, now);
+        assert!(headless.view(now).kill_feed.is_empty());
+        headless.on_server_msg(join, now);
+        assert_eq!(headless.feed.name(PlayerId(5)), "bob");
+    }
 }
