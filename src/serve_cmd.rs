@@ -272,12 +272,9 @@ fn parse_tick_budget(s: &str) -> Result<TickBudgetArg, String> {
         return Ok(TickBudgetArg(None));
     }
     let digits = s.strip_suffix('%').unwrap_or(s).trim();
+    // The range is `ServerConfig::validate`'s to check, as for every other setting.
     let p: u8 = digits
         .parse()
         .map_err(|_| format!("{s:?} is not a percentage of the tick period (e.g. 40%) or \"off\""))?;
-    let min = rewind_server::config::MIN_TICK_BUDGET_PERCENT;
-    if !(min..=100).contains(&p) {
-        return Err(format!("{p}% is out of range ({min}%..=100%, or off)"));
-    }
     Ok(TickBudgetArg(Some(p)))
 }

@@ -352,7 +352,7 @@ async fn serve_connection(conn: quinn::Connection, key: ClientKey, ctx: &NetCont
 }
 
 /// The largest datagram the connection can send now (it grows as the path's MTU is discovered).
-fn datagram_size(conn: &quinn::Connection) -> usize {
+pub(crate) fn datagram_size(conn: &quinn::Connection) -> usize {
     conn.max_datagram_size().unwrap_or(1200)
 }
 

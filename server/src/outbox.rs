@@ -63,8 +63,8 @@ impl DatagramBatch {
             std::mem::swap(&mut batch, &mut *lock(&self.queued));
             for q in batch.drain(..) {
                 let _ = q.conn.send_datagram(q.bytes);
-                let size = q.conn.max_datagram_size().unwrap_or(1200);
-                q.max_datagram.store(size, Ordering::Relaxed);
+                q.max_datagram
+                    .store(crate::endpoint::datagram_size(&q.conn), Ordering::Relaxed);
             }
         }
     }
