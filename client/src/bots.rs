@@ -23,6 +23,7 @@ use std::collections::BinaryHeap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 /// Bots stop pulling the trigger this long before the end so verdicts can still arrive.
 const QUIET_END: Duration = Duration::from_millis(1500);
@@ -464,11 +465,17 @@ pub fn run_bots(cfg: BotsConfig) -> Result<BotsReport, BotsError> {
         let run_start = Instant::now();
         for i in 0..cfg.count {
             let cfg = cfg.clone();
-            tasks.push(tokio::spawn(async move {
-                // Stagger connections a little so the server's handshakes do not all collide.
-                tokio::time::sleep(Duration::from_millis(u64::from(i % 50) * 10)).await;
-                run_bot(i, cfg, run_start.elapsed()).await
-            }));
+            // Each bot's log lines name it, so a diagnostic (a differing verdict, a correction)
+            // can be followed through one bot's session.
+            let span = tracing::info_span!("bot", i);
+            tasks.push(tokio::spawn(
+                async move {
+                    // Stagger connections a little so the server's handshakes do not all collide.
+                    tokio::time::sleep(Duration::from_millis(u64::from(i % 50) * 10)).await;
+                    run_bot(i, cfg, run_start.elapsed()).await
+                }
+                .instrument(span),
+            ));
         }
         let mut out = Vec::new();
         for t in tasks {

@@ -90,6 +90,9 @@ pub struct ClockSync {
     ignore_before: Option<Tick>,
     /// Extra lead learned from evidence that inputs arrived too late (mispredictions).
     late_margin: f32,
+    /// Round trip at the handshake, in ticks (a restart from a snapshot adds it as the welcome's
+    /// start did).
+    rtt_ticks: f32,
 }
 
 impl ClockSync {
@@ -98,9 +101,7 @@ impl ClockSync {
     /// there, plus the lead.
     pub fn new(server_tick: Tick, rtt_ticks: f32, tick_rate: u32) -> ClockSync {
         let limits = Limits::new(tick_rate);
-        // Start with a few ticks to spare: a late input costs a misprediction, an early one only
-        // a little latency, and the steering trims the excess within a second or two.
-        let ahead = (rtt_ticks + limits.base_lead + limits.start_margin).ceil() as i32;
+        let ahead = start_ahead(&limits, rtt_ticks);
         ClockSync {
             limits,
             next_input_tick: server_tick.offset(ahead.max(1)),
@@ -111,6 +112,7 @@ impl ClockSync {
             jumps: 0,
             ignore_before: None,
             late_margin: 0.0,
+            rtt_ticks,
         }
     }
 
@@ -163,6 +165,17 @@ impl ClockSync {
             }
             self.ignore_before = None;
         }
+        // The snapshot's tick is a floor on the server's clock: an input for a tick not after it
+        // is late before it leaves, and the server cannot say so until one has arrived (until
+        // then it reports 0). This is a start from a stale welcome (measured: 248 bots joining
+        // at once read welcomes 100-200 ms after the server wrote them, and their first inputs
+        // were all lost): start again from this snapshot. Only certain lateness counts (not a
+        // guess from the round trip, which jitter would turn into false jumps).
+        let headroom = self.next_input_tick.diff(tick);
+        if headroom <= 0 {
+            let by = start_ahead(&self.limits, self.rtt_ticks) - headroom;
+            return Some(self.jump(by));
+        }
         let lead = f32::from(lead);
         if !self.have_lead {
             self.have_lead = true;
@@ -174,19 +187,7 @@ impl ClockSync {
         if off.abs() > self.limits.jump || late {
             // The newest reported lead describes inputs already sent; moving the next tick by the
             // error makes the following inputs land on target.
-            let old = self.next_input_tick;
-            self.next_input_tick = old.offset(-off);
-            // Until the server simulates past both the old and the new input ticks, its report
-            // still describes inputs sent before the jump.
-            self.ignore_before = Some(if old.is_after(self.next_input_tick) {
-                old
-            } else {
-                self.next_input_tick
-            });
-            self.lead_avg = target;
-            self.jumps += 1;
-            self.dilation = 0.0;
-            return Some(-off);
+            return Some(self.jump(-off));
         }
         self.late_margin = (self.late_margin - LATE_MARGIN_DECAY).max(0.0);
         let dev = (lead - self.lead_avg).abs();
@@ -197,6 +198,30 @@ impl ClockSync {
         self.dilation = (err * 0.02).clamp(-MAX_DILATION, MAX_DILATION);
         None
     }
+
+    /// Moves the next input tick by `by` ticks and starts the lead estimate afresh at target.
+    fn jump(&mut self, by: i32) -> i32 {
+        let old = self.next_input_tick;
+        self.next_input_tick = old.offset(by);
+        // Until the server simulates past both the old and the new input ticks, its report
+        // still describes inputs sent before the jump.
+        self.ignore_before = Some(if old.is_after(self.next_input_tick) {
+            old
+        } else {
+            self.next_input_tick
+        });
+        self.lead_avg = self.target_lead();
+        self.jumps += 1;
+        self.dilation = 0.0;
+        by
+    }
+}
+
+/// Ticks ahead of the server's tick our first input is for: the round trip, the base lead and
+/// a few ticks to spare (a late input costs a misprediction, an early one only a little latency,
+/// and the steering trims the excess within a second or two).
+fn start_ahead(limits: &Limits, rtt_ticks: f32) -> i32 {
+    ((rtt_ticks + limits.base_lead + limits.start_margin).ceil() as i32).max(1)
 }
 
 #[cfg(test)]
@@ -205,13 +230,16 @@ mod tests {
 
     #[test]
     fn low_lead_speeds_up_and_high_lead_slows_down() {
+        // One input per snapshot, as the local clock runs alongside the server's.
         let mut c = ClockSync::new(Tick(100), 0.0, 60);
         for i in 0..50 {
+            c.advance();
             c.on_lead(Tick(100 + i), -2);
         }
         assert!(c.rate() > 1.0);
         let mut c = ClockSync::new(Tick(100), 0.0, 60);
         for i in 0..50 {
+            c.advance();
             c.on_lead(Tick(100 + i), 10);
         }
         assert!(c.rate() < 1.0);
@@ -239,9 +267,29 @@ mod tests {
         assert_eq!(c.next_input_tick(), before.offset(42));
         assert_eq!(c.jumps(), 1);
         // Reports about inputs sent before the jump do not jump again.
+        (0..10).for_each(|_| _ = c.advance());
         assert_eq!(c.on_lead(Tick(1010), -35), None);
         assert_eq!(c.jumps(), 1);
+        (0..32).for_each(|_| _ = c.advance());
         assert_eq!(c.on_lead(before.offset(42), -35), Some(37));
+    }
+
+    /// A welcome that waited in a busy client: the first snapshot shows the server already past
+    /// our first input's tick, and the clock starts again from it before any input is lost.
+    #[test]
+    fn a_snapshot_past_our_next_input_restarts_the_clock_from_it() {
+        let mut c = ClockSync::new(Tick(100), 0.4, 60);
+        assert_eq!(c.next_input_tick(), Tick(107));
+        assert_eq!(c.on_lead(Tick(110), 0), Some(10));
+        assert_eq!(c.next_input_tick(), Tick(117));
+        assert_eq!(c.jumps(), 1);
+        // A snapshot our next input is comfortably ahead of changes nothing.
+        let mut c = ClockSync::new(Tick(100), 0.4, 60);
+        assert_eq!(c.on_lead(Tick(104), 0), None);
+        assert_eq!(c.next_input_tick(), Tick(107));
+        // A tick ahead may yet be on time: the server's report decides.
+        assert_eq!(c.on_lead(Tick(106), 0), None);
+        assert_eq!(c.on_lead(Tick(107), 0), Some(7));
     }
 
     #[test]

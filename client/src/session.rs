@@ -32,7 +32,9 @@ use rewind_shared::killcam::Killcam;
 use rewind_shared::map::{Map, MapError};
 use rewind_shared::player::score_rank;
 use rewind_shared::player::{PlayerId, PlayerState};
-use rewind_shared::protocol::{ClientMsg, GameEvent, MAX_CONTROL_FRAME, ServerMsg, SnapshotPacket, Welcome};
+use rewind_shared::protocol::{
+    ClientMsg, GameEvent, MAX_CONTROL_FRAME, MAX_INPUTS_PER_PACKET, ServerMsg, SnapshotPacket, Welcome,
+};
 use rewind_shared::quant::q_to_pos2;
 use rewind_shared::sim::{RESPAWN_S, Shot, SimConfig};
 use rewind_shared::tick::{Seq, Tick};
@@ -99,6 +101,11 @@ pub struct Session {
     meter: Meter,
     /// When the last local tick ran (the drawn local player is smoothed from there).
     last_tick_at: Duration,
+    /// Tick of the last input predicted and sent (a forward clock jump leaves a gap after it).
+    last_input_tick: Option<Tick>,
+    /// The snapshot tick that made the clock jump last: the server has simulated the gap's
+    /// ticks up to it already, so filling them would predict moves it never made.
+    jumped_at: Option<Tick>,
     /// The view the last local tick rendered.
     last_render: Option<ShotView>,
     /// What the server was last told of the debug view (`ClientMsg::DebugView`).
@@ -165,6 +172,12 @@ impl Session {
             rules: rewind_shared::sim::SIM_VERSION,
         };
         let rtt_ticks = rtt.as_secs_f32() * tick_rate as f32;
+        tracing::debug!(
+            player = welcome.player_id.0,
+            server_tick = welcome.server_tick.0,
+            rtt_ticks,
+            "session starts"
+        );
         let local = PlayerState {
             id: welcome.player_id,
             ..PlayerState::default()
@@ -185,6 +198,8 @@ impl Session {
             cfg,
             welcome,
             last_tick_at: now,
+            last_input_tick: None,
+            jumped_at: None,
             last_render: None,
             debug_told: false,
             remote_shots: Vec::new(),
@@ -244,6 +259,8 @@ impl Session {
         self.debug_told = false;
         self.remote_shots.clear();
         self.last_tick_at = now;
+        self.last_input_tick = None;
+        self.jumped_at = None;
         self.resumes += 1;
         self.on_control_bytes(&[], now);
     }
@@ -535,11 +552,14 @@ impl Session {
                 self.count_wallhack(you.body.pos, pkt.tick, pkt.input_lead);
             }
         }
-        self.clock.on_lead(pkt.tick, pkt.input_lead);
+        if let Some(by) = self.clock.on_lead(pkt.tick, pkt.input_lead) {
+            tracing::debug!(tick = pkt.tick.0, lead = pkt.input_lead, by, "clock jumped");
+            self.jumped_at = Some(pkt.tick);
+        }
         if let Some(you) = pkt.you {
             match self.pred.reconcile(pkt.tick, &you, now) {
                 Reconciled::Corrected => {
-                    tracing::debug!(tick = pkt.tick.0, "prediction corrected");
+                    tracing::debug!(tick = pkt.tick.0, lead = pkt.input_lead, "prediction corrected");
                     self.clock.on_misprediction();
                 }
                 Reconciled::Reset => {
@@ -603,6 +623,7 @@ impl Session {
                 ..Default::default()
             };
         }
+        self.fill_gap(tick, input);
         let mut view = view;
         match self.cheat {
             Some(Cheat::RapidFire) => input.buttons |= BUTTON_FIRE,
@@ -659,6 +680,37 @@ impl Session {
         self.meter.expire(now);
         self.feed.expire(now);
         Ok(bytes)
+    }
+
+    /// After a forward clock jump the ticks between our last input and `tick` would reach the
+    /// server without input (it repeats the last movement or stands still) while we predicted
+    /// none of them: a misprediction at every jump, and every shot until the correction from a
+    /// place the server does not have us at. So each skipped tick the server has not simulated
+    /// yet (after the snapshot that made us jump) is predicted and sent with the movement and
+    /// aim held now (never the trigger). A gap longer than one datagram holds is left to the
+    /// correction.
+    fn fill_gap(&mut self, tick: Tick, input: rewind_shared::input::Input) {
+        let Some(last) = self.last_input_tick.replace(tick) else {
+            return;
+        };
+        let gap = tick.diff(last) - 1;
+        if gap <= 0 || gap >= MAX_INPUTS_PER_PACKET as i32 {
+            return;
+        }
+        let held = rewind_shared::input::Input {
+            buttons: input.buttons & !BUTTON_FIRE,
+            view: None,
+            ..input
+        };
+        let mut t = match self.jumped_at {
+            Some(s) if s.is_after(last) => s.next(),
+            _ => last.next(),
+        };
+        while tick.is_after(t) {
+            let step = self.pred.step(t, held, None, &[]);
+            self.uplink.hold(t, step.input);
+            t = t.next();
+        }
     }
 
     /// The wallhack's count: every remote position in the newest snapshot, and which of them

@@ -32,6 +32,8 @@ pub struct Uplink {
     copies: usize,
     /// Ticks per second of the server (inputs per second).
     tick_rate: u32,
+    /// Inputs queued by `hold` that no datagram has carried yet.
+    held: usize,
 }
 
 impl Default for Uplink {
@@ -50,6 +52,7 @@ impl Uplink {
             sent: 0,
             copies: min_copies(tick_rate),
             tick_rate,
+            held: 0,
         }
     }
 
@@ -77,6 +80,17 @@ impl Uplink {
         self.copies
     }
 
+    /// Queues the input of `tick` under `upcoming_seq()` for the next `send`, which carries it
+    /// whatever the copies (at most `MAX_INPUTS_PER_PACKET` in all): the ticks a forward clock
+    /// jump skips are filled this way, so the server simulates what we predicted.
+    pub fn hold(&mut self, tick: Tick, input: Input) {
+        let seq = self.next_seq;
+        self.next_seq = seq.next();
+        self.sent += 1;
+        self.unacked.push_back(InputCmd { seq, tick, input });
+        self.held += 1;
+    }
+
     /// Sends the input of `tick` under `upcoming_seq()`: the datagram carries it after the inputs
     /// the server has not applied yet (at most `MAX_INPUTS_PER_PACKET`, the oldest give way), and
     /// `ack` says which snapshots arrived, so the server can pick delta baselines.
@@ -91,7 +105,8 @@ impl Uplink {
         while self.unacked.len() > MAX_INPUTS_PER_PACKET {
             self.unacked.pop_front();
         }
-        let skip = self.unacked.len().saturating_sub(self.copies);
+        let carry = self.copies.max(std::mem::take(&mut self.held) + 1);
+        let skip = self.unacked.len().saturating_sub(carry);
         encode(&ClientDatagram::Inputs {
             ack,
             inputs: self.unacked.iter().skip(skip).copied().collect(),
@@ -194,6 +209,21 @@ mod tests {
         assert_eq!(send(&mut up), vec![1, 2, 3], "MIN_COPIES on a clean link");
         assert_eq!(up.upcoming_seq(), Seq(4));
         assert_eq!(up.sent(), 4);
+    }
+
+    /// Inputs held for a clock jump's gap all travel in the next datagram, beyond the copies.
+    #[test]
+    fn held_inputs_go_out_with_the_next_datagram() {
+        let mut up = Uplink::default();
+        for _ in 0..4 {
+            send(&mut up);
+        }
+        for seq in 4..9 {
+            up.hold(Tick(100 + seq), Input::default());
+        }
+        assert_eq!(send(&mut up), vec![4, 5, 6, 7, 8, 9]);
+        assert_eq!(send(&mut up), vec![8, 9, 10], "then the copies again");
+        assert_eq!(up.sent(), 11);
     }
 
     #[test]

@@ -27,8 +27,11 @@ use rewind_shared::conditioner::{
 use tokio::sync::Notify;
 use tokio::time::{Instant, Sleep};
 
-/// Largest datagram buffer per GRO segment (quinn uses the same bound).
+/// Largest datagram read without GRO (the most a UDP datagram can carry).
 const MAX_DATAGRAM: usize = 64 * 1024;
+/// Payload of one GRO segment: quinn's default `max_udp_payload_size`, which quinn also sizes
+/// its own GRO buffers by (`max_udp_payload_size * gro_segments`).
+const GRO_SEGMENT: usize = 1472;
 /// Receives drained from the real socket per `poll_recv`, so a flood cannot starve quinn.
 const MAX_DRAIN: usize = 256;
 
@@ -204,7 +207,10 @@ impl ConditionedSocket {
         seed: u64,
     ) -> Result<(Self, ConditionerControl), ConfigError> {
         let epoch = Instant::now();
-        let buf_len = MAX_DATAGRAM * inner.max_receive_segments().max(1);
+        // With GRO the kernel coalesces up to 64 segments into one read, but never past 64 KiB;
+        // 64 KiB per segment (4 MiB per socket) made a bot process zero a gigabyte as 248 bots
+        // started, stalling the ones already playing for 100-200 ms.
+        let buf_len = MAX_DATAGRAM.max(GRO_SEGMENT * inner.max_receive_segments().max(1));
         let shared = Arc::new(Shared {
             epoch,
             outgoing: Mutex::new(Conditioner::new(link, derive_seed(seed, 0))?),
