@@ -325,13 +325,15 @@ impl Session {
         let Some(view) = self.last_render else {
             return Vec::new();
         };
-        self.downlink
-            .store()
-            .entities_at(view)
-            .into_iter()
-            .filter(|(e, _)| e.id != self.welcome.player_id)
-            .map(|(e, q)| (e.id, q_to_pos2(q), e.alive))
-            .collect()
+        let store = self.downlink.store();
+        let mut out = Vec::with_capacity(store.get(view.tick_b).map_or(0, |s| s.len()));
+        out.extend(
+            store
+                .entities_at(view)
+                .filter(|(e, _)| e.id != self.welcome.player_id)
+                .map(|(e, q)| (e.id, q_to_pos2(q), e.alive)),
+        );
+        out
     }
 
     /// Local time between two ticks, dilated by clock sync.
