@@ -588,6 +588,7 @@ impl ServerCore {
                     ViewVerdict::Valid => Some(view),
                     ViewVerdict::Clamped(v) => {
                         self.metrics.clamped_views.inc();
+                        tracing::debug!(player = %client.player, %tick, ?view, to = ?v, "view clamped");
                         Some(v)
                     }
                     ViewVerdict::Refused(why) => {
