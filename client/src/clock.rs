@@ -93,6 +93,8 @@ pub struct ClockSync {
     /// Round trip at the handshake, in ticks (a restart from a snapshot adds it as the welcome's
     /// start did).
     rtt_ticks: f32,
+    /// Tick of the snapshot that made the clock jump last.
+    jumped_at: Option<Tick>,
 }
 
 impl ClockSync {
@@ -104,7 +106,7 @@ impl ClockSync {
         let ahead = start_ahead(&limits, rtt_ticks);
         ClockSync {
             limits,
-            next_input_tick: server_tick.offset(ahead.max(1)),
+            next_input_tick: server_tick.offset(ahead),
             lead_avg: limits.base_lead,
             lead_jitter: 0.0,
             have_lead: false,
@@ -113,6 +115,7 @@ impl ClockSync {
             ignore_before: None,
             late_margin: 0.0,
             rtt_ticks,
+            jumped_at: None,
         }
     }
 
@@ -174,7 +177,7 @@ impl ClockSync {
         let headroom = self.next_input_tick.diff(tick);
         if headroom <= 0 {
             let by = start_ahead(&self.limits, self.rtt_ticks) - headroom;
-            return Some(self.jump(by));
+            return Some(self.jump(by, tick));
         }
         let lead = f32::from(lead);
         if !self.have_lead {
@@ -187,7 +190,7 @@ impl ClockSync {
         if off.abs() > self.limits.jump || late {
             // The newest reported lead describes inputs already sent; moving the next tick by the
             // error makes the following inputs land on target.
-            return Some(self.jump(-off));
+            return Some(self.jump(-off, tick));
         }
         self.late_margin = (self.late_margin - LATE_MARGIN_DECAY).max(0.0);
         let dev = (lead - self.lead_avg).abs();
@@ -199,8 +202,16 @@ impl ClockSync {
         None
     }
 
-    /// Moves the next input tick by `by` ticks and starts the lead estimate afresh at target.
-    fn jump(&mut self, by: i32) -> i32 {
+    /// The tick of the snapshot that made the clock jump last: the server had simulated up to
+    /// it, so of the ticks a forward jump skipped only the later ones can still reach it.
+    pub fn jumped_at(&self) -> Option<Tick> {
+        self.jumped_at
+    }
+
+    /// Moves the next input tick by `by` ticks (on the snapshot of tick `at`) and starts the
+    /// lead estimate afresh at target.
+    fn jump(&mut self, by: i32, at: Tick) -> i32 {
+        self.jumped_at = Some(at);
         let old = self.next_input_tick;
         self.next_input_tick = old.offset(by);
         // Until the server simulates past both the old and the new input ticks, its report

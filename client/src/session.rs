@@ -103,9 +103,6 @@ pub struct Session {
     last_tick_at: Duration,
     /// Tick of the last input predicted and sent (a forward clock jump leaves a gap after it).
     last_input_tick: Option<Tick>,
-    /// The snapshot tick that made the clock jump last: the server has simulated the gap's
-    /// ticks up to it already, so filling them would predict moves it never made.
-    jumped_at: Option<Tick>,
     /// The view the last local tick rendered.
     last_render: Option<ShotView>,
     /// What the server was last told of the debug view (`ClientMsg::DebugView`).
@@ -199,7 +196,6 @@ impl Session {
             welcome,
             last_tick_at: now,
             last_input_tick: None,
-            jumped_at: None,
             last_render: None,
             debug_told: false,
             remote_shots: Vec::new(),
@@ -260,7 +256,6 @@ impl Session {
         self.remote_shots.clear();
         self.last_tick_at = now;
         self.last_input_tick = None;
-        self.jumped_at = None;
         self.resumes += 1;
         self.on_control_bytes(&[], now);
     }
@@ -556,7 +551,6 @@ impl Session {
         }
         if let Some(by) = self.clock.on_lead(pkt.tick, pkt.input_lead) {
             tracing::debug!(tick = pkt.tick.0, lead = pkt.input_lead, by, "clock jumped");
-            self.jumped_at = Some(pkt.tick);
         }
         if let Some(you) = pkt.you {
             match self.pred.reconcile(pkt.tick, &you, now) {
@@ -704,7 +698,9 @@ impl Session {
             view: None,
             ..input
         };
-        let mut t = match self.jumped_at {
+        // The server has simulated up to the snapshot that made the clock jump: filling those
+        // ticks would predict moves it never made.
+        let mut t = match self.clock.jumped_at() {
             Some(s) if s.is_after(last) => s.next(),
             _ => last.next(),
         };
