@@ -9,6 +9,14 @@ use rewind_shared::conditioner::LinkConfig;
 use std::time::Duration;
 
 fn run(cfg: impl FnOnce(&mut ServerConfig), bots: impl FnOnce(&mut BotsConfig)) -> BotsReport {
+    // With RUST_LOG set, a failed run shows why (which views were clamped, which verdicts differ).
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .with_ansi(false)
+            .try_init();
+    }
     let mut sc = ServerConfig::default();
     cfg(&mut sc);
     let server = start(sc).expect("server starts");

@@ -15,6 +15,8 @@
 //! Pair harness at a 200 ms round trip: late inputs and corrections).
 
 use rewind_shared::tick::Tick;
+/// The steering limits are shared: the server's steadiness rule follows what they allow.
+pub use rewind_shared::tick::{MAX_DILATION, STEERING_TICKS};
 
 /// Lead we aim for when the network is steady, in ticks.
 pub const BASE_TARGET_LEAD: f32 = 2.0;
@@ -25,8 +27,6 @@ pub const MIN_TARGET_LEAD_S: f32 = 0.025;
 pub const REFERENCE_RATE: f32 = 60.0;
 /// Extra lead of the first input, in ticks, before any report from the server.
 pub const START_MARGIN: f32 = 4.0;
-/// Largest speed change of the local tick, as a fraction.
-pub const MAX_DILATION: f32 = 0.08;
 /// Most lead added on top of the base for jitter and late inputs, in ticks.
 pub const MAX_EXTRA_LEAD: f32 = 10.0;
 /// Decay of the late-input margin per snapshot (about a tick per 8 s at 60 snapshots/s).
@@ -198,7 +198,7 @@ impl ClockSync {
         self.lead_avg += (lead - self.lead_avg) * 0.1;
         // Proportional steering: a tick of error changes the speed by 2%, saturating.
         let err = self.target_lead() - self.lead_avg;
-        self.dilation = (err * 0.02).clamp(-MAX_DILATION, MAX_DILATION);
+        self.dilation = (err / STEERING_TICKS).clamp(-MAX_DILATION, MAX_DILATION);
         None
     }
 

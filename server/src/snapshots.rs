@@ -131,10 +131,23 @@ impl ViewRules {
 pub enum ViewVerdict {
     /// As claimed.
     Valid,
-    /// Older than this client could have drawn: replaced by the oldest view it could have.
-    Clamped(ShotView),
+    /// Outside what this client could have drawn, or away from its steady view age: replaced by
+    /// the nearest view it could have drawn, and the rule that did it.
+    Clamped(ShotView, ClampRule),
     /// Not a view this client could have drawn at all: no hit possible.
     Refused(ViewFault),
+}
+
+/// Which rule replaced a shot's view. An honest client pulled back by the steadiness rule and a
+/// searching one pulled back by the latency band give the same verdict; the logs tell them apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClampRule {
+    /// Newer than the client's round trip lets it have drawn.
+    TooNew,
+    /// Away from the client's running view age (`view_age`).
+    Unsteady,
+    /// Older than the client's latency allows.
+    TooOld,
 }
 
 /// Why a view was refused.
@@ -240,11 +253,14 @@ impl SnapshotStream {
                 .rev()
                 .find(|s| s.acked && tick.diff(s.tick) >= min_age && tick.diff(s.tick) <= max_age)
             {
-                Some(s) => ViewVerdict::Clamped(ShotView {
-                    tick_a: s.tick,
-                    tick_b: s.tick,
-                    alpha: 0,
-                }),
+                Some(s) => ViewVerdict::Clamped(
+                    ShotView {
+                        tick_a: s.tick,
+                        tick_b: s.tick,
+                        alpha: 0,
+                    },
+                    ClampRule::TooNew,
+                ),
                 None => ViewVerdict::Refused(ViewFault::TooOld),
             };
         }
@@ -258,7 +274,7 @@ impl SnapshotStream {
             ) {
                 AgeVerdict::Steady => ViewVerdict::Valid,
                 AgeVerdict::Clamp(age) => match self.view_of_age(tick, age, rules) {
-                    Some(v) if v != view => ViewVerdict::Clamped(v),
+                    Some(v) if v != view => ViewVerdict::Clamped(v, ClampRule::Unsteady),
                     _ => ViewVerdict::Valid,
                 },
             };
@@ -269,11 +285,14 @@ impl SnapshotStream {
             .iter()
             .find(|s| s.acked && !s.tick.is_after(tick) && tick.diff(s.tick) <= max_age)
         {
-            Some(s) => ViewVerdict::Clamped(ShotView {
-                tick_a: s.tick,
-                tick_b: s.tick,
-                alpha: 0,
-            }),
+            Some(s) => ViewVerdict::Clamped(
+                ShotView {
+                    tick_a: s.tick,
+                    tick_b: s.tick,
+                    alpha: 0,
+                },
+                ClampRule::TooOld,
+            ),
             None => ViewVerdict::Refused(ViewFault::TooOld),
         }
     }
@@ -587,7 +606,7 @@ mod tests {
         assert!(min >= 1, "{min}");
         // The newest snapshot itself, at the shot's tick: a search ahead of the render time.
         match s.judge_view(view(39, 40), Tick(40), &RULES) {
-            ViewVerdict::Clamped(v) => assert_eq!(Tick(40).diff(v.tick_b), min),
+            ViewVerdict::Clamped(v, ClampRule::TooNew) => assert_eq!(Tick(40).diff(v.tick_b), min),
             other => panic!("expected a clamp, got {other:?}"),
         }
     }
@@ -600,7 +619,7 @@ mod tests {
         assert!((6..=12).contains(&max), "{max}");
         let old = view(20, 21);
         match s.judge_view(old, Tick(41), &RULES) {
-            ViewVerdict::Clamped(v) => {
+            ViewVerdict::Clamped(v, ClampRule::TooOld) => {
                 assert_eq!(v.tick_a, v.tick_b);
                 assert_eq!(Tick(41).diff(v.tick_b), max);
             }
@@ -626,7 +645,7 @@ mod tests {
                 view(t - 4, t - 3)
             };
             match s.judge_view(stray, Tick(t), &RULES) {
-                ViewVerdict::Clamped(v) => Some((v, view_age(stray, Tick(t)), Tick(t))),
+                ViewVerdict::Clamped(v, ClampRule::Unsteady) => Some((v, view_age(stray, Tick(t)), Tick(t))),
                 _ => None,
             }
         });

@@ -8,6 +8,15 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Largest change of a client's local tick rate while it steers its input lead, as a fraction.
+/// Shared because the server leans on it: a client's view age (shot tick − view time) moves with
+/// its lead, so the steadiness rule follows a drifting age no faster than this.
+pub const MAX_DILATION: f32 = 0.08;
+/// Ticks in which a client's steering removes most (1 − 1/e) of a lead error: it changes its rate
+/// by 1/`STEERING_TICKS` per tick of error (until `MAX_DILATION`), so the error decays as
+/// e^(−t / `STEERING_TICKS`), and so does the drift of its view age.
+pub const STEERING_TICKS: f32 = 50.0;
+
 /// One fixed simulation step of the server. At 60 Hz a `u32` lasts two years before it wraps,
 /// but comparisons still go through wrapping differences so a wrap is harmless.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -586,9 +586,9 @@ impl ServerCore {
             if let Some(view) = input.view.filter(|_| judge && input.fire()) {
                 input.view = match client.snaps.judge_view(view, tick, &rules) {
                     ViewVerdict::Valid => Some(view),
-                    ViewVerdict::Clamped(v) => {
+                    ViewVerdict::Clamped(v, rule) => {
                         self.metrics.clamped_views.inc();
-                        tracing::debug!(player = %client.player, %tick, ?view, to = ?v, "view clamped");
+                        tracing::debug!(player = %client.player, %tick, ?rule, ?view, to = ?v, "view clamped");
                         Some(v)
                     }
                     ViewVerdict::Refused(why) => {
