@@ -5,7 +5,8 @@
 # tick figures cover the join and the play, not idle ticks after the bots leave (they see the
 # shutdown and report).
 # Prints the server's tick percentiles, the share of ticks on time, and the bots' snapshot
-# loss, agreement and downstream. SERVE_FLAGS adds server flags (e.g. "--no-fog").
+# loss, agreement and downstream. SERVE_FLAGS adds server flags (e.g. "--no-fog"), BOTS_FLAGS
+# bots' flags (e.g. "--ramp 2s": the bots join over 2 s instead of in one burst).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -q
@@ -25,8 +26,10 @@ sp=$!
 # on one core for the warehouse map).
 for _ in $(seq 300); do grep -q cert-hash "$OUT/256-serve.out" 2>/dev/null && break; sleep 0.1; done
 hash=$(grep cert-hash "$OUT/256-serve.out" | cut -d' ' -f2)
+# shellcheck disable=SC2086
 taskset -c 1 "$B" bots --connect "127.0.0.1:$PORT" --cert-hash "$hash" --count "$COUNT" \
-  --duration "$((DURATION + 5))s" --report "$OUT/256-bots.json" > "$OUT/256-bots.out" 2> "$OUT/256-bots.err"
+  --duration "$((DURATION + 5))s" --report "$OUT/256-bots.json" ${BOTS_FLAGS:-} \
+  > "$OUT/256-bots.out" 2> "$OUT/256-bots.err"
 wait "$sp"
 python3 - "$OUT/256-server.json" "$OUT/256-bots.json" <<'PY'
 import json, sys

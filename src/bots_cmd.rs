@@ -38,6 +38,10 @@ pub struct BotsArgs {
     /// gives the cheaters' figures apart from the honest bots'.
     #[arg(long, value_name = "CHEAT")]
     pub cheat: Option<Cheat>,
+    /// Start the bots evenly over this long instead of all at once (as players arrive at a
+    /// real server), e.g. 2s; each plays --duration from its own start.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration_arg)]
+    pub ramp: Option<Duration>,
     /// Write the JSON report here.
     #[arg(long, value_name = "FILE.json")]
     pub report: Option<PathBuf>,
@@ -57,6 +61,7 @@ pub fn run(args: BotsArgs) -> anyhow::Result<()> {
     cfg.link = args.net.link_config().context("bad network conditions")?;
     cfg.outage = args.outage;
     cfg.cheat = args.cheat;
+    cfg.ramp = args.ramp.unwrap_or_default();
     let report = run_bots(cfg)?;
     println!("{}", report.summary());
     if let Some(path) = &args.report {

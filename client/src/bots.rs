@@ -53,6 +53,11 @@ pub struct BotsConfig {
     pub outage: Option<Outage>,
     /// Every other bot (the even-numbered ones) plays this cheat; the report puts them apart.
     pub cheat: Option<Cheat>,
+    /// Spread the bots' starts evenly over this long (`--ramp`). A real server's players arrive
+    /// over time; hundreds of bots started in one instant from one process measure that
+    /// process's own start burst as well (it ran 20-35 ms behind its timers while 248 joined).
+    /// Zero keeps the short default stagger (`start_delay`).
+    pub ramp: Duration,
 }
 
 pub use crate::net::Outage;
@@ -79,7 +84,19 @@ impl BotsConfig {
             name_prefix: "bot".into(),
             outage: None,
             cheat: None,
+            ramp: Duration::ZERO,
         }
+    }
+}
+
+/// When bot `i` of `count` starts, from the start of the run: evenly over `ramp`, or without a
+/// ramp in 10 ms steps of five bots (a few at a time, so the server's handshakes do not all
+/// collide).
+pub fn start_delay(i: u16, count: u16, ramp: Duration) -> Duration {
+    if ramp.is_zero() {
+        Duration::from_millis(u64::from(i % 50) * 10)
+    } else {
+        ramp.mul_f64(f64::from(i) / f64::from(count.max(1)))
     }
 }
 
@@ -470,8 +487,7 @@ pub fn run_bots(cfg: BotsConfig) -> Result<BotsReport, BotsError> {
             let span = tracing::info_span!("bot", i);
             tasks.push(tokio::spawn(
                 async move {
-                    // Stagger connections a little so the server's handshakes do not all collide.
-                    tokio::time::sleep(Duration::from_millis(u64::from(i % 50) * 10)).await;
+                    tokio::time::sleep(start_delay(i, cfg.count, cfg.ramp)).await;
                     run_bot(i, cfg, run_start.elapsed()).await
                 }
                 .instrument(span),
@@ -616,4 +632,26 @@ fn aggregate(results: &[Result<BotResult, String>]) -> BotsReport {
         };
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_ramp_spreads_the_starts_evenly_and_none_is_the_short_stagger() {
+        let ramp = Duration::from_secs(2);
+        assert_eq!(start_delay(0, 248, ramp), Duration::ZERO);
+        assert_eq!(start_delay(124, 248, ramp), Duration::from_secs(1));
+        assert!(start_delay(247, 248, ramp) < ramp);
+        let gaps: Vec<Duration> = (1..248)
+            .map(|i| start_delay(i, 248, ramp) - start_delay(i - 1, 248, ramp))
+            .collect();
+        assert!(
+            gaps.iter()
+                .all(|g| g.abs_diff(ramp / 248) < Duration::from_micros(1))
+        );
+        assert_eq!(start_delay(51, 248, Duration::ZERO), Duration::from_millis(10));
+        assert!((0..1000).all(|i| start_delay(i, 1000, Duration::ZERO) < Duration::from_millis(500)));
+    }
 }
