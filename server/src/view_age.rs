@@ -11,18 +11,22 @@
 //! their running mean by −1.19 / +1.81 ticks at p0.1 / p99.9.
 //!
 //! So the server keeps a running mean of each client's view age and accepts a shot's view
-//! within `tolerance` of it. The age is steady, not constant: it moves with the client's input
-//! lead, which the client steers at up to `MAX_DILATION` and which decays toward its target in
-//! about `STEERING_TICKS` (a join starts a few ticks ahead and trims them in the first seconds;
-//! measured on loopback: 10.9 ticks falling to 7.2 over 4 s, 0.2 tick a shot, which a plain mean
-//! trailed by more than the tolerance and clamped honest bots 3-7 times a match). So the mean
-//! carries a trend too, damped as the steering's error decays and bounded by `MAX_DILATION`: a
-//! drift the client's clock can make is followed, a choice that jumps around the mean is not. An honest client strays too, now and then: a hitch of its machine
-//! or of the server stalls its render time at the newest snapshot, and its shots for a moment
-//! carry older views. So a view outside the band is still taken as claimed while the client has
-//! spare deviations (`SPARE_PER_S`, at most `SPARE_BURST` saved up); past that it is clamped to
-//! the edge of the band. A backtracking client strays on every miss it can convert (several a
-//! second) and runs out at once; an honest one under load strays a few times a minute. The tolerance is a base
+//! within `tolerance` of it.
+//!
+//! The age is steady, not constant: it moves with the client's input lead, which the client
+//! steers at up to `MAX_DILATION` and which decays toward its target in about `STEERING_TICKS`.
+//! A join starts a few ticks ahead and trims them in the first seconds (measured on loopback:
+//! 10.9 ticks falling to 7.2 over 3-6 s, up to 0.2 tick a shot), which a plain mean trailed by
+//! more than the tolerance: honest bots were clamped 3-7 times a match. So the mean carries a
+//! trend too, damped as the steering's error decays and bounded by `MAX_DILATION`: a drift the
+//! client's clock can make is followed, a choice that jumps around the mean is not.
+//!
+//! An honest client strays too, now and then: a hitch of its machine or of the server stalls its
+//! render time at the newest snapshot, and its shots for a moment carry older views. So a view
+//! outside the band is still taken as claimed while the client has spare deviations
+//! (`SPARE_PER_S`, at most `SPARE_BURST` saved up); past that it is clamped to the edge of the
+//! band. A backtracking client strays on every miss it can convert (several a second) and runs
+//! out at once; an honest one under load strays a few times a minute. The tolerance is a base
 //! plus the client's measured round-trip deviation (arrival jitter moves the client's clock
 //! estimate), so a steady link leaves a cheater no more than about a tick and a half of choice.
 //! Clamping an honest outlier by a fraction of a tick rarely changes a hit (a target moves
