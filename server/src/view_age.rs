@@ -207,9 +207,11 @@ mod tests {
             9.793, 9.572, 9.35, 9.121, 8.907, 8.239, 8.102, 8.011, 7.96, 7.911, 7.859, 7.83, 7.794, 7.751,
             7.699, 7.64, 7.575, 7.502, 7.424, 7.339, 7.25, 7.246, 7.247, 7.234,
         ];
-        let mut v = ViewAge::default();
         // No spare deviations, so a stray shows as a clamp.
-        v.spare = Some(TokenBucket::new(0.0, 0.0, Duration::ZERO));
+        let mut v = ViewAge {
+            spare: Some(TokenBucket::new(0.0, 0.0, Duration::ZERO)),
+            ..ViewAge::default()
+        };
         for (t, age) in ticks.into_iter().zip(ages) {
             assert_eq!(v.judge(Tick(t), age, 0.75, 60), AgeVerdict::Steady, "tick {t}");
         }
