@@ -54,11 +54,20 @@ pub struct SnapshotStream {
     pub deferred: u64,
     rtt: Option<RttEstimate>,
     lead_hint: i16,
+    /// The input lead smoothed over snapshots (the steadiness rule follows it across pauses).
+    lead_avg: Option<f64>,
+    /// The first snapshot the client acknowledged: until its render time passes it, the client
+    /// shows it as it is.
+    first_acked: Option<Tick>,
     /// Smoothed fraction of snapshots that left the ring unacknowledged.
     loss: f64,
     /// The running age of this client's shot views (`view_age`).
     steady: ViewAge,
 }
+
+/// Weight of a snapshot's input lead in the smoothed lead: the client smooths the lead the server
+/// reports the same way before it steers.
+const LEAD_SMOOTHING: f64 = 0.1;
 
 /// Loss above which the reference client adds an interval of interpolation delay.
 const LOSSY: f64 = 0.01;
@@ -184,6 +193,7 @@ impl SnapshotStream {
     /// for its next input datagram, at most a client tick, which the view rules allow for).
     pub fn on_ack(&mut self, ack: &AckWindow, now: Duration) -> bool {
         let mut newest = None;
+        let mut oldest = None;
         // Newest first, and no further back than the window reaches (the sequences in the ring
         // are consecutive): a big server takes an ack from every client 60 times a second.
         let Some(latest) = ack.latest else {
@@ -197,7 +207,11 @@ impl SnapshotStream {
             if !s.acked && ack.contains(s.seq) {
                 s.acked = true;
                 newest = newest.or(Some(s.at));
+                oldest = Some(s.tick);
             }
+        }
+        if self.first_acked.is_none() {
+            self.first_acked = oldest;
         }
         if let Some(at) = newest {
             let r = now.saturating_sub(at).as_secs_f64();
@@ -265,10 +279,17 @@ impl SnapshotStream {
             };
         }
         if age <= max_age {
+            if view.tick_a == view.tick_b && Some(view.tick_b) == self.first_acked {
+                // Drawn before the client had anything to interpolate: its render time has not
+                // reached its first snapshot yet (a joining bot's first shots were 3 ticks older
+                // than its next, and used up its spare deviations). Nothing to learn from.
+                return ViewVerdict::Valid;
+            }
             let claimed = view_age(view, tick);
             return match self.steady.judge(
                 tick,
                 claimed,
+                self.lead_avg.unwrap_or(f64::from(self.lead_hint)),
                 tolerance(rtt.rttvar, rules.tick_rate),
                 rules.tick_rate,
             ) {
@@ -320,6 +341,11 @@ impl SnapshotStream {
     /// The client's input lead in ticks, as the last snapshot reported it.
     pub fn set_lead_hint(&mut self, lead: i16) {
         self.lead_hint = lead;
+        let lead = f64::from(lead);
+        self.lead_avg = Some(
+            self.lead_avg
+                .map_or(lead, |avg| avg + (lead - avg) * LEAD_SMOOTHING),
+        );
     }
 
     /// The hitboxes of `view` as this client had them (interpolated over the two entity sets it
@@ -427,7 +453,7 @@ impl SnapshotStream {
             acked: false,
             at: meta.sent_at,
         });
-        self.lead_hint = meta.input_lead;
+        self.set_lead_hint(meta.input_lead);
         self.next_seq = self.next_seq.next();
         packet
     }
@@ -624,6 +650,37 @@ mod tests {
                 assert_eq!(Tick(41).diff(v.tick_b), max);
             }
             other => panic!("expected a clamp, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn views_of_the_first_snapshot_alone_teach_the_steadiness_rule_nothing() {
+        // A joining client fires before its render time reaches its first snapshot, so it shows
+        // that snapshot as it is (an age that grows a tick a tick), then interpolates at its
+        // habit. Without spare deviations, a mean taken from the first shot clamps the habit.
+        let mut s = SnapshotStream {
+            steady: ViewAge::without_spares(),
+            ..SnapshotStream::default()
+        };
+        for t in 1..=40u32 {
+            let p = s.build(meta(t), &set(2, t as i32), None, 1200);
+            let mut ack = AckWindow::default();
+            ack.record(p.seq);
+            s.on_ack(&ack, Duration::from_millis(u64::from(t) * 16 + 50));
+            let shot = match t {
+                4 | 7 => ShotView {
+                    tick_a: Tick(1),
+                    tick_b: Tick(1),
+                    alpha: 0,
+                },
+                _ if t >= 10 && t % 3 == 1 => view(t - 7, t - 6),
+                _ => continue,
+            };
+            assert_eq!(
+                s.judge_view(shot, Tick(t), &RULES),
+                ViewVerdict::Valid,
+                "tick {t}"
+            );
         }
     }
 

@@ -21,6 +21,16 @@
 //! trend too, damped as the steering's error decays and bounded by `MAX_DILATION`: a drift the
 //! client's clock can make is followed, a choice that jumps around the mean is not.
 //!
+//! Shots say nothing while a client does not fire, and its lead goes on moving: 56 bots joining
+//! at once fired in their first second at an age of 11 ticks, found no target for about two
+//! seconds, and fired again at 8, all three ticks of it lead (measured: the age less the lead the
+//! server saw stayed within 0.2 tick); every one of them was clamped three times, and those
+//! clamps were all but a few of a 64-player match's. The server measures that lead itself, from
+//! when each input arrives, so across a pause of `STEERING_TICKS` or more the mean moves with the
+//! measured lead (no faster than `MAX_DILATION` allows) instead of the trend. A client can only
+//! move that lead by sending its inputs earlier or later than its clock would, and only over the
+//! pause, before it knows what it will aim at.
+//!
 //! An honest client strays too, now and then: a hitch of its machine or of the server stalls its
 //! render time at the newest snapshot, and its shots for a moment carry older views. So a view
 //! outside the band is still taken as claimed while the client has spare deviations
@@ -66,6 +76,8 @@ pub struct ViewAge {
     /// Drift of the age in ticks per tick, as the client's clock steering moves it.
     trend: f64,
     last_shot: Option<rewind_shared::tick::Tick>,
+    /// The client's input lead as the server measured it at the last shot, in ticks.
+    lead: f64,
     /// Consecutive shots outside the band near one new age, and the first one's age.
     outside: u8,
     shift: f64,
@@ -76,6 +88,17 @@ pub struct ViewAge {
 use rewind_shared::rate::TokenBucket;
 use rewind_shared::tick::{MAX_DILATION, STEERING_TICKS};
 use std::time::Duration;
+
+#[cfg(test)]
+impl ViewAge {
+    /// A tracker that never takes a stray as claimed, so tests see every one as a clamp.
+    pub fn without_spares() -> ViewAge {
+        ViewAge {
+            spare: Some(TokenBucket::new(0.0, 0.0, Duration::ZERO)),
+            ..ViewAge::default()
+        }
+    }
+}
 
 /// What the steadiness rule makes of a shot's age.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -88,15 +111,18 @@ pub enum AgeVerdict {
 
 impl ViewAge {
     /// Judges a shot fired at `tick` whose view is `age` ticks old, with a tolerance of
-    /// `tolerance` ticks, and updates the mean. `tick_rate` times the reset pause.
+    /// `tolerance` ticks, and updates the mean. `lead` is the client's input lead as the server
+    /// measures it now (smoothed, in ticks); `tick_rate` times the reset pause.
     pub fn judge(
         &mut self,
         tick: rewind_shared::tick::Tick,
         age: f64,
+        lead: f64,
         tolerance: f64,
         tick_rate: u32,
     ) -> AgeVerdict {
         let previous = self.last_shot;
+        let lead_then = std::mem::replace(&mut self.lead, lead);
         let paused =
             previous.is_none_or(|t| tick.diff(t) > (RESET_AFTER_SECS * tick_rate) as i32 || t.is_after(tick));
         self.last_shot = Some(tick);
@@ -116,9 +142,18 @@ impl ViewAge {
         // The steering's error, and with it the drift, decays as e^(-t / STEERING_TICKS): the
         // drift is followed over the time it lasts, not extrapolated along a straight line.
         let steering = f64::from(STEERING_TICKS);
-        let decay = (-since / steering).exp();
-        let mean = mean + self.trend * steering * (1.0 - decay);
-        self.trend *= decay;
+        let mean = if since >= steering {
+            // Long enough for the steering to have moved the lead anywhere the trend cannot
+            // know: follow what the server measured, as fast as the client's clock could go.
+            let most = f64::from(MAX_DILATION) * since;
+            self.trend = 0.0;
+            mean + (lead - lead_then).clamp(-most, most)
+        } else {
+            let decay = (-since / steering).exp();
+            let drift = self.trend * steering * (1.0 - decay);
+            self.trend *= decay;
+            mean + drift
+        };
         let (lo, hi) = (mean - tolerance, mean + tolerance);
         let inside = (lo..=hi).contains(&age);
         if inside {
@@ -173,18 +208,18 @@ mod tests {
         for i in 0..200u32 {
             let wobble = f64::from(i % 7) * 0.05;
             assert_eq!(
-                honest.judge(Tick(i * 6), 5.0 + wobble, 0.75, 60),
+                honest.judge(Tick(i * 6), 5.0 + wobble, 0.0, 0.75, 60),
                 AgeVerdict::Steady
             );
         }
         let mut cheat = ViewAge::default();
-        cheat.judge(Tick(0), 5.0, 0.75, 60);
+        cheat.judge(Tick(0), 5.0, 0.0, 0.75, 60);
         // Alternating three ticks older and newer (10 s of shots): after the spare deviations
         // each one is pulled back to the band.
         let mut clamped = 0;
         for i in 1..100u32 {
             let age = if i % 2 == 0 { 8.0 } else { 2.0 };
-            if let AgeVerdict::Clamp(a) = cheat.judge(Tick(i * 6), age, 0.75, 60) {
+            if let AgeVerdict::Clamp(a) = cheat.judge(Tick(i * 6), age, 0.0, 0.75, 60) {
                 assert!((a - 5.0).abs() <= 0.76, "{a}");
                 clamped += 1;
             }
@@ -208,12 +243,51 @@ mod tests {
             7.699, 7.64, 7.575, 7.502, 7.424, 7.339, 7.25, 7.246, 7.247, 7.234,
         ];
         // No spare deviations, so a stray shows as a clamp.
-        let mut v = ViewAge {
-            spare: Some(TokenBucket::new(0.0, 0.0, Duration::ZERO)),
-            ..ViewAge::default()
-        };
+        let mut v = ViewAge::without_spares();
         for (t, age) in ticks.into_iter().zip(ages) {
-            assert_eq!(v.judge(Tick(t), age, 0.75, 60), AgeVerdict::Steady, "tick {t}");
+            assert_eq!(
+                v.judge(Tick(t), age, 0.0, 0.75, 60),
+                AgeVerdict::Steady,
+                "tick {t}"
+            );
+        }
+    }
+
+    #[test]
+    fn across_a_pause_the_mean_follows_the_lead_the_server_measured() {
+        // A bot of a 64-player join (measured): ages of 11 ticks at a lead of 6, no target for
+        // two seconds, then ages of 8 at a lead of 3.
+        let mut v = ViewAge::without_spares();
+        for i in 0..8u32 {
+            assert_eq!(v.judge(Tick(20 + i * 6), 11.0, 6.0, 0.75, 60), AgeVerdict::Steady);
+        }
+        for i in 0..5u32 {
+            let t = Tick(180 + i * 6);
+            let age = 8.0 - 0.05 * f64::from(i);
+            assert_eq!(v.judge(t, age, 3.0, 0.75, 60), AgeVerdict::Steady, "{t:?}");
+        }
+    }
+
+    #[test]
+    fn a_pause_frees_no_choice_and_the_lead_moves_the_mean_no_faster_than_the_clock() {
+        let mut v = ViewAge::without_spares();
+        for i in 0..10u32 {
+            v.judge(Tick(i * 6), 5.0, 2.0, 0.75, 60);
+        }
+        // A second without a shot, the lead unchanged: strays either way are clamped.
+        for (t, age) in [(114, 8.0), (120, 2.0)] {
+            match v.judge(Tick(t), age, 2.0, 0.75, 60) {
+                AgeVerdict::Clamp(a) => assert!((a - 5.0).abs() <= 0.8, "{a}"),
+                AgeVerdict::Steady => panic!("a pause freed the age {age}"),
+            }
+        }
+        // A lead 20 ticks longer after 60 ticks: the clock could have moved it 4.8 at most.
+        for i in 0..6u32 {
+            v.judge(Tick(126 + i * 6), 5.0, 2.0, 0.75, 60);
+        }
+        match v.judge(Tick(216), 25.0, 22.0, 0.75, 60) {
+            AgeVerdict::Clamp(a) => assert!(a < 5.0 + 4.8 + 0.8, "{a}"),
+            AgeVerdict::Steady => panic!("a lead jump freed the age"),
         }
     }
 
@@ -221,24 +295,24 @@ mod tests {
     fn a_clock_jump_is_followed_after_three_shots_and_a_pause_starts_afresh() {
         let mut v = ViewAge::default();
         for i in 0..20u32 {
-            v.judge(Tick(i * 6), 5.0, 0.75, 60);
+            v.judge(Tick(i * 6), 5.0, 0.0, 0.75, 60);
         }
         // The first strays are spared, and after three the mean follows.
-        assert_eq!(v.judge(Tick(126), 9.0, 0.75, 60), AgeVerdict::Steady);
-        assert_eq!(v.judge(Tick(132), 9.0, 0.75, 60), AgeVerdict::Steady);
-        assert_eq!(v.judge(Tick(138), 9.0, 0.75, 60), AgeVerdict::Steady);
-        assert_eq!(v.judge(Tick(144), 9.2, 0.75, 60), AgeVerdict::Steady);
+        assert_eq!(v.judge(Tick(126), 9.0, 0.0, 0.75, 60), AgeVerdict::Steady);
+        assert_eq!(v.judge(Tick(132), 9.0, 0.0, 0.75, 60), AgeVerdict::Steady);
+        assert_eq!(v.judge(Tick(138), 9.0, 0.0, 0.75, 60), AgeVerdict::Steady);
+        assert_eq!(v.judge(Tick(144), 9.2, 0.0, 0.75, 60), AgeVerdict::Steady);
         // Strays the other way once the spares are used up are clamped.
         let mut clamps = 0;
         for k in 0..8u32 {
             let t = Tick(150 + k * 6);
             let age = if k % 2 == 0 { 7.0 } else { 11.0 };
-            clamps += u32::from(matches!(v.judge(t, age, 0.75, 60), AgeVerdict::Clamp(_)));
+            clamps += u32::from(matches!(v.judge(t, age, 0.0, 0.75, 60), AgeVerdict::Clamp(_)));
         }
         assert!(clamps >= 6, "{clamps}");
         // Three seconds without a shot: the next one sets the mean.
-        assert_eq!(v.judge(Tick(400), 3.0, 0.75, 60), AgeVerdict::Steady);
-        assert_eq!(v.judge(Tick(406), 3.1, 0.75, 60), AgeVerdict::Steady);
+        assert_eq!(v.judge(Tick(400), 3.0, 0.0, 0.75, 60), AgeVerdict::Steady);
+        assert_eq!(v.judge(Tick(406), 3.1, 0.0, 0.75, 60), AgeVerdict::Steady);
     }
 
     #[test]
