@@ -38,8 +38,8 @@
 //! itself, the view its own habit says it drew. A backtracking client strays on every miss it
 //! can convert (several a second) and runs out at once; an honest one under load strays a few
 //! times a minute. Clamped to the edge of the band instead, a stray still moved a cheater's view
-//! as far as the band allows toward the one that hit, and the backtracking bots hit 1.13× as
-//! often as honest ones (7 runs of 60 s), against 1.08× (4 runs) clamped to the running age.
+//! as far as the band allows toward the one that hit: backtracking bots hit 1.12× as often as
+//! honest ones (60 s runs on a quiet machine), against 1.02× clamped to the running age.
 //! The tolerance is a base plus the client's measured round-trip deviation (arrival jitter
 //! moves the client's clock estimate), so a steady link leaves a cheater no more than about a
 //! tick and a half of choice. The mean starts afresh after a pause in firing
