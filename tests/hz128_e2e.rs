@@ -1,6 +1,6 @@
 //! `--tick-rate 128` end to end over real QUIC on loopback (issue 14, part 4): a server at 128 Hz
 //! with AI players, recording, and headless bots that learn the rate from the welcome. The bots'
-//! prediction must never be corrected, every verdict must match what the shooter saw, the fire
+//! prediction must never be corrected but where an input came late, every verdict must match what the shooter saw, the fire
 //! rate must be the same in time as at 60 Hz, and the 128 Hz recording must verify (in process and
 //! with `rewind replay verify`) to the server's final state and play back to its end.
 
@@ -30,7 +30,18 @@ fn bots_at_128hz_agree_and_the_recording_verifies() {
     println!("server: {stats:?}");
     assert_eq!(r.clients, 2, "{:?}", r.failed);
     assert!(r.shots >= 20, "{}", r.summary());
-    assert_eq!(r.corrections, 0, "{}", r.summary());
+    // A correction is allowed only where the server had to go without an input of the bot's (it
+    // came late or never): the machine's scheduling, not the netcode. CI on a busy 2-core machine
+    // once had 1 correction with 12 late and 2 missing inputs (14 server ticks started late); a
+    // quiet machine has none of either.
+    assert!(
+        r.corrections <= stats.late_inputs + stats.missing_inputs,
+        "{} corrections, more than the {} late and {} missing inputs explain: {}",
+        r.corrections,
+        stats.late_inputs,
+        stats.missing_inputs,
+        r.summary()
+    );
     // At most one verdict of the ~50 may differ: with a snapshot every 4 ticks one run in 14 here
     // had a single false hit (no view clamped; not explained yet, see the README's 128 Hz notes),
     // and 50 shots cannot resolve the 0.999 target, which the load runs measure.
