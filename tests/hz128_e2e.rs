@@ -1,8 +1,9 @@
 //! `--tick-rate 128` end to end over real QUIC on loopback (issue 14, part 4): a server at 128 Hz
 //! with AI players, recording, and headless bots that learn the rate from the welcome. The bots'
-//! prediction must never be corrected but where an input came late, every verdict must match what the shooter saw, the fire
-//! rate must be the same in time as at 60 Hz, and the 128 Hz recording must verify (in process and
-//! with `rewind replay verify`) to the server's final state and play back to its end.
+//! prediction must never be corrected but where an input came late, every verdict must match
+//! what the shooter saw, the fire rate must be the same in time as at 60 Hz, and the 128 Hz
+//! recording must verify (in process and with `rewind replay verify`) to the server's final state
+//! and play back to its end.
 
 mod serve_proc;
 
